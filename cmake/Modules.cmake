@@ -1,0 +1,27 @@
+# llmnpu_module(NAME LINKS deps...): a static library from src/NAME/*.cc.
+# Files named *_avx512.cc / *_avx2.cc get those instruction sets even in a portable build:
+# they are only called after run-time CPU feature detection.
+set(LLMNPU_MODULES "")
+function(llmnpu_module name)
+  cmake_parse_arguments(ARG "" "" "LINKS" ${ARGN})
+  file(GLOB sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/${name}/*.cc)
+  if(sources)
+    add_library(llmnpu_${name} STATIC ${sources})
+    set(scope PUBLIC)
+  else()
+    add_library(llmnpu_${name} INTERFACE)
+    set(scope INTERFACE)
+  endif()
+  target_include_directories(llmnpu_${name} ${scope} ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/include)
+  target_link_libraries(llmnpu_${name} ${scope} ${ARG_LINKS})
+  foreach(src IN LISTS sources)
+    if(src MATCHES "_avx512\\.cc$")
+      set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS
+        "-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mavx512vnni;-mfma;-mavx2;-mf16c")
+    elseif(src MATCHES "_avx2\\.cc$")
+      set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma;-mf16c;-mavxvnni")
+    endif()
+  endforeach()
+  list(APPEND LLMNPU_MODULES ${name})
+  set(LLMNPU_MODULES ${LLMNPU_MODULES} PARENT_SCOPE)
+endfunction()

@@ -1,0 +1,25 @@
+#pragma once
+// A one-line progress bar on stderr, redrawn in place; silent when stderr is not a terminal
+// unless forced (so logs and JSON on stdout stay clean).
+#include <cstddef>
+#include <string>
+
+namespace llmnpu {
+
+class ProgressBar {
+ public:
+  ProgressBar(std::string label, size_t total, bool enabled = true);
+  ~ProgressBar();
+  void update(size_t done);
+  void finish();
+
+ private:
+  std::string label_;
+  size_t total_;
+  bool enabled_;
+  bool finished_ = false;
+  double start_;
+  double last_draw_ = 0;
+};
+
+}  // namespace llmnpu

@@ -1,0 +1,45 @@
+#pragma once
+// A fixed set of worker threads that run one parallel loop at a time.
+// parallel_for splits [0, n) into contiguous ranges, one per thread (the caller is thread 0).
+#include <condition_variable>
+#include <cstddef>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace llmnpu {
+
+class ThreadPool {
+ public:
+  // threads: total threads including the caller. cores: optional CPU ids to pin to (thread i -> cores[i]).
+  explicit ThreadPool(int threads, std::vector<int> cores = {});
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int size() const { return int(workers_.size()) + 1; }
+
+  // fn(thread_index, begin, end). Blocks until every range is done.
+  void parallel_for(size_t n, const std::function<void(int, size_t, size_t)>& fn);
+  // fn(thread_index) on every thread.
+  void run_on_all(const std::function<void(int)>& fn);
+
+  static int hardware_threads();
+
+ private:
+  void worker_loop(int index);
+
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::condition_variable wake_, done_;
+  const std::function<void(int)>* job_ = nullptr;
+  size_t generation_ = 0;
+  int pending_ = 0;
+  bool stop_ = false;
+};
+
+// Pins the calling thread to one CPU; returns false if the OS refused.
+bool pin_current_thread(int cpu);
+
+}  // namespace llmnpu

@@ -1,0 +1,54 @@
+// llmnpu: the command line. Dispatches to a registered subcommand; every user error becomes one line
+// on stderr and a non-zero exit.
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "command.h"
+#include "core/error.h"
+
+namespace llmnpu::cli {
+std::vector<Command>& commands() {
+  static std::vector<Command> list;
+  return list;
+}
+}  // namespace llmnpu::cli
+
+static void print_usage() {
+  auto list = llmnpu::cli::commands();
+  std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  std::printf(
+      "llmnpu: LLM inference with prompt prefill on an integer accelerator role.\n"
+      "On this build the accelerator role runs on CPU cores with integer-only kernels.\n\n"
+      "usage: llmnpu COMMAND [options]   (llmnpu COMMAND --help for its options)\n\ncommands:\n");
+  for (const auto& c : list) std::printf("  %-12s %s\n", c.name.c_str(), c.summary.c_str());
+}
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+    print_usage();
+    return argc < 2 ? 1 : 0;
+  }
+  std::string name = argv[1];
+  for (const auto& c : llmnpu::cli::commands()) {
+    if (c.name != name) continue;
+    std::string program = "llmnpu " + name;
+    argv[1] = program.data();
+    try {
+      return c.run(argc - 1, argv + 1);
+    } catch (const llmnpu::Error& e) {
+      std::fprintf(stderr, "error: %s\n", e.what());
+      return 1;
+    } catch (const std::bad_alloc&) {
+      std::fprintf(stderr, "error: out of memory\n");
+      return 1;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "error: %s\n", e.what());
+      return 1;
+    }
+  }
+  std::fprintf(stderr, "error: unknown command '%s' (try llmnpu --help)\n", name.c_str());
+  return 1;
+}
