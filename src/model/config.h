@@ -1,0 +1,48 @@
+#pragma once
+// Architecture facts as data. Every difference between model families that the forward pass needs
+// is a field here, filled by the loader of each format; compute code never asks "which architecture".
+#include <cstdint>
+#include <string>
+
+namespace llmnpu {
+
+// How RoPE pairs the dimensions of a head:
+// - Interleaved: (x[2i], x[2i+1]) rotate together (Meta's layout; GGUF "llama", llama2.c).
+// - HalfSplit: (x[i], x[i + d/2]) rotate together (HF rotate_half; GGUF "qwen2", "neox").
+enum class RopeLayout { Interleaved, HalfSplit };
+
+enum class RopeScaling { None, Linear, Llama3 };
+
+struct ModelConfig {
+  std::string arch = "llama";  // family name, for display and for writing files back
+  std::string name;            // general.name or folder name, for display
+
+  int dim = 0;          // hidden size
+  int n_layers = 0;
+  int n_heads = 0;
+  int n_kv_heads = 0;   // grouped-query attention: n_heads % n_kv_heads == 0
+  int head_dim = 0;     // usually dim / n_heads
+  int ffn_dim = 0;      // SwiGLU intermediate size
+  int vocab_size = 0;
+  int max_seq_len = 2048;  // context the model was trained for (default -c)
+
+  float norm_eps = 1e-5f;
+  float rope_base = 10000.0f;
+  RopeLayout rope_layout = RopeLayout::Interleaved;
+  RopeScaling rope_scaling = RopeScaling::None;
+  float rope_scaling_factor = 1.0f;
+  float rope_low_freq_factor = 1.0f;    // llama3 scaling
+  float rope_high_freq_factor = 4.0f;   // llama3 scaling
+  int rope_original_context = 8192;     // llama3 scaling
+
+  bool qkv_bias = false;     // Qwen2 has biases on q, k, v projections
+  bool tied_output = false;  // output head shares the token embedding
+
+  int q_dim() const { return n_heads * head_dim; }
+  int kv_dim() const { return n_kv_heads * head_dim; }
+
+  // Throws Error when the numbers cannot describe a working model (zero sizes, heads that do not divide).
+  void validate() const;
+};
+
+}  // namespace llmnpu

@@ -1,0 +1,50 @@
+#pragma once
+// A loaded model: config, float32 weights (row-major [out][in], as PyTorch stores linear layers),
+// and its tokenizer. Weights point either into a memory-mapped file (F32 sources) or into buffers
+// the model owns (converted from F16/BF16/Q8_0).
+#include <any>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/config.h"
+#include "tokenizer/tokenizer.h"
+
+namespace llmnpu {
+
+struct LayerWeights {
+  const float* attn_norm = nullptr;  // [dim]
+  const float* wq = nullptr;         // [q_dim][dim]
+  const float* wk = nullptr;         // [kv_dim][dim]
+  const float* wv = nullptr;         // [kv_dim][dim]
+  const float* bq = nullptr;         // [q_dim]   (qkv_bias only)
+  const float* bk = nullptr;         // [kv_dim]  (qkv_bias only)
+  const float* bv = nullptr;         // [kv_dim]  (qkv_bias only)
+  const float* wo = nullptr;         // [dim][q_dim]
+  const float* ffn_norm = nullptr;   // [dim]
+  const float* w_gate = nullptr;     // [ffn_dim][dim]
+  const float* w_up = nullptr;       // [ffn_dim][dim]
+  const float* w_down = nullptr;     // [dim][ffn_dim]
+};
+
+struct ModelWeights {
+  const float* token_embedding = nullptr;  // [vocab][dim]
+  std::vector<LayerWeights> layers;
+  const float* output_norm = nullptr;      // [dim]
+  const float* output = nullptr;           // [vocab][dim]; equals token_embedding when tied
+};
+
+struct Model {
+  ModelConfig config;
+  ModelWeights weights;
+  std::unique_ptr<Tokenizer> tokenizer;  // may be null (a checkpoint without tokenizer)
+  std::string format;                    // "gguf", "hf", "llama2c"
+  std::string path;
+
+  // Keeps weight memory alive: mapped files and converted buffers.
+  std::vector<std::shared_ptr<const void>> keep_alive;
+  // Stores a converted float copy owned by this model and returns its data.
+  float* own(std::vector<float> data);
+};
+
+}  // namespace llmnpu
