@@ -20,8 +20,9 @@ class Cursor {
   size_t pos() const { return pos_; }
 
   void need(uint64_t n, const char* what) const {
-    if (n > size_ - pos_) fail("'", path_, "' is truncated: reading ", what, " at byte ", pos_, " needs ", n,
-                               " bytes, file has ", size_);
+    if (n > size_ - pos_)
+      fail("'", path_, "' is truncated: reading ", what, " at byte ", pos_, " needs ", n, " bytes, file has ",
+           size_);
   }
   template <typename T>
   T read(const char* what) {
@@ -71,7 +72,8 @@ GgufValue read_value(Cursor& in, GgufType type, const std::string& key, int dept
     case GgufType::ARRAY: {
       check(depth < kMaxArrayDepth, "'", path, "': key '", key, "' nests arrays too deeply");
       uint32_t et = in.read<uint32_t>("an array type");
-      check(et <= uint32_t(GgufType::FLOAT64), "'", path, "': key '", key, "' has unknown array element type ", et);
+      check(et <= uint32_t(GgufType::FLOAT64), "'", path, "': key '", key,
+            "' has unknown array element type ", et);
       uint64_t n = in.read<uint64_t>("an array length");
       check(n <= kMaxArrayLength, "'", path, "': key '", key, "' has an implausible array length ", n);
       // Every element takes at least one byte: reject lengths the file cannot hold before allocating.
@@ -81,8 +83,7 @@ GgufValue read_value(Cursor& in, GgufType type, const std::string& key, int dept
       for (uint64_t k = 0; k < n; ++k) v.array.push_back(read_value(in, v.elem_type, key, depth + 1, path));
       break;
     }
-    default:
-      fail("'", path, "': key '", key, "' has unknown value type ", uint32_t(type));
+    default: fail("'", path, "': key '", key, "' has unknown value type ", uint32_t(type));
   }
   return v;
 }
@@ -90,17 +91,22 @@ GgufValue read_value(Cursor& in, GgufType type, const std::string& key, int dept
 }  // namespace
 
 const char* gguf_type_name(GgufType t) {
-  static const char* names[] = {"u8", "i8", "u16", "i16", "u32", "i32", "f32", "bool", "str", "arr", "u64", "i64", "f64"};
+  static const char* names[] = {"u8",   "i8",  "u16", "i16", "u32", "i32", "f32",
+                                "bool", "str", "arr", "u64", "i64", "f64"};
   return uint32_t(t) <= 12 ? names[uint32_t(t)] : "?";
 }
 
 bool GgufValue::is_integer() const {
   switch (type) {
-    case GgufType::UINT8: case GgufType::INT8: case GgufType::UINT16: case GgufType::INT16:
-    case GgufType::UINT32: case GgufType::INT32: case GgufType::UINT64: case GgufType::INT64:
-      return true;
-    default:
-      return false;
+    case GgufType::UINT8:
+    case GgufType::INT8:
+    case GgufType::UINT16:
+    case GgufType::INT16:
+    case GgufType::UINT32:
+    case GgufType::INT32:
+    case GgufType::UINT64:
+    case GgufType::INT64: return true;
+    default: return false;
   }
 }
 bool GgufValue::is_number() const {
@@ -157,7 +163,8 @@ std::string GgufValue::summary() const {
   switch (type) {
     case GgufType::STRING: return s.size() > 60 ? "\"" + s.substr(0, 57) + "...\"" : "\"" + s + "\"";
     case GgufType::BOOL: return u ? "true" : "false";
-    case GgufType::FLOAT32: case GgufType::FLOAT64: return str(f);
+    case GgufType::FLOAT32:
+    case GgufType::FLOAT64: return str(f);
     case GgufType::ARRAY: {
       std::string out = str("[", gguf_type_name(elem_type), " x ", array.size(), "]");
       if (!array.empty()) out += " " + array[0].summary() + (array.size() > 1 ? ", ..." : "");
@@ -167,24 +174,60 @@ std::string GgufValue::summary() const {
   }
 }
 
-GgufValue GgufValue::of_u32(uint32_t v) { GgufValue x; x.type = GgufType::UINT32; x.u = v; return x; }
-GgufValue GgufValue::of_i32(int32_t v) { GgufValue x; x.type = GgufType::INT32; x.i = v; return x; }
-GgufValue GgufValue::of_u64(uint64_t v) { GgufValue x; x.type = GgufType::UINT64; x.u = v; return x; }
-GgufValue GgufValue::of_f32(float v) { GgufValue x; x.type = GgufType::FLOAT32; x.f = v; return x; }
-GgufValue GgufValue::of_bool(bool v) { GgufValue x; x.type = GgufType::BOOL; x.u = v; return x; }
-GgufValue GgufValue::of_string(std::string v) { GgufValue x; x.type = GgufType::STRING; x.s = std::move(v); return x; }
+GgufValue GgufValue::of_u32(uint32_t v) {
+  GgufValue x;
+  x.type = GgufType::UINT32;
+  x.u = v;
+  return x;
+}
+GgufValue GgufValue::of_i32(int32_t v) {
+  GgufValue x;
+  x.type = GgufType::INT32;
+  x.i = v;
+  return x;
+}
+GgufValue GgufValue::of_u64(uint64_t v) {
+  GgufValue x;
+  x.type = GgufType::UINT64;
+  x.u = v;
+  return x;
+}
+GgufValue GgufValue::of_f32(float v) {
+  GgufValue x;
+  x.type = GgufType::FLOAT32;
+  x.f = v;
+  return x;
+}
+GgufValue GgufValue::of_bool(bool v) {
+  GgufValue x;
+  x.type = GgufType::BOOL;
+  x.u = v;
+  return x;
+}
+GgufValue GgufValue::of_string(std::string v) {
+  GgufValue x;
+  x.type = GgufType::STRING;
+  x.s = std::move(v);
+  return x;
+}
 GgufValue GgufValue::of_strings(const std::vector<std::string>& v) {
-  GgufValue x; x.type = GgufType::ARRAY; x.elem_type = GgufType::STRING;
+  GgufValue x;
+  x.type = GgufType::ARRAY;
+  x.elem_type = GgufType::STRING;
   for (const auto& s : v) x.array.push_back(of_string(s));
   return x;
 }
 GgufValue GgufValue::of_f32s(const std::vector<float>& v) {
-  GgufValue x; x.type = GgufType::ARRAY; x.elem_type = GgufType::FLOAT32;
+  GgufValue x;
+  x.type = GgufType::ARRAY;
+  x.elem_type = GgufType::FLOAT32;
   for (float f : v) x.array.push_back(of_f32(f));
   return x;
 }
 GgufValue GgufValue::of_i32s(const std::vector<int32_t>& v) {
-  GgufValue x; x.type = GgufType::ARRAY; x.elem_type = GgufType::INT32;
+  GgufValue x;
+  x.type = GgufType::ARRAY;
+  x.elem_type = GgufType::INT32;
   for (int32_t i : v) x.array.push_back(of_i32(i));
   return x;
 }
@@ -197,10 +240,12 @@ uint64_t GgufTensor::elements() const {
 
 GgufFile::GgufFile(const std::string& path) : file_(std::make_shared<MappedFile>(path)) {
   Cursor in(file_->data(), file_->size(), path);
-  check(file_->size() >= 4 && std::memcmp(file_->data(), "GGUF", 4) == 0, "'", path, "' is not a GGUF file (bad magic)");
+  check(file_->size() >= 4 && std::memcmp(file_->data(), "GGUF", 4) == 0, "'", path,
+        "' is not a GGUF file (bad magic)");
   in.read<uint32_t>("the magic");
   version_ = in.read<uint32_t>("the version");
-  check(version_ == 2 || version_ == 3, "'", path, "': GGUF version ", version_, " is not supported (2 and 3 are)");
+  check(version_ == 2 || version_ == 3, "'", path, "': GGUF version ", version_,
+        " is not supported (2 and 3 are)");
   uint64_t n_tensors = in.read<uint64_t>("the tensor count");
   uint64_t n_kv = in.read<uint64_t>("the metadata count");
   check(n_tensors <= (1u << 24), "'", path, "': implausible tensor count ", n_tensors);
@@ -217,7 +262,8 @@ GgufFile::GgufFile(const std::string& path) : file_(std::make_shared<MappedFile>
   }
   if (const GgufValue* a = find("general.alignment")) {
     int64_t al = a->as_int();
-    check(al > 0 && al <= 4096 && (al & (al - 1)) == 0, "'", path, "': general.alignment ", al, " is not a power of two");
+    check(al > 0 && al <= 4096 && (al & (al - 1)) == 0, "'", path, "': general.alignment ", al,
+          " is not a power of two");
     alignment_ = size_t(al);
   }
 
@@ -226,9 +272,13 @@ GgufFile::GgufFile(const std::string& path) : file_(std::make_shared<MappedFile>
     t.name = in.read_string("a tensor name");
     uint32_t n_dims = in.read<uint32_t>("a tensor rank");
     check(n_dims >= 1 && n_dims <= 4, "'", path, "': tensor '", t.name, "' has rank ", n_dims);
+    uint64_t running = 1;
     for (uint32_t d = 0; d < n_dims; ++d) {
       uint64_t dim = in.read<uint64_t>("a tensor dimension");
       check(dim > 0 && dim <= (uint64_t(1) << 40), "'", path, "': tensor '", t.name, "' has dimension ", dim);
+      // Check the running product so that absurd dims cannot wrap around to a small element count.
+      check(!__builtin_mul_overflow(running, dim, &running) && running <= (uint64_t(1) << 40), "'", path,
+            "': tensor '", t.name, "' is implausibly large");
       t.dims.push_back(dim);
     }
     uint32_t type = in.read<uint32_t>("a tensor type");
@@ -239,8 +289,8 @@ GgufFile::GgufFile(const std::string& path) : file_(std::make_shared<MappedFile>
     uint64_t elems = t.elements();
     check(elems <= (uint64_t(1) << 40), "'", path, "': tensor '", t.name, "' is implausibly large");
     if (info->block_bytes) {
-      check(t.dims[0] % info->block_elements == 0, "'", path, "': tensor '", t.name, "' row length ", t.dims[0],
-            " is not a multiple of the ", info->name, " block");
+      check(t.dims[0] % info->block_elements == 0, "'", path, "': tensor '", t.name, "' row length ",
+            t.dims[0], " is not a multiple of the ", info->name, " block");
       t.nbytes = size_t(elems / info->block_elements * info->block_bytes);
     }
     check(!tensor_index_.count(t.name), "'", path, "': duplicate tensor '", t.name, "'");
@@ -254,7 +304,8 @@ GgufFile::GgufFile(const std::string& path) : file_(std::make_shared<MappedFile>
     check(t.offset % alignment_ == 0, "'", path, "': tensor '", t.name, "' is not aligned");
     uint64_t begin = data_start + t.offset;
     check(t.offset <= file_->size() && begin <= file_->size() && t.nbytes <= file_->size() - begin, "'", path,
-          "' is truncated: tensor '", t.name, "' needs bytes ", begin, "..", begin + t.nbytes, " of ", file_->size());
+          "' is truncated: tensor '", t.name, "' needs bytes ", begin, "..", begin + t.nbytes, " of ",
+          file_->size());
     t.data = file_->data() + begin;
   }
 }

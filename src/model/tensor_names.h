@@ -1,0 +1,45 @@
+#pragma once
+// The weights a model has, by role, and what each file format calls them.
+#include <string>
+#include <vector>
+
+#include "model/config.h"
+
+namespace llmnpu {
+
+enum class TensorRole {
+  TokenEmbedding,
+  OutputNorm,
+  Output,  // global
+  AttnNorm,
+  Wq,
+  Wk,
+  Wv,
+  Bq,
+  Bk,
+  Bv,
+  Wo,
+  FfnNorm,
+  Gate,
+  Up,
+  Down,  // per layer
+};
+
+enum class NameScheme {
+  Gguf,         // token_embd.weight, blk.N.attn_q.weight, ...
+  HuggingFace,  // model.embed_tokens.weight, model.layers.N.self_attn.q_proj.weight, ...
+  Llama2c,      // our names for the slices of a llama2.c checkpoint: wq[N], rms_att_weight[N], ...
+};
+
+bool is_layer_role(TensorRole role);
+// The tensor's name in a scheme; `layer` is ignored for global roles.
+std::string tensor_name(NameScheme scheme, TensorRole role, int layer = 0);
+// Expected shape, slowest dimension first ([out][in] for linear layers).
+std::vector<uint64_t> expected_shape(const ModelConfig& config, TensorRole role);
+
+// The per-layer roles a config has (biases only when qkv_bias), in file order.
+std::vector<TensorRole> layer_roles(const ModelConfig& config);
+
+std::string shape_string(const std::vector<uint64_t>& shape);  // "[64, 512]"
+
+}  // namespace llmnpu
