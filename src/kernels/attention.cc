@@ -1,4 +1,5 @@
-// Causal GQA attention, flash-attention style. Work item = (query head, tile of up to kTq queries). Per
+// Causal GQA attention, flash-attention style. Work item = (kv head, tile of up to kTq queries) for all
+// the query heads of that kv head. Per
 // key block of kBk positions: S = Q·K^T and O += P·V both go through the packed GEMM microkernels
 // (K is packed transposed, V as is), with an online softmax in between, so any context length streams
 // through fixed-size buffers. Decode-sized chunks (T < kTiledMinT) use dot products instead, because
@@ -36,52 +37,56 @@ struct TileBuffers {
   std::vector<float> q, s, k_packed, v_packed, o, row_max, row_sum;
 };
 
-void attend_tile(const detail::FloatIsa& isa, const AttentionArgs& a, int h, int t0, int t1, TileBuffers& b) {
-  const int d = a.head_dim, tq = t1 - t0, group = a.n_heads / a.n_kv_heads;
-  const float* kbase = a.k + size_t(h / group) * a.kv_head_stride;
-  const float* vbase = a.v + size_t(h / group) * a.kv_head_stride;
+// Queries [t0, t1) of every query head sharing kv head g. The group's query rows are stacked into one
+// matrix (row = head_in_group * tq + i), so each packed key/value block serves the whole group.
+void attend_tile(const detail::FloatIsa& isa, const AttentionArgs& a, int g, int t0, int t1, TileBuffers& b) {
+  const int d = a.head_dim, tq = t1 - t0, group = a.n_heads / a.n_kv_heads, rows = group * tq;
+  const float* kbase = a.k + size_t(g) * a.kv_head_stride;
+  const float* vbase = a.v + size_t(g) * a.kv_head_stride;
   const float scale = scale_of(a);
-  b.q.resize(size_t(tq) * d);
-  b.s.resize(size_t(kTq) * kBk);
+  b.q.resize(size_t(rows) * d);
+  b.s.resize(size_t(rows) * kBk);
   b.k_packed.resize(detail::packed_size(kBk, d, isa.panel));
   b.v_packed.resize(detail::packed_size(d, kBk, isa.panel));
-  b.o.assign(size_t(tq) * d, 0.0f);
-  b.row_max.assign(size_t(tq), -std::numeric_limits<float>::infinity());
-  b.row_sum.assign(size_t(tq), 0.0f);
+  b.o.assign(size_t(rows) * d, 0.0f);
+  b.row_max.assign(size_t(rows), -std::numeric_limits<float>::infinity());
+  b.row_sum.assign(size_t(rows), 0.0f);
   // Scaling Q once is cheaper than scaling every score.
-  for (int i = 0; i < tq; ++i) {
-    const float* src = a.q + size_t(t0 + i) * a.q_row_stride + size_t(h) * d;
-    for (int c = 0; c < d; ++c) b.q[size_t(i) * d + c] = src[c] * scale;
+  for (int r = 0; r < rows; ++r) {
+    const int h = g * group + r / tq, t = t0 + r % tq;
+    const float* src = a.q + size_t(t) * a.q_row_stride + size_t(h) * d;
+    for (int c = 0; c < d; ++c) b.q[size_t(r) * d + c] = src[c] * scale;
   }
   const int kv_end = a.q_start + t1;  // the last query sees keys [0, kv_end)
   for (int j0 = 0; j0 < kv_end; j0 += kBk) {
     const int bk = std::min(kBk, kv_end - j0);
     detail::pack_b_from_nk(kbase, a.kv_pos_stride, j0, bk, 0, d, isa.panel, b.k_packed.data());
-    std::fill_n(b.s.data(), size_t(tq) * kBk, 0.0f);
-    isa.gemm_packed(b.q.data(), size_t(d), b.k_packed.data(), tq, bk, d, b.s.data(), kBk);
-    for (int i = 0; i < tq; ++i) {
-      float* srow = b.s.data() + size_t(i) * kBk;
-      const int valid = std::clamp(a.q_start + t0 + i - j0 + 1, 0, bk);  // causal mask
+    std::fill_n(b.s.data(), size_t(rows) * kBk, 0.0f);
+    isa.gemm_packed(b.q.data(), size_t(d), b.k_packed.data(), rows, bk, d, b.s.data(), kBk);
+    for (int r = 0; r < rows; ++r) {
+      float* srow = b.s.data() + size_t(r) * kBk;
+      const int valid = std::clamp(a.q_start + t0 + r % tq - j0 + 1, 0, bk);  // causal mask
       std::fill(srow + valid, srow + bk, 0.0f);
       if (valid == 0) continue;
-      const float old_max = b.row_max[size_t(i)];
+      const float old_max = b.row_max[size_t(r)];
       const float new_max = std::max(old_max, isa.max(srow, valid));
       const float sum = isa.exp_shift_sum(srow, valid, new_max);
-      if (old_max != new_max && b.row_sum[size_t(i)] != 0.0f) {
+      if (old_max != new_max && b.row_sum[size_t(r)] != 0.0f) {
         const float correction = std::exp(old_max - new_max);
-        b.row_sum[size_t(i)] *= correction;
-        isa.scale(b.o.data() + size_t(i) * d, d, correction);
+        b.row_sum[size_t(r)] *= correction;
+        isa.scale(b.o.data() + size_t(r) * d, d, correction);
       }
-      b.row_max[size_t(i)] = new_max;
-      b.row_sum[size_t(i)] += sum;
+      b.row_max[size_t(r)] = new_max;
+      b.row_sum[size_t(r)] += sum;
     }
     detail::pack_b_from_kn(vbase, a.kv_pos_stride, 0, d, j0, bk, isa.panel, b.v_packed.data());
-    isa.gemm_packed(b.s.data(), kBk, b.v_packed.data(), tq, d, bk, b.o.data(), size_t(d));
+    isa.gemm_packed(b.s.data(), kBk, b.v_packed.data(), rows, d, bk, b.o.data(), size_t(d));
   }
-  for (int i = 0; i < tq; ++i) {
-    float* dst = a.out + size_t(t0 + i) * a.out_row_stride + size_t(h) * d;
-    const float inv = 1.0f / b.row_sum[size_t(i)];
-    for (int c = 0; c < d; ++c) dst[c] = b.o[size_t(i) * d + c] * inv;
+  for (int r = 0; r < rows; ++r) {
+    const int h = g * group + r / tq, t = t0 + r % tq;
+    float* dst = a.out + size_t(t) * a.out_row_stride + size_t(h) * d;
+    const float inv = 1.0f / b.row_sum[size_t(r)];
+    for (int c = 0; c < d; ++c) dst[c] = b.o[size_t(r) * d + c] * inv;
   }
 }
 
@@ -120,14 +125,15 @@ void causal_attention(const AttentionArgs& a, ThreadPool* pool) {
     return pool->parallel_for(items, [&](int, size_t i0, size_t i1) { run(i0, i1); });
   }
   const int tiles = (a.T + kTq - 1) / kTq;
-  // Items ordered tile-major with the costliest (last) tiles first, so contiguous ranges balance.
-  const size_t items = size_t(a.n_heads) * size_t(tiles);
+  // Item = (query tile, kv head). Later tiles see more keys, so tiles are visited heavy, light, next
+  // heavy, next light... and contiguous ranges of items carry similar work.
+  const size_t items = size_t(a.n_kv_heads) * size_t(tiles);
   auto run = [&](size_t i0, size_t i1) {
     thread_local TileBuffers buffers;
     for (size_t i = i0; i < i1; ++i) {
-      int h = int(i % size_t(a.n_heads));
-      int tile = tiles - 1 - int(i / size_t(a.n_heads));
-      attend_tile(isa, a, h, tile * kTq, std::min(a.T, (tile + 1) * kTq), buffers);
+      const int g = int(i % size_t(a.n_kv_heads)), j = int(i / size_t(a.n_kv_heads));
+      const int tile = j % 2 == 0 ? tiles - 1 - j / 2 : j / 2;
+      attend_tile(isa, a, g, tile * kTq, std::min(a.T, (tile + 1) * kTq), buffers);
     }
   };
   if (!pool) return run(0, items);
