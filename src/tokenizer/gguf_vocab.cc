@@ -1,0 +1,54 @@
+#include "core/error.h"
+#include "tokenizer/load.h"
+
+namespace llmnpu {
+
+Vocab vocab_from_gguf(const GgufFile& gguf) {
+  const std::string model = gguf.get_string("tokenizer.ggml.model", "");
+  check(!model.empty(), gguf.path(), ": no tokenizer in this GGUF file (tokenizer.ggml.model is missing)");
+  Vocab v;
+  if (model == "gpt2")
+    v.kind = VocabKind::ByteLevelBpe;
+  else if (model == "llama")
+    v.kind = VocabKind::SentencePieceBpe;
+  else
+    fail(gguf.path(), ": unsupported tokenizer model '", model, "' (supported: gpt2, llama)");
+  const bool spm = v.kind == VocabKind::SentencePieceBpe;
+
+  v.pre = gguf.get_string("tokenizer.ggml.pre", "default");
+  if (const GgufValue* r = gguf.find("tokenizer.llmnpu.pre_regexes")) v.pre_regexes = r->as_strings();
+  v.tokens = gguf.get("tokenizer.ggml.tokens").as_strings();
+  if (const GgufValue* s = gguf.find("tokenizer.ggml.scores")) v.scores = s->as_floats();
+  if (const GgufValue* t = gguf.find("tokenizer.ggml.token_type")) {
+    for (int64_t type : t->as_ints()) {
+      check(type >= 0 && type <= 6, gguf.path(), ": invalid tokenizer.ggml.token_type value ", type);
+      v.types.push_back(TokenType(type));
+    }
+  } else {
+    v.types.assign(v.tokens.size(), TokenType::Normal);
+  }
+  if (const GgufValue* m = gguf.find("tokenizer.ggml.merges")) v.merges = m->as_strings();
+
+  v.bos_id = int32_t(gguf.get_int("tokenizer.ggml.bos_token_id", spm ? 1 : -1));
+  v.eos_id = int32_t(gguf.get_int("tokenizer.ggml.eos_token_id", spm ? 2 : -1));
+  v.unk_id = int32_t(gguf.get_int("tokenizer.ggml.unknown_token_id", spm ? 0 : -1));
+  v.pad_id = int32_t(gguf.get_int("tokenizer.ggml.padding_token_id", -1));
+  v.eot_id = int32_t(gguf.get_int("tokenizer.ggml.eot_token_id", -1));
+  auto flag = [&](const char* key, bool fallback) {
+    const GgufValue* value = gguf.find(key);
+    return value ? value->as_bool() : fallback;
+  };
+  v.add_bos = flag("tokenizer.ggml.add_bos_token", spm);
+  v.add_eos = flag("tokenizer.ggml.add_eos_token", false);
+  v.add_space_prefix = flag("tokenizer.ggml.add_space_prefix", spm);
+  v.normalize_nfc = flag("tokenizer.llmnpu.normalize_nfc",
+                         v.pre == "qwen2" || v.pre == "deepseek-r1-qwen" || v.pre == "mpt");
+  v.ignore_merges = v.pre == "llama-bpe" || v.pre == "llama3" || v.pre == "llama-v3";
+  // Ids beyond the vocab (some converters write them) mean "none" rather than a broken file.
+  for (int32_t* id : {&v.bos_id, &v.eos_id, &v.unk_id, &v.pad_id, &v.eot_id})
+    if (*id < -1 || *id >= int64_t(v.tokens.size())) *id = -1;
+  v.validate();
+  return v;
+}
+
+}  // namespace llmnpu

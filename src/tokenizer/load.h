@@ -1,0 +1,28 @@
+#pragma once
+// Tokenizer loaders. Each produces a Vocab; make_tokenizer builds the tokenizer from it.
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "format/gguf.h"
+#include "tokenizer/tokenizer.h"
+#include "tokenizer/vocab.h"
+
+namespace llmnpu {
+
+// From GGUF tokenizer.ggml.* metadata (a vocab-only GGUF or a full model). Throws Error when absent.
+Vocab vocab_from_gguf(const GgufFile& gguf);
+// From a Hugging Face tokenizer.json, with tokenizer_config.json beside it (when present) for
+// bos/eos and add_bos_token/add_eos_token.
+Vocab vocab_from_hf_json(const std::string& path);
+// From a llama2.c tokenizer.bin: int32 max_token_length, then per token float score, int32 length,
+// bytes. vocab_size is the model's; <= 0 reads tokens until the end of the file.
+Vocab vocab_from_llama2c(const std::string& path, int32_t vocab_size);
+
+std::unique_ptr<Tokenizer> make_tokenizer(Vocab vocab);
+
+// Autodetects: a .gguf (vocab-only or full model), a tokenizer.json, a folder holding tokenizer.json
+// (or tokenizer.bin), or a llama2.c tokenizer.bin.
+std::unique_ptr<Tokenizer> load_tokenizer(const std::string& path);
+
+}  // namespace llmnpu

@@ -1,0 +1,3 @@
+#pragma once
+// Alias of tokenizer/load.h (the loaders and load_tokenizer).
+#include "tokenizer/load.h"  // IWYU pragma: export
