@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "format/gguf.h"
 #include "model/load_common.h"
+#include "tokenizer/load.h"
 
 namespace llmnpu {
 
@@ -106,6 +107,7 @@ std::unique_ptr<Model> load_gguf_model(const std::string& path) {
   }
   assemble_weights(*model, table, NameScheme::Gguf);
   model->keep_alive.push_back(file);
+  if (f.find("tokenizer.ggml.model")) model->tokenizer = make_tokenizer(vocab_from_gguf(f));
   return model;
 }
 

@@ -9,6 +9,7 @@
 #include "format/gguf.h"
 #include "format/safetensors.h"
 #include "model/load_common.h"
+#include "tokenizer/load.h"
 
 namespace llmnpu {
 
@@ -64,7 +65,21 @@ std::unique_ptr<Model> load_model(const std::string& path, const LoadOptions& op
     case ModelFormat::HuggingFace: model = load_hf_model(hf_folder(path)); break;
     case ModelFormat::Llama2c: model = load_llama2c_model(path); break;
   }
-  (void)opts;  // tokenizer hookup: see attach_tokenizer
+  if (!opts.tokenizer_path.empty()) {
+    model->tokenizer = load_tokenizer(opts.tokenizer_path);
+  } else if (model->format != "gguf") {  // GGUF models carry their tokenizer (load_gguf_model reads it)
+    // Beside the weights: tokenizer.json for HF folders, tokenizer.bin for llama2.c checkpoints.
+    const fs::path dir = model->format == "hf" ? fs::path(model->path) : fs::path(folder_of(path));
+    if (model->format == "hf" && fs::exists(dir / "tokenizer.json"))
+      model->tokenizer = load_tokenizer((dir / "tokenizer.json").string());
+    else if (model->format == "llama2c" && fs::exists(dir / "tokenizer.bin"))
+      model->tokenizer =
+          make_tokenizer(vocab_from_llama2c((dir / "tokenizer.bin").string(), model->config.vocab_size));
+  }
+  if (model->tokenizer)
+    check(model->tokenizer->vocab_size() <= size_t(model->config.vocab_size), "'", path,
+          "': the tokenizer has ", model->tokenizer->vocab_size(), " tokens but the model only ",
+          model->config.vocab_size);
   return model;
 }
 

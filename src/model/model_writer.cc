@@ -10,6 +10,7 @@
 #include "format/safetensors.h"
 #include "model/load_hf_config.h"
 #include "model/tensor_names.h"
+#include "tokenizer/vocab.h"
 
 namespace llmnpu {
 
@@ -132,6 +133,11 @@ void write_model_gguf(const Model& m, const std::string& path, GgmlType weight_t
     w.set(p + "rope.scaling.original_context_length", GgufValue::of_u32(uint32_t(c.rope_original_context)));
     w.set(p + "rope.scaling.low_freq_factor", GgufValue::of_f32(c.rope_low_freq_factor));
     w.set(p + "rope.scaling.high_freq_factor", GgufValue::of_f32(c.rope_high_freq_factor));
+  }
+  if (m.tokenizer) {
+    std::vector<std::pair<std::string, GgufValue>> keys;
+    append_vocab_metadata(m.tokenizer->vocab(), keys);
+    for (auto& [key, value] : keys) w.set(key, std::move(value));
   }
   const RopeLayout target = c.arch == "llama" ? RopeLayout::Interleaved : RopeLayout::HalfSplit;
   std::list<std::vector<float>> scratch;
