@@ -1,0 +1,208 @@
+// Behaviour beyond the golden files: invalid UTF-8, NFC, streaming decode, special tokens, the built-in
+// vocab and its GGUF round trip, llama2.c loading errors, speed.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+
+#include "common/testdata.h"
+#include "core/error.h"
+#include "format/gguf_writer.h"
+#include "tokenizer/load.h"
+#include "tokenizer/nfc.h"
+#include "tokenizer/streaming_decoder.h"
+#include "tokenizer/utf8.h"
+
+namespace llmnpu {
+namespace {
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+const Tokenizer& builtin() {
+  static auto tokenizer = make_tokenizer(builtin_byte_vocab());
+  return *tokenizer;
+}
+
+TEST(Utf8, InvalidInputIsRejectedWithItsOffset) {
+  const Tokenizer& t = builtin();
+  EXPECT_EQ(error_of([&] { t.encode("ab\xC3", false); }), "input is not valid UTF-8 at byte 2");
+  EXPECT_EQ(error_of([&] { t.encode("\xFF", false); }), "input is not valid UTF-8 at byte 0");
+  EXPECT_EQ(error_of([&] { t.encode("x\xED\xA0\x80", false); }),
+            "input is not valid UTF-8 at byte 1");  // surrogate
+  EXPECT_EQ(error_of([&] { t.encode("\xC0\xAF", false); }),
+            "input is not valid UTF-8 at byte 0");  // overlong
+  EXPECT_EQ(error_of([&] { t.encode("h\xC3\xA9llo \xF4\x90\x80\x80", false); }),
+            "input is not valid UTF-8 at byte 7");  // above U+10FFFF
+  EXPECT_EQ(error_of([&] { t.encode("h\xC3\xA9llo \xF0\x9F\xA6\x99", false); }), "");
+}
+
+TEST(Utf8, LossyUsesOneReplacementPerMaximalSubpart) {
+  EXPECT_EQ(utf8::lossy("a\xF0\x9F\xA6"), "a\xEF\xBF\xBD");
+  EXPECT_EQ(utf8::lossy("\xFF\xFE"), "\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(utf8::lossy("\xE2\x82z"), "\xEF\xBF\xBDz");
+}
+
+TEST(Nfc, ComposesReordersAndLeavesComposedTextAlone) {
+  EXPECT_EQ(nfc("e\xCC\x81"), "\xC3\xA9");  // e + acute -> é
+  EXPECT_EQ(nfc("cafe\xCC\x81 nai\xCC\x88ve"), "caf\xC3\xA9 na\xC3\xAFve");
+  EXPECT_EQ(nfc("a\xCC\xA3\xCC\x87"), "\xE1\xBA\xA1\xCC\x87");  // a + dot below + dot above -> ạ̇
+  EXPECT_EQ(nfc("a\xCC\x87\xCC\xA3"), "\xE1\xBA\xA1\xCC\x87");  // reordered first
+  EXPECT_EQ(nfc("\xE1\x84\x80\xE1\x85\xA1\xE1\x86\xA8"), "\xEA\xB0\x81");  // Hangul jamo -> 각
+  EXPECT_EQ(nfc("\xE2\x84\xAB"), "\xC3\x85");                              // Angstrom sign -> Å (singleton)
+  EXPECT_EQ(nfc("\xEF\xAC\x81"), "\xEF\xAC\x81");                          // ligature fi: compatibility only
+  EXPECT_EQ(nfc("plain ascii"), "plain ascii");
+}
+
+TEST(StreamingDecoder, HoldsSplitCharactersOfByteLevelPieces) {
+  const Tokenizer& t = builtin();
+  std::string text = "caf\xC3\xA9 \xF0\x9F\xA6\x99 \xE6\x97\xA5\xE6\x9C\xAC ok";
+  auto ids = t.encode(text, false);
+  StreamingDecoder stream(t);
+  std::string out;
+  for (int32_t id : ids) {
+    std::string part = stream.push(id);
+    EXPECT_EQ(utf8::first_invalid(part), part.size()) << "partial UTF-8 emitted";
+    out += part;
+  }
+  out += stream.flush();
+  EXPECT_EQ(out, text);
+  EXPECT_EQ(out, t.decode(ids));
+
+  // The emoji's four bytes are four separate byte tokens here: nothing comes out until the last.
+  StreamingDecoder emoji(t);
+  auto emoji_ids = t.encode("\xF0\x9F\xA6\x99", false);
+  ASSERT_EQ(emoji_ids.size(), 4u);
+  EXPECT_EQ(emoji.push(emoji_ids[0]), "");
+  EXPECT_EQ(emoji.push(emoji_ids[1]), "");
+  EXPECT_EQ(emoji.push(emoji_ids[2]), "");
+  EXPECT_EQ(emoji.push(emoji_ids[3]), "\xF0\x9F\xA6\x99");
+
+  // A stream cut inside a character flushes as U+FFFD.
+  StreamingDecoder cut(t);
+  EXPECT_EQ(cut.push(emoji_ids[0]), "");
+  EXPECT_EQ(cut.push(emoji_ids[1]), "");
+  EXPECT_EQ(cut.flush(), "\xEF\xBF\xBD");
+}
+
+TEST(StreamingDecoder, HoldsSplitByteFallbackOfSentencePiece) {
+  LLMNPU_REQUIRE_SHARED("testdata/tokenizers/llama2/tokenizer.bin");
+  auto t = make_tokenizer(
+      vocab_from_llama2c(test::shared_path("testdata/tokenizers/llama2/tokenizer.bin"), 32000));
+  std::string text = "Hi \xF0\x9F\xA6\x99 and \xED\x95\x9C\xEA\xB5\xAD\xEC\x96\xB4 text";  // 🦙, 한국어
+  auto ids = t->encode(text, true);
+  // 🦙 is not in the vocab: it falls back to <0xF0><0x9F><0xA6><0x99>.
+  std::vector<int32_t> llama_bytes = {243, 162, 169, 156};
+  ASSERT_NE(std::search(ids.begin(), ids.end(), llama_bytes.begin(), llama_bytes.end()), ids.end());
+  StreamingDecoder stream(*t);
+  std::string out;
+  for (int32_t id : ids) {
+    std::string part = stream.push(id);
+    EXPECT_EQ(utf8::first_invalid(part), part.size());
+    out += part;
+  }
+  out += stream.flush();
+  EXPECT_EQ(out, t->decode(ids));
+  EXPECT_EQ(out, "<s> " + text);  // decode keeps BOS text; the space after it is the text's '▁'
+
+  StreamingDecoder plain(*t);
+  std::string plain_out;
+  for (int32_t id : t->encode(text, false)) plain_out += plain.push(id);
+  EXPECT_EQ(plain_out + plain.flush(), text);  // the prefix space is dropped, as decode does
+}
+
+TEST(SpecialTokens, MatchedInTextLeftmostLongest) {
+  const Tokenizer& t = builtin();
+  const Vocab& v = t.vocab();
+  auto ids = t.encode("hi<|endoftext|><s>x</s>", false);
+  ASSERT_GE(ids.size(), 4u);
+  EXPECT_EQ(ids[ids.size() - 4], v.eot_id);
+  EXPECT_EQ(ids[ids.size() - 3], v.bos_id);
+  EXPECT_EQ(ids[ids.size() - 1], v.eos_id);
+  EXPECT_EQ(t.decode(ids), "hi<|endoftext|><s>x</s>");
+  EXPECT_TRUE(t.is_end_of_generation(v.eos_id));
+  EXPECT_TRUE(t.is_end_of_generation(v.eot_id));
+  EXPECT_FALSE(t.is_end_of_generation(v.bos_id));
+  EXPECT_FALSE(t.is_end_of_generation(5));
+  EXPECT_EQ(t.encode("", true), std::vector<int32_t>{v.bos_id});
+}
+
+TEST(BuiltinVocab, IsDeterministicAndRoundTripsText) {
+  Vocab a = builtin_byte_vocab(), b = builtin_byte_vocab();
+  EXPECT_EQ(a.tokens, b.tokens);
+  EXPECT_EQ(a.merges, b.merges);
+  EXPECT_EQ(a.tokens.size(), 512u);
+  EXPECT_EQ(a.merges.size(), 253u);
+  const Tokenizer& t = builtin();
+  std::string text = "Once upon a time, the engine read a model file. \xC3\x84pfel \xE2\x9C\x85\n\tend";
+  auto ids = t.encode(text, false);
+  EXPECT_EQ(t.decode(ids), text);
+  std::string english = "Once upon a time there was a little girl who lived in a small house";
+  EXPECT_LT(t.encode(english, false).size(), english.size() / 3);  // merges were learned and used
+  EXPECT_EQ(t.decode(ids), text);
+}
+
+TEST(VocabMetadata, RoundTripsThroughGguf) {
+  Vocab vocab = builtin_byte_vocab();
+  std::vector<std::pair<std::string, GgufValue>> metadata;
+  append_vocab_metadata(vocab, metadata);
+  GgufWriter writer;
+  writer.set("general.architecture", GgufValue::of_string("llama"));
+  for (auto& [key, value] : metadata) writer.set(key, value);
+  std::string path = test::temp_dir() + "/builtin_vocab.gguf";
+  writer.write(path);
+
+  GgufFile file(path);
+  EXPECT_EQ(file.get_string("tokenizer.ggml.model", ""), "gpt2");
+  EXPECT_EQ(file.get_string("tokenizer.ggml.pre", ""), "gpt-2");
+  Vocab back = vocab_from_gguf(file);
+  EXPECT_EQ(back.tokens, vocab.tokens);
+  EXPECT_EQ(back.merges, vocab.merges);
+  EXPECT_EQ(back.types, vocab.types);
+  EXPECT_EQ(back.bos_id, vocab.bos_id);
+  EXPECT_EQ(back.eos_id, vocab.eos_id);
+  EXPECT_EQ(back.eot_id, vocab.eot_id);
+  EXPECT_EQ(back.add_bos, vocab.add_bos);
+  auto tokenizer = load_tokenizer(path);
+  std::string text = "The town was good.<|endoftext|>";
+  EXPECT_EQ(tokenizer->encode(text, true), builtin().encode(text, true));
+}
+
+TEST(Loaders, ReportBadFilesClearly) {
+  std::string dir = test::temp_dir();
+  std::string truncated = dir + "/truncated.bin";
+  {
+    std::ofstream out(truncated, std::ios::binary);
+    int32_t header[3] = {16, 0, 5};  // max length 16, score 0.0, then a 5-byte token that is missing
+    out.write(reinterpret_cast<const char*>(header), sizeof(header));
+  }
+  EXPECT_NE(error_of([&] { vocab_from_llama2c(truncated, 10); }).find("truncated"), std::string::npos);
+  EXPECT_NE(error_of([&] { load_tokenizer(dir + "/missing.json"); }).find("no such file"), std::string::npos);
+  std::string bad_json = dir + "/tokenizer.json";
+  std::ofstream(bad_json) << "{ not json";
+  EXPECT_NE(error_of([&] { load_tokenizer(bad_json); }).find("not valid JSON"), std::string::npos);
+  EXPECT_NE(error_of([&] { builtin().decode({99999}); }).find("outside the vocab"), std::string::npos);
+}
+
+TEST(Performance, Encodes100KilobytesQuickly) {
+  const Tokenizer& t = builtin();
+  std::string text;
+  while (text.size() < 100000)
+    text +=
+        "The children played in the garden, laughing; numbers 12345 and caf\xC3\xA9 "
+        "\xE6\x97\xA5\xE6\x9C\xAC.\n";
+  auto start = std::chrono::steady_clock::now();
+  auto ids = t.encode(text, false);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(t.decode(ids), text);
+  EXPECT_LT(seconds, 0.5) << "encoding 100 KB took " << seconds << " s";
+}
+
+}  // namespace
+}  // namespace llmnpu
