@@ -8,13 +8,42 @@
 
 namespace llmnpu {
 
+namespace {
+
+// PCRE2's \s (with UCP) leaves out U+0085 (NEL), which Unicode's White_Space and the reference regex
+// engines (Oniguruma, Rust regex) include: add it to every \s and \S.
+std::string with_next_line_as_space(const std::string& pattern) {
+  std::string out;
+  int class_depth = 0;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    char c = pattern[i];
+    if (c == '\\' && i + 1 < pattern.size()) {
+      char e = pattern[++i];
+      if (e == 's')
+        out += class_depth ? "\\s\\x{85}" : "[\\s\\x{85}]";
+      else if (e == 'S' && !class_depth)
+        out += "[^\\s\\x{85}]";
+      else
+        (out += '\\') += e;
+      continue;
+    }
+    if (c == '[') ++class_depth;
+    if (c == ']' && class_depth) --class_depth;
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
 struct PreTokenizer::Compiled {
   pcre2_code* code = nullptr;
   ~Compiled() { pcre2_code_free(code); }
 };
 
 PreTokenizer::PreTokenizer(const std::vector<std::string>& regexes) {
-  for (const auto& pattern : regexes) {
+  for (const auto& original : regexes) {
+    const std::string pattern = with_next_line_as_space(original);
     int error = 0;
     PCRE2_SIZE offset = 0;
     auto compiled = std::make_unique<Compiled>();

@@ -10,6 +10,7 @@
 #include "format/gguf_writer.h"
 #include "tokenizer/load.h"
 #include "tokenizer/nfc.h"
+#include "tokenizer/pre_tokenizer.h"
 #include "tokenizer/streaming_decoder.h"
 #include "tokenizer/utf8.h"
 
@@ -58,6 +59,18 @@ TEST(Nfc, ComposesReordersAndLeavesComposedTextAlone) {
   EXPECT_EQ(nfc("\xE2\x84\xAB"), "\xC3\x85");                              // Angstrom sign -> Å (singleton)
   EXPECT_EQ(nfc("\xEF\xAC\x81"), "\xEF\xAC\x81");                          // ligature fi: compatibility only
   EXPECT_EQ(nfc("plain ascii"), "plain ascii");
+}
+
+TEST(PreTokenizer, SplitsWithUnicodeClassesAndNextLineAsSpace) {
+  PreTokenizer gpt2(pre_tokenizer_regexes("gpt-2"));
+  std::vector<std::string_view> expected = {"Hello", ",", " w\xC3\xB6rld", " 123", "  ", " \xE6\x97\xA5"};
+  EXPECT_EQ(gpt2.split("Hello, w\xC3\xB6rld 123   \xE6\x97\xA5"), expected);
+  PreTokenizer words({R"(\S+)"});
+  expected = {"a", "\xC2\x85", "b"};  // U+0085 is white space, as in Unicode and the reference engines
+  EXPECT_EQ(words.split("a\xC2\x85"
+                        "b"),
+            expected);
+  EXPECT_THROW(PreTokenizer({"(unclosed"}), Error);
 }
 
 TEST(StreamingDecoder, HoldsSplitCharactersOfByteLevelPieces) {
