@@ -10,7 +10,7 @@ inline float bf16_to_float(uint16_t h) { return std::bit_cast<float>(uint32_t(h)
 inline uint16_t float_to_bf16(float f) {
   uint32_t u = std::bit_cast<uint32_t>(f);
   if ((u & 0x7fffffff) > 0x7f800000) return uint16_t((u >> 16) | 0x40);  // keep NaN a NaN
-  u += 0x7fff + ((u >> 16) & 1);                                          // round to nearest even
+  u += 0x7fff + ((u >> 16) & 1);                                         // round to nearest even
   return uint16_t(u >> 16);
 }
 
@@ -32,9 +32,9 @@ inline uint16_t float_to_half(float f) {
   uint32_t u = std::bit_cast<uint32_t>(f);
   uint16_t sign = uint16_t((u >> 16) & 0x8000);
   uint32_t absu = u & 0x7fffffff;
-  if (absu > 0x7f800000) return sign | 0x7e00;             // NaN
-  if (absu >= 0x477ff000) return sign | 0x7c00;            // overflow -> inf
-  if (absu < 0x38800000) {                                 // subnormal or zero
+  if (absu > 0x7f800000) return sign | 0x7e00;   // NaN
+  if (absu >= 0x477ff000) return sign | 0x7c00;  // overflow -> inf
+  if (absu < 0x38800000) {                       // subnormal or zero
     float a = std::bit_cast<float>(absu);
     uint32_t m = uint32_t(a * 16777216.0f + 0.5f);  // round half up is fine at this range
     return sign | uint16_t(m);

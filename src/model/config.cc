@@ -5,7 +5,8 @@
 namespace llmnpu {
 
 void ModelConfig::validate() const {
-  check(dim > 0 && n_layers > 0 && n_heads > 0 && n_kv_heads > 0 && head_dim > 0 && ffn_dim > 0 && vocab_size > 0,
+  check(dim > 0 && n_layers > 0 && n_heads > 0 && n_kv_heads > 0 && head_dim > 0 && ffn_dim > 0 &&
+            vocab_size > 0,
         "model config has a zero or negative size (dim ", dim, ", layers ", n_layers, ", heads ", n_heads,
         ", kv heads ", n_kv_heads, ", head dim ", head_dim, ", ffn ", ffn_dim, ", vocab ", vocab_size, ")");
   check(n_heads % n_kv_heads == 0, "model config: ", n_heads, " heads are not a multiple of ", n_kv_heads,

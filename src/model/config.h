@@ -17,12 +17,12 @@ struct ModelConfig {
   std::string arch = "llama";  // family name, for display and for writing files back
   std::string name;            // general.name or folder name, for display
 
-  int dim = 0;          // hidden size
+  int dim = 0;  // hidden size
   int n_layers = 0;
   int n_heads = 0;
-  int n_kv_heads = 0;   // grouped-query attention: n_heads % n_kv_heads == 0
-  int head_dim = 0;     // usually dim / n_heads
-  int ffn_dim = 0;      // SwiGLU intermediate size
+  int n_kv_heads = 0;  // grouped-query attention: n_heads % n_kv_heads == 0
+  int head_dim = 0;    // usually dim / n_heads
+  int ffn_dim = 0;     // SwiGLU intermediate size
   int vocab_size = 0;
   int max_seq_len = 2048;  // context the model was trained for (default -c)
 
@@ -31,9 +31,9 @@ struct ModelConfig {
   RopeLayout rope_layout = RopeLayout::Interleaved;
   RopeScaling rope_scaling = RopeScaling::None;
   float rope_scaling_factor = 1.0f;
-  float rope_low_freq_factor = 1.0f;    // llama3 scaling
-  float rope_high_freq_factor = 4.0f;   // llama3 scaling
-  int rope_original_context = 8192;     // llama3 scaling
+  float rope_low_freq_factor = 1.0f;   // llama3 scaling
+  float rope_high_freq_factor = 4.0f;  // llama3 scaling
+  int rope_original_context = 8192;    // llama3 scaling
 
   bool qkv_bias = false;     // Qwen2 has biases on q, k, v projections
   bool tied_output = false;  // output head shares the token embedding

@@ -30,8 +30,8 @@ struct LayerWeights {
 struct ModelWeights {
   const float* token_embedding = nullptr;  // [vocab][dim]
   std::vector<LayerWeights> layers;
-  const float* output_norm = nullptr;      // [dim]
-  const float* output = nullptr;           // [vocab][dim]; equals token_embedding when tied
+  const float* output_norm = nullptr;  // [dim]
+  const float* output = nullptr;       // [vocab][dim]; equals token_embedding when tied
 };
 
 struct Model {

@@ -7,7 +7,7 @@
 
 namespace llmnpu::test {
 
-std::string shared_dir();                           // ../shared beside the repository
+std::string shared_dir();                            // ../shared beside the repository
 bool shared_available(const std::string& relative);  // file or folder exists under shared_dir()
 std::string shared_path(const std::string& relative);
 std::string llmnpu_binary();  // path of the built `llmnpu` command
@@ -19,11 +19,11 @@ int run_command(const std::string& command, std::string* output = nullptr);
 }  // namespace llmnpu::test
 
 // Use at the top of a test: skips (or fails under CI=true) when ../shared/RELATIVE is missing.
-#define LLMNPU_REQUIRE_SHARED(relative)                                                          \
-  do {                                                                                           \
-    if (!::llmnpu::test::shared_available(relative)) {                                           \
-      const char* ci = std::getenv("CI");                                                        \
+#define LLMNPU_REQUIRE_SHARED(relative)                                                                  \
+  do {                                                                                                   \
+    if (!::llmnpu::test::shared_available(relative)) {                                                   \
+      const char* ci = std::getenv("CI");                                                                \
       if (ci && std::string(ci) == "true") FAIL() << "CI=true but shared data is missing: " << relative; \
-      GTEST_SKIP() << "shared test data missing: " << ::llmnpu::test::shared_path(relative);     \
-    }                                                                                            \
+      GTEST_SKIP() << "shared test data missing: " << ::llmnpu::test::shared_path(relative);             \
+    }                                                                                                    \
   } while (0)

@@ -1,0 +1,252 @@
+#include "model/synth.h"
+
+#include <algorithm>
+#include <cmath>
+#include <thread>
+
+#include "core/error.h"
+#include "tokenizer/tokenizer.h"
+
+namespace llmnpu {
+
+const std::vector<SynthShape>& synth_shapes() {
+  static const std::vector<SynthShape> shapes = [] {
+    std::vector<SynthShape> list;
+    ModelConfig tiny;
+    tiny.arch = "llama";
+    tiny.dim = 128;
+    tiny.n_layers = 4;
+    tiny.n_heads = 4;
+    tiny.n_kv_heads = 2;
+    tiny.head_dim = 32;
+    tiny.ffn_dim = 352;
+    tiny.vocab_size = 512;
+    tiny.max_seq_len = 1024;
+    tiny.rope_base = 10000.0f;
+    tiny.rope_layout = RopeLayout::Interleaved;
+    tiny.tied_output = true;
+    list.push_back({"tiny", tiny});
+
+    ModelConfig qwen;
+    qwen.arch = "qwen2";
+    qwen.dim = 896;
+    qwen.n_layers = 24;
+    qwen.n_heads = 14;
+    qwen.n_kv_heads = 2;
+    qwen.head_dim = 64;
+    qwen.ffn_dim = 4864;
+    qwen.vocab_size = 151936;
+    qwen.max_seq_len = 32768;
+    qwen.norm_eps = 1e-6f;
+    qwen.rope_base = 1000000.0f;
+    qwen.rope_layout = RopeLayout::HalfSplit;
+    qwen.qkv_bias = true;
+    qwen.tied_output = true;
+    list.push_back({"qwen2.5-0.5b", qwen});
+
+    ModelConfig llama;
+    llama.arch = "llama";
+    llama.dim = 2048;
+    llama.n_layers = 16;
+    llama.n_heads = 32;
+    llama.n_kv_heads = 8;
+    llama.head_dim = 64;
+    llama.ffn_dim = 8192;
+    llama.vocab_size = 128256;
+    llama.max_seq_len = 131072;
+    llama.rope_base = 500000.0f;
+    llama.rope_layout = RopeLayout::Interleaved;
+    llama.rope_scaling = RopeScaling::Llama3;
+    llama.rope_scaling_factor = 32.0f;
+    llama.rope_low_freq_factor = 1.0f;
+    llama.rope_high_freq_factor = 4.0f;
+    llama.rope_original_context = 8192;
+    llama.tied_output = true;
+    list.push_back({"llama-3.2-1b", llama});
+    for (auto& s : list) s.config.name = "synth-" + s.name;
+    return list;
+  }();
+  return shapes;
+}
+
+const SynthShape& find_synth_shape(const std::string& name) {
+  std::string known;
+  for (const auto& s : synth_shapes()) {
+    if (s.name == name) return s;
+    known += (known.empty() ? "" : ", ") + s.name;
+  }
+  fail("unknown synthetic shape '", name, "' (known: ", known, ")");
+}
+
+namespace {
+
+// splitmix64: a tiny, fast, well-mixed generator; one stream per tensor keeps tensors independent of
+// the order (and threads) they are generated in.
+struct Rng {
+  uint64_t state;
+  uint64_t next() {
+    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
+  float uniform() { return float(next() >> 40) * (1.0f / 16777216.0f); }  // [0, 1)
+  // Approximately normal (sum of 4 uniforms, variance matched): fast and plenty for random weights.
+  float normal() {
+    float s = uniform() + uniform() + uniform() + uniform() - 2.0f;
+    return s * 1.7320508f;  // var of sum of 4 U(0,1) is 1/3
+  }
+};
+
+uint64_t stream_seed(uint64_t seed, uint64_t tensor) {
+  return seed * 0x100000001b3ull ^ (tensor * 0x9e3779b97f4a7c15ull);
+}
+
+std::vector<float> random_matrix(uint64_t seed, uint64_t id, size_t rows, size_t cols, float stddev) {
+  std::vector<float> m(rows * cols);
+  // Rows in parallel blocks, each with its own stream, so the result does not depend on thread count.
+  size_t blocks = std::max<size_t>(1, std::min<size_t>(rows, 64));
+  auto fill = [&](size_t b0, size_t b1) {
+    for (size_t b = b0; b < b1; ++b) {
+      Rng rng{stream_seed(seed, id * 1000003 + b)};
+      size_t r0 = rows * b / blocks, r1 = rows * (b + 1) / blocks;
+      for (size_t i = r0 * cols; i < r1 * cols; ++i) m[i] = rng.normal() * stddev;
+    }
+  };
+  unsigned n_threads = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> threads;
+  for (unsigned t = 1; t < n_threads; ++t)
+    threads.emplace_back(fill, blocks * t / n_threads, blocks * (t + 1) / n_threads);
+  fill(0, blocks / n_threads);
+  for (auto& t : threads) t.join();
+  return m;
+}
+
+std::vector<int> pick_channels(uint64_t seed, uint64_t id, int count, int range) {
+  Rng rng{stream_seed(seed, id)};
+  std::vector<int> out;
+  while (int(out.size()) < count) {
+    int c = int(rng.next() % uint64_t(range));
+    if (std::find(out.begin(), out.end(), c) == out.end()) out.push_back(c);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void fit_vocab(Vocab& vocab, int size) {
+  check(vocab.size() > 0, "synth: empty vocabulary");
+  if (int(vocab.size()) > size)
+    fail("synth: vocabulary of ", vocab.size(), " tokens is larger than the shape's ", size);
+  bool scores = !vocab.scores.empty();
+  for (int i = int(vocab.size()); i < size; ++i) {
+    vocab.tokens.push_back(str("<|pad_", i, "|>"));
+    vocab.types.push_back(TokenType::Unused);
+    if (scores) vocab.scores.push_back(-1e9f);
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<Model> synthesize_model(const SynthOptions& opt, Vocab vocab, SynthInfo* info) {
+  auto model = std::make_unique<Model>();
+  ModelConfig c = find_synth_shape(opt.shape).config;
+  if (opt.layers > 0) c.n_layers = opt.layers;
+  c.validate();
+  model->config = c;
+  model->format = "synth";
+  model->path = "synth:" + opt.shape;
+
+  fit_vocab(vocab, c.vocab_size);
+  model->tokenizer = make_tokenizer(vocab);
+
+  const uint64_t seed = opt.seed;
+  const size_t dim = size_t(c.dim), ffn = size_t(c.ffn_dim);
+  // Residual-branch outputs are scaled by 1/sqrt(2L) so the residual stream stays O(1) at any depth.
+  const float branch = 1.0f / std::sqrt(2.0f * float(c.n_layers));
+  const float in_dim = 1.0f / std::sqrt(float(c.dim));
+  // Embeddings: small, and the tied head gives logits with a spread of a few nats.
+  const float emb_std = 3.0f * in_dim;
+
+  SynthInfo local;
+  SynthInfo& planted = info ? *info : local;
+  planted = {};
+  const float kResidualOutlier = 60.0f;  // times a typical residual channel
+  const float kFfnGain = 5.0f;           // gate and up rows of spiking FFN channels
+  if (opt.outliers) {
+    planted.residual_outlier_channels = pick_channels(seed, 900001, std::max(2, c.dim / 300), c.dim);
+    planted.ffn_outlier_channels = pick_channels(seed, 900002, std::max(2, c.ffn_dim / 1200), c.ffn_dim);
+  }
+
+  uint64_t id = 1;
+  std::vector<float> emb = random_matrix(seed, id++, size_t(c.vocab_size), dim, emb_std);
+  if (opt.outliers) {
+    // Massive activations: the planted channels carry large values of a fixed sign, varying by token
+    // (so calibration percentiles sit below the max, as in real models).
+    Rng rng{stream_seed(seed, 900003)};
+    for (size_t v = 0; v < size_t(c.vocab_size); ++v)
+      for (size_t k = 0; k < planted.residual_outlier_channels.size(); ++k) {
+        int ch = planted.residual_outlier_channels[k];
+        float sign = (k % 2) ? -1.0f : 1.0f;
+        float u = rng.uniform();
+        float mag = u < 0.9f ? 0.3f + 0.4f * u : 1.0f + 0.7f * (u - 0.9f) * 10.0f;  // a heavy tail
+        emb[v * dim + size_t(ch)] = sign * kResidualOutlier * mag * 0.5f;
+      }
+  }
+  model->weights.token_embedding = model->own(std::move(emb));
+  model->weights.output = model->weights.token_embedding;
+
+  auto ones = [&](size_t n, float v) { return std::vector<float>(n, v); };
+  // Linear inputs see the outlier channels at full size; their weight columns are scaled down so the
+  // contribution stays in range (as trained models do), which keeps them essential but hard to quantize.
+  auto damp_columns = [&](std::vector<float>& w, size_t rows, size_t cols, const std::vector<int>& channels,
+                          float f) {
+    for (size_t r = 0; r < rows; ++r)
+      for (int ch : channels) w[r * cols + size_t(ch)] *= f;
+  };
+  const float residual_damp = 1.0f / kResidualOutlier;
+  model->weights.layers.resize(size_t(c.n_layers));
+  for (int l = 0; l < c.n_layers; ++l) {
+    LayerWeights& L = model->weights.layers[size_t(l)];
+    L.attn_norm = model->own(ones(dim, 1.0f));
+    L.ffn_norm = model->own(ones(dim, 1.0f));
+    auto wq = random_matrix(seed, id++, size_t(c.q_dim()), dim, in_dim);
+    auto wk = random_matrix(seed, id++, size_t(c.kv_dim()), dim, in_dim);
+    auto wv = random_matrix(seed, id++, size_t(c.kv_dim()), dim, in_dim);
+    auto wo = random_matrix(seed, id++, dim, size_t(c.q_dim()), branch / std::sqrt(float(c.q_dim())));
+    auto wg = random_matrix(seed, id++, ffn, dim, in_dim);
+    auto wu = random_matrix(seed, id++, ffn, dim, in_dim);
+    auto wd = random_matrix(seed, id++, dim, ffn, branch * 2.0f / std::sqrt(float(c.ffn_dim)));
+    if (opt.outliers) {
+      for (auto* w : {&wq, &wk, &wv})
+        damp_columns(*w, w->size() / dim, dim, planted.residual_outlier_channels, residual_damp);
+      damp_columns(wg, ffn, dim, planted.residual_outlier_channels, residual_damp);
+      damp_columns(wu, ffn, dim, planted.residual_outlier_channels, residual_damp);
+      for (int ch : planted.ffn_outlier_channels)
+        for (size_t k = 0; k < dim; ++k) {
+          wg[size_t(ch) * dim + k] *= kFfnGain;
+          wu[size_t(ch) * dim + k] *= kFfnGain;
+        }
+      damp_columns(wd, dim, ffn, planted.ffn_outlier_channels, 1.0f / (kFfnGain * kFfnGain));
+    }
+    L.wq = model->own(std::move(wq));
+    L.wk = model->own(std::move(wk));
+    L.wv = model->own(std::move(wv));
+    L.wo = model->own(std::move(wo));
+    L.w_gate = model->own(std::move(wg));
+    L.w_up = model->own(std::move(wu));
+    L.w_down = model->own(std::move(wd));
+    if (c.qkv_bias) {
+      L.bq = model->own(random_matrix(seed, id++, 1, size_t(c.q_dim()), 0.1f));
+      L.bk = model->own(random_matrix(seed, id++, 1, size_t(c.kv_dim()), 0.1f));
+      L.bv = model->own(random_matrix(seed, id++, 1, size_t(c.kv_dim()), 0.1f));
+    }
+  }
+  // The final norm removes the massive channels before the (tied) head, as trained models learn to, and
+  // restores the spread of the other channels, which the massive ones shrink through the RMS.
+  std::vector<float> out_norm(dim, opt.outliers ? 3.0f : 1.0f);
+  for (int ch : planted.residual_outlier_channels) out_norm[size_t(ch)] = 0.0f;
+  model->weights.output_norm = model->own(std::move(out_norm));
+  return model;
+}
+
+}  // namespace llmnpu

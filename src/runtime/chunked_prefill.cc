@@ -1,0 +1,106 @@
+#include "runtime/chunked_prefill.h"
+
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+
+#include "core/error.h"
+#include "core/timer.h"
+
+namespace llmnpu {
+
+ChunkedPrefill::ChunkedPrefill(Engine& engine, const Topology& topology)
+    : engine_(engine), topology_(topology), processors_(make_processors(topology)) {}
+
+std::vector<float> ChunkedPrefill::run(const std::vector<int32_t>& tokens, const PrefillPlan& plan,
+                                       Trace* trace, const LogitsCallback& on_logits) {
+  check(!tokens.empty(), "the prompt is empty");
+  check(plan.chunk_len > 0, "chunk length must be positive");
+  const int pos_base = engine_.position();
+  const int n = int(tokens.size());
+  check(pos_base + n <= engine_.context(), "prompt of ", n, " tokens (", pos_base,
+        " already cached) does not fit in the context of ", engine_.context(), " tokens");
+  const int n_chunks = (n + plan.chunk_len - 1) / plan.chunk_len;
+  const bool all_logits = bool(on_logits);
+  const auto& subs = engine_.graph().chunk_subgraphs;
+
+  std::vector<bool> head(size_t(n_chunks), all_logits);
+  head.back() = true;
+  TaskGraph graph(subs, n_chunks, head);
+  std::vector<Chunk> chunks(static_cast<size_t>(n_chunks));
+  auto chunk_tokens = [&](int i) {
+    int b = i * plan.chunk_len, e = std::min(n, b + plan.chunk_len);
+    return std::vector<int32_t>(tokens.begin() + b, tokens.begin() + e);
+  };
+
+  if (trace) {
+    std::vector<std::string> lanes;
+    for (const auto& p : processors_) lanes.push_back(p->name());
+    trace->set_lanes(lanes);
+  }
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::vector<bool> busy(processors_.size(), false);
+  int running = 0;
+  std::exception_ptr error;
+  const double origin = now_seconds();
+
+  std::unique_lock lock(mutex);
+  while (!graph.finished() && !error) {
+    bool dispatched = false;
+    for (size_t p = 0; p < processors_.size(); ++p) {
+      if (busy[p]) continue;
+      TaskId t;
+      if (!pick_task(plan.policy, graph, processors_[p]->roles(), running, latency_, &t)) continue;
+      graph.start(t);
+      busy[p] = true;
+      ++running;
+      dispatched = true;
+      if (t.sub == 0) {  // a chunk's buffers exist only while it is in flight
+        int pos0 = pos_base + t.chunk * plan.chunk_len;
+        int rows = std::min(plan.chunk_len, engine_.context() - pos0);
+        chunks[size_t(t.chunk)] = engine_.make_chunk(t.chunk, pos0, chunk_tokens(t.chunk), rows, all_logits);
+      }
+      processors_[p]->submit([&, p, t](ThreadPool* pool) {
+        const Subgraph& sg = graph.subgraph(t);
+        double start = now_seconds();
+        std::exception_ptr failure;
+        try {
+          engine_.run_subgraph(sg, chunks[size_t(t.chunk)], pool);
+        } catch (...) {
+          failure = std::current_exception();
+        }
+        double end = now_seconds();
+        std::lock_guard done(mutex);
+        if (failure && !error) error = failure;
+        latency_.observe(sg, t.chunk, end - start);
+        if (trace)
+          trace->add({int(p), sg.name(), t.chunk, sg.layer, sg.is_static ? "static" : "dynamic",
+                      start - origin, end - start});
+        graph.complete(t);
+        if (graph.chunk_finished(t.chunk)) chunks[size_t(t.chunk)].release_activations();
+        busy[p] = false;
+        --running;
+        cv.notify_all();
+      });
+    }
+    if (graph.finished()) break;
+    if (!dispatched && running == 0) fail("scheduler stalled: no processor can run the ready subgraphs");
+    cv.wait(lock);
+  }
+  cv.wait(lock, [&] { return running == 0; });
+  if (error) std::rethrow_exception(error);
+
+  std::vector<float> last;
+  size_t vocab = size_t(engine_.config().vocab_size);
+  for (int i = 0; i < n_chunks; ++i) {
+    Chunk& c = chunks[size_t(i)];
+    if (all_logits)
+      for (int t = 0; t < c.T; ++t) on_logits(c.pos0 + t, c.logits.data() + size_t(t) * vocab);
+    if (i == n_chunks - 1) last.assign(c.logits.end() - long(vocab), c.logits.end());
+  }
+  engine_.commit_position(pos_base + n);
+  return last;
+}
+
+}  // namespace llmnpu

@@ -1,0 +1,38 @@
+#pragma once
+// Chunked prefill on processors: the prompt is cut into fixed-length chunks (the last one padded),
+// every chunk becomes the model's per-chunk subgraphs, and a scheduling policy hands ready subgraphs
+// to free processors. The result (logits, KV cache) is the same for every policy, bit for bit.
+#include <memory>
+#include <vector>
+
+#include "runtime/engine.h"
+#include "runtime/processor.h"
+#include "runtime/schedule_policy.h"
+#include "runtime/trace.h"
+
+namespace llmnpu {
+
+struct PrefillPlan {
+  int chunk_len = 256;
+  SchedulePolicy policy = SchedulePolicy::OutOfOrder;
+};
+
+class ChunkedPrefill {
+ public:
+  ChunkedPrefill(Engine& engine, const Topology& topology);
+
+  // Appends tokens to the engine's cache; returns the last token's logits. on_logits as Engine::prefill.
+  std::vector<float> run(const std::vector<int32_t>& tokens, const PrefillPlan& plan, Trace* trace = nullptr,
+                         const LogitsCallback& on_logits = nullptr);
+
+  const Topology& topology() const { return topology_; }
+  LatencyModel& latency() { return latency_; }
+
+ private:
+  Engine& engine_;
+  Topology topology_;
+  std::vector<std::unique_ptr<Processor>> processors_;
+  LatencyModel latency_;
+};
+
+}  // namespace llmnpu

@@ -1,0 +1,31 @@
+#include "runtime/kv_cache.h"
+
+#include <cstring>
+
+#include "core/error.h"
+
+namespace llmnpu {
+
+KvCache::KvCache(int n_layers, int n_kv_heads, int head_dim, int capacity)
+    : n_layers_(n_layers), n_kv_heads_(n_kv_heads), head_dim_(head_dim), capacity_(capacity) {
+  check(capacity > 0, "context size must be positive");
+  size_t n = size_t(n_layers) * size_t(n_kv_heads) * size_t(capacity) * size_t(head_dim);
+  k_.assign(n, 0.0f);
+  v_.assign(n, 0.0f);
+}
+
+void KvCache::store(int layer, int pos0, int T, const float* k, size_t ldk, const float* v, size_t ldv) {
+  check(pos0 >= 0 && pos0 + T <= capacity_, "KV cache overflow: positions ", pos0, "..", pos0 + T,
+        " exceed the context of ", capacity_, " tokens");
+  float* kd = keys(layer);
+  float* vd = values(layer);
+  size_t bytes = size_t(head_dim_) * sizeof(float);
+  for (int t = 0; t < T; ++t)
+    for (int g = 0; g < n_kv_heads_; ++g) {
+      size_t dst = size_t(g) * head_stride() + size_t(pos0 + t) * pos_stride();
+      std::memcpy(kd + dst, k + size_t(t) * ldk + size_t(g) * size_t(head_dim_), bytes);
+      std::memcpy(vd + dst, v + size_t(t) * ldv + size_t(g) * size_t(head_dim_), bytes);
+    }
+}
+
+}  // namespace llmnpu

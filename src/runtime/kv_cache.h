@@ -1,0 +1,33 @@
+#pragma once
+// Keys and values of every layer for positions [0, capacity), laid out [layer][kv_head][position][head_dim]
+// so attention streams one head contiguously. Prefill chunks and decode steps write into the same cache.
+#include <cstddef>
+#include <vector>
+
+namespace llmnpu {
+
+class KvCache {
+ public:
+  KvCache(int n_layers, int n_kv_heads, int head_dim, int capacity);
+
+  int capacity() const { return capacity_; }
+  int n_kv_heads() const { return n_kv_heads_; }
+  int head_dim() const { return head_dim_; }
+
+  float* keys(int layer) { return k_.data() + size_t(layer) * layer_stride(); }
+  float* values(int layer) { return v_.data() + size_t(layer) * layer_stride(); }
+  size_t head_stride() const { return size_t(capacity_) * size_t(head_dim_); }
+  size_t pos_stride() const { return size_t(head_dim_); }
+
+  // Copies T tokens' keys and values (rows [T][ld], kv heads contiguous) to positions pos0.. of layer.
+  void store(int layer, int pos0, int T, const float* k, size_t ldk, const float* v, size_t ldv);
+
+  size_t bytes() const { return (k_.size() + v_.size()) * sizeof(float); }
+
+ private:
+  size_t layer_stride() const { return size_t(n_kv_heads_) * head_stride(); }
+  int n_layers_, n_kv_heads_, head_dim_, capacity_;
+  std::vector<float> k_, v_;
+};
+
+}  // namespace llmnpu

@@ -1,0 +1,49 @@
+#include "model_options.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "backend/float_graph.h"
+#include "backend/prepared_graph.h"
+#include "core/error.h"
+
+namespace llmnpu::cli {
+
+void ModelOptions::add_to(CLI::App& app) {
+  app.add_option("-m,--model", model_path, "model: GGUF file, Hugging Face folder, or llama2.c .bin")
+      ->required();
+  app.add_option("--tokenizer", tokenizer_path,
+                 "tokenizer file (tokenizer.json, tokenizer.bin, .gguf) to use instead of the model's");
+  app.add_option("-t,--threads", threads, "threads (default: all cores)")->check(CLI::NonNegativeNumber);
+  app.add_option("-c,--ctx-size", context, "context size in tokens (default: the model's)")
+      ->check(CLI::NonNegativeNumber);
+}
+
+LoadedModel load_for_inference(const ModelOptions& options) {
+  LoadedModel lm;
+  LoadOptions load;
+  load.tokenizer_path = options.tokenizer_path;
+  if (is_prepared_model(options.model_path)) {  // W8A8 + shadow outliers (llmnpu prepare)
+    PreparedGraph prepared = load_prepared_model(options.model_path, load);
+    lm.model = std::move(prepared.model);
+    lm.graph = std::move(prepared.graph);
+  } else {
+    lm.model = load_model(options.model_path, load);
+    lm.graph = std::make_unique<ModelGraph>(build_float_graph(*lm.model));
+  }
+  EngineOptions eo;
+  eo.threads = options.threads;
+  eo.context = options.context;
+  lm.engine = std::make_unique<Engine>(*lm.model, *lm.graph, eo);
+  return lm;
+}
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  check(bool(in), "cannot read '", path, "'");
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace llmnpu::cli

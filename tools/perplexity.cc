@@ -1,0 +1,80 @@
+// llmnpu perplexity: perplexity of a model over a text file, with its standard error.
+#include "runtime/perplexity.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "command.h"
+#include "core/error.h"
+#include "core/progress.h"
+#include "core/timer.h"
+#include "model_options.h"
+
+namespace llmnpu::cli {
+namespace {
+
+int perplexity_command(int argc, char** argv) {
+  CLI::App app{"Perplexity over a text file, in windows of the context size (-c)."};
+  app.name(argv[0]);
+  ModelOptions mo;
+  mo.add_to(app);
+  std::string file;
+  int max_windows = 0, chunk = 0;
+  bool json = false;
+  app.add_option("-f,--file", file, "text file to score")->required();
+  app.add_option("--chunks", max_windows, "score at most this many windows (default: all)");
+  app.add_option("--chunk", chunk, "prefill chunk length (default: whole window)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("--json", json, "print JSON (perplexity, stderr, every scored token's log-probability)");
+  CLI11_PARSE(app, argc, argv);
+  if (mo.context == 0) mo.context = 512;
+
+  std::string text = read_text_file(file);
+  LoadedModel lm = load_for_inference(mo);
+  const Model& model = *lm.model;
+  check(model.tokenizer != nullptr, "model has no tokenizer: pass one with --tokenizer");
+  std::vector<int32_t> ids = model.tokenizer->encode(text, false);
+  int32_t bos = model.tokenizer->adds_bos() ? model.tokenizer->bos_id() : -1;
+
+  double t0 = now_seconds();
+  PerplexityResult r;
+  {
+    int per_window = bos >= 0 ? mo.context - 1 : mo.context;
+    int total = int(ids.size()) / std::max(1, per_window);
+    if (max_windows > 0) total = std::min(total, max_windows);
+    ProgressBar progress("perplexity", size_t(std::max(total, 0)), true);
+    r = compute_perplexity(*lm.engine, ids, mo.context, bos, max_windows, chunk,
+                           [&](int done, int) { progress.update(size_t(done)); });
+  }
+  double seconds = now_seconds() - t0;
+
+  if (json) {
+    nlohmann::json out;
+    out["model"] = mo.model_path;
+    out["file"] = file;
+    out["context"] = mo.context;
+    out["windows"] = r.windows;
+    out["scored_tokens"] = r.tokens.size();
+    out["perplexity"] = r.perplexity;
+    out["perplexity_stderr"] = r.perplexity_stderr;
+    out["mean_nll"] = r.mean_nll;
+    out["seconds"] = seconds;
+    nlohmann::json toks = nlohmann::json::array();
+    for (const auto& t : r.tokens)
+      toks.push_back({{"pos", t.position}, {"id", t.id}, {"logprob", t.logprob}});
+    out["tokens"] = std::move(toks);
+    std::printf("%s\n", out.dump().c_str());
+  } else {
+    std::printf("perplexity: %.4f +/- %.4f over %zu tokens (%d windows of %d, %.1f s, %s)\n", r.perplexity,
+                r.perplexity_stderr, r.tokens.size(), r.windows, mo.context, seconds,
+                lm.graph->describe.c_str());
+  }
+  return 0;
+}
+
+Register reg("perplexity", "perplexity of a model over a text file (-m MODEL -f TEXT -c CTX)",
+             perplexity_command);
+
+}  // namespace
+}  // namespace llmnpu::cli

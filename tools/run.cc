@@ -1,0 +1,122 @@
+// llmnpu run: prefill a prompt, then generate, streaming text as it comes.
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "command.h"
+#include "core/error.h"
+#include "core/timer.h"
+#include "model_options.h"
+#include "runtime/sampler.h"
+#include "tokenizer/tokenizer.h"
+
+namespace llmnpu::cli {
+namespace {
+
+int run_command(int argc, char** argv) {
+  CLI::App app{"Generate text: prefill the prompt, then decode token by token on the host."};
+  app.name(argv[0]);
+  ModelOptions mo;
+  mo.add_to(app);
+  std::string prompt, prompt_file;
+  int n_predict = 128;
+  int chunk = 0;
+  SamplerParams sp;
+  bool seed_given = false, json = false, no_bos = false;
+  app.add_option("-p,--prompt", prompt, "prompt text");
+  app.add_option("-f,--file", prompt_file, "read the prompt from a file");
+  app.add_option("-n,--n-predict", n_predict, "tokens to generate (default 128)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--temp", sp.temperature, "temperature; 0 = greedy (default 0.8)");
+  app.add_option("--top-k", sp.top_k, "top-k cut, 0 = off (default 40)");
+  app.add_option("--top-p", sp.top_p, "nucleus cut, 1 = off (default 0.95)")->check(CLI::Range(0.0001, 1.0));
+  auto* seed_opt = app.add_option("--seed", sp.seed, "sampling seed (default: random, printed)");
+  app.add_option("--chunk", chunk, "prefill chunk length in tokens (default: whole prompt at once)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("--no-bos", no_bos, "do not add the BOS token even if the model asks for it");
+  app.add_flag("--json", json, "print one JSON object (ids, text, timings) instead of streaming text");
+  CLI11_PARSE(app, argc, argv);
+  seed_given = seed_opt->count() > 0;
+  if (!seed_given) sp.seed = uint64_t(std::chrono::steady_clock::now().time_since_epoch().count());
+  check(prompt_file.empty() || prompt.empty(), "give the prompt with -p or -f, not both");
+  if (!prompt_file.empty()) prompt = read_text_file(prompt_file);
+
+  LoadedModel lm = load_for_inference(mo);
+  const Model& model = *lm.model;
+  check(model.tokenizer != nullptr, "model '", mo.model_path,
+        "' has no tokenizer: pass one with --tokenizer");
+  const Tokenizer& tok = *model.tokenizer;
+  Engine& engine = *lm.engine;
+
+  std::vector<int32_t> ids = tok.encode(prompt, tok.adds_bos() && !no_bos);
+  check(!ids.empty(), "the prompt is empty (give text with -p, or a model that adds BOS)");
+  check(int(ids.size()) < engine.context(), "prompt of ", ids.size(),
+        " tokens does not fit in the context of ", engine.context(), " tokens (use -c to enlarge it)");
+  int budget = std::min(n_predict, engine.context() - int(ids.size()));
+
+  std::fprintf(stderr, "model: %s (%s, %d layers, dim %d) | %s | %d threads | seed %llu\n",
+               mo.model_path.c_str(), model.config.arch.c_str(), model.config.n_layers, model.config.dim,
+               lm.graph->describe.c_str(), engine.pool().size(), static_cast<unsigned long long>(sp.seed));
+
+  Sampler sampler(sp);
+  StreamingDecoder stream(tok);
+  std::string text;
+  auto emit = [&](const std::string& piece) {
+    if (piece.empty()) return;
+    text += piece;
+    if (!json) {
+      std::fwrite(piece.data(), 1, piece.size(), stdout);
+      std::fflush(stdout);
+    }
+  };
+  if (!json) std::fwrite(prompt.data(), 1, prompt.size(), stdout);
+
+  double t0 = now_seconds();
+  std::vector<float> logits = engine.prefill(ids, chunk);
+  double t1 = now_seconds();
+  std::vector<int32_t> generated;
+  int vocab = model.config.vocab_size;
+  for (int i = 0; i < budget; ++i) {
+    int32_t next = sampler.sample(logits.data(), vocab);
+    generated.push_back(next);
+    if (tok.is_end_of_generation(next)) break;
+    emit(stream.push(next));
+    if (i + 1 < budget) logits = engine.decode(next);
+  }
+  emit(stream.flush());
+  double t2 = now_seconds();
+
+  double prefill_s = t1 - t0, decode_s = t2 - t1;
+  // The first generated token comes from the prefill logits; the rest each cost one decode step.
+  int decode_steps = std::max(0, int(generated.size()) - 1);
+  double prompt_tps = prefill_s > 0 ? double(ids.size()) / prefill_s : 0;
+  double gen_tps = decode_s > 0 && decode_steps > 0 ? double(decode_steps) / decode_s : 0;
+  if (json) {
+    nlohmann::json out;
+    out["prompt_ids"] = ids;
+    out["generated_ids"] = generated;
+    out["text"] = text;
+    out["seed"] = sp.seed;
+    out["timings"] = {{"prompt_tokens", ids.size()},
+                      {"prompt_seconds", prefill_s},
+                      {"prompt_tokens_per_second", prompt_tps},
+                      {"generated_tokens", generated.size()},
+                      {"generation_seconds", decode_s},
+                      {"generation_tokens_per_second", gen_tps}};
+    out["processors"] = lm.graph->describe;
+    std::printf("%s\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  } else {
+    std::printf("\n");
+    std::fprintf(
+        stderr,
+        "prompt: %zu tokens in %.3f s, %.1f tokens/s | generation: %zu tokens in %.3f s, %.1f tokens/s\n",
+        ids.size(), prefill_s, prompt_tps, generated.size(), decode_s, gen_tps);
+  }
+  return 0;
+}
+
+Register reg("run", "generate text from a prompt (-m MODEL -p PROMPT -n N)", run_command);
+
+}  // namespace
+}  // namespace llmnpu::cli
