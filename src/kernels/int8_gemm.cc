@@ -1,0 +1,155 @@
+#include "kernels/int8_gemm.h"
+
+#include <cstring>
+
+#include "core/cpu_features.h"
+#include "core/error.h"
+#include "core/thread_pool.h"
+#include "kernels/int8_gemm_internal.h"
+
+namespace llmnpu {
+
+int PackedInt8Matrix::panel_width(int p) const {
+  int rest = n - p * kPanelColumns;
+  return std::min(kPanelColumns, (rest + 15) / 16 * 16);
+}
+
+PackedInt8Matrix pack_int8_weights(const int8_t* w, int n, int k, const float* scales, bool per_channel) {
+  check(n >= 0 && k >= 0, "pack_int8_weights: negative shape ", n, "x", k);
+  check(n == 0 || k == 0 || w != nullptr, "pack_int8_weights: null weights");
+  check(n == 0 || scales != nullptr, "pack_int8_weights: null scales");
+  PackedInt8Matrix p;
+  p.n = n;
+  p.k = k;
+  p.k4 = (k + 3) / 4;
+  p.panels = (n + PackedInt8Matrix::kPanelColumns - 1) / PackedInt8Matrix::kPanelColumns;
+  p.per_channel = per_channel;
+  const size_t padded_n = size_t(p.panels) * PackedInt8Matrix::kPanelColumns;
+  p.data = AlignedArray<int8_t>(padded_n * 4 * size_t(p.k4));
+  p.column_sums = AlignedArray<int32_t>(padded_n);
+  p.scales = AlignedArray<float>(padded_n);
+  if (p.data.size()) std::memset(p.data.data(), 0, p.data.size());
+  for (size_t c = 0; c < padded_n; ++c) {
+    p.column_sums[c] = 0;
+    p.scales[c] = c < size_t(n) ? (per_channel ? scales[c] : scales[0]) : 0.0f;
+  }
+  for (int panel = 0; panel < p.panels; ++panel) {
+    const int width = p.panel_width(panel);
+    int8_t* dst = p.data.data() + size_t(panel) * PackedInt8Matrix::kPanelBytesPerK4 * size_t(p.k4);
+    for (int c = 0; c < width; ++c) {
+      const int col = panel * PackedInt8Matrix::kPanelColumns + c;
+      if (col >= n) break;
+      const int8_t* src = w + size_t(col) * size_t(k);
+      int32_t sum = 0;
+      for (int kk = 0; kk < k; ++kk) {
+        check(src[kk] != -128, "pack_int8_weights: weight -128 at [", col, "][", kk,
+              "] (range is -127..127)");
+        dst[(size_t(kk / 4) * width + c) * 4 + kk % 4] = src[kk];
+        sum += src[kk];
+      }
+      p.column_sums[col] = sum;
+    }
+  }
+  return p;
+}
+
+namespace {
+
+void validate(const int8_t* a, int m, int lda, const PackedInt8Matrix& w, const Int8Epilogue& ep) {
+  check(m >= 0, "int8_gemm: negative row count ", m);
+  check(lda >= w.k, "int8_gemm: lda ", lda, " < K ", w.k);
+  int outputs = (ep.out_f32 != nullptr) + (ep.out_i8 != nullptr) + (ep.out_i32 != nullptr);
+  check(outputs == 1, "int8_gemm: set exactly one of out_f32, out_i8, out_i32");
+  check(ep.ld_out >= w.n, "int8_gemm: ld_out ", ep.ld_out, " < N ", w.n);
+  check(!ep.residual || ep.ld_residual >= w.n, "int8_gemm: ld_residual ", ep.ld_residual, " < N ", w.n);
+  check(!ep.out_i8 || (ep.out_scale > 0.0f && std::isfinite(ep.out_scale)), "int8_gemm: bad out_scale ",
+        ep.out_scale);
+  check(m == 0 || w.k == 0 || a != nullptr, "int8_gemm: null activations");
+}
+
+// Portable fallback on the packed layout: plain signed products, no correction needed.
+void gemm_scalar(const int8_detail::GemmArgs& g) {
+  const PackedInt8Matrix& w = *g.w;
+  for (int p = 0; p < w.panels; ++p) {
+    const int width = w.panel_width(p);
+    const int8_t* panel = w.panel(p);
+    for (int c = 0; c < width; ++c) {
+      const int col = p * PackedInt8Matrix::kPanelColumns + c;
+      if (col >= w.n) break;
+      const float scale = g.a_scale * w.scales[col];
+      for (int row = 0; row < g.m; ++row) {
+        const int8_t* a = g.a + size_t(row) * size_t(g.lda);
+        int32_t acc = 0;
+        for (int kk = 0; kk < w.k; ++kk)
+          acc += int32_t(a[kk]) * panel[(size_t(kk / 4) * width + c) * 4 + kk % 4];
+        int8_detail::store_one(*g.ep, row, col, acc, scale);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+Int8Kernel best_int8_kernel() {
+  static const Int8Kernel best = [] {
+    const CpuFeatures& f = cpu_features();
+    if (f.has_avx512_vnni_path()) return Int8Kernel::Avx512Vnni;
+    if (f.has_avx2_path() && f.avx_vnni) return Int8Kernel::Avx2Vnni;
+    if (f.has_avx2_path()) return Int8Kernel::Avx2;
+    return Int8Kernel::Scalar;
+  }();
+  return best;
+}
+
+bool int8_kernel_available(Int8Kernel kernel) {
+  const CpuFeatures& f = cpu_features();
+  switch (kernel) {
+    case Int8Kernel::Auto:
+    case Int8Kernel::Scalar: return true;
+    case Int8Kernel::Avx2: return f.has_avx2_path();
+    case Int8Kernel::Avx2Vnni: return f.has_avx2_path() && f.avx_vnni;
+    case Int8Kernel::Avx512Vnni: return f.has_avx512_vnni_path();
+  }
+  return false;
+}
+
+const char* int8_kernel_name(Int8Kernel kernel) {
+  switch (kernel) {
+    case Int8Kernel::Auto: return int8_kernel_name(best_int8_kernel());
+    case Int8Kernel::Scalar: return "scalar";
+    case Int8Kernel::Avx2: return "avx2";
+    case Int8Kernel::Avx2Vnni: return "avx2-vnni";
+    case Int8Kernel::Avx512Vnni: return "avx512-vnni";
+  }
+  return "?";
+}
+
+void int8_gemm(const int8_t* a, int m, int lda, const PackedInt8Matrix& w, float a_scale,
+               const Int8Epilogue& ep, ThreadPool* pool, Int8Kernel kernel) {
+  validate(a, m, lda, w, ep);
+  if (m == 0 || w.n == 0) return;
+  if (kernel == Int8Kernel::Auto) kernel = best_int8_kernel();
+  check(int8_kernel_available(kernel), "int8_gemm: kernel ", int8_kernel_name(kernel),
+        " not supported by this CPU");
+  const int8_detail::GemmArgs args{a, m, lda, &w, a_scale, &ep};
+  switch (kernel) {
+    case Int8Kernel::Avx512Vnni: int8_detail::gemm_avx512_vnni(args, pool); return;
+    case Int8Kernel::Avx2Vnni: int8_detail::gemm_avx2(args, pool, true); return;
+    case Int8Kernel::Avx2: int8_detail::gemm_avx2(args, pool, false); return;
+    default: gemm_scalar(args); return;
+  }
+}
+
+void int8_gemm_reference(const int8_t* a, int m, int lda, const int8_t* w, int n, int k,
+                         const float* w_scales, bool per_channel, float a_scale, const Int8Epilogue& ep) {
+  for (int row = 0; row < m; ++row) {
+    for (int col = 0; col < n; ++col) {
+      int32_t acc = 0;
+      for (int kk = 0; kk < k; ++kk)
+        acc += int32_t(a[size_t(row) * lda + kk]) * int32_t(w[size_t(col) * k + kk]);
+      int8_detail::store_one(ep, row, col, acc, a_scale * w_scales[per_channel ? col : 0]);
+    }
+  }
+}
+
+}  // namespace llmnpu

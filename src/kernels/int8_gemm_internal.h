@@ -1,0 +1,59 @@
+#pragma once
+// Shared between the int8 GEMM implementations (not a public header).
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+#include "kernels/int8_gemm.h"
+
+namespace llmnpu::int8_detail {
+
+struct GemmArgs {
+  const int8_t* a;
+  int m, lda;
+  const PackedInt8Matrix* w;
+  float a_scale;
+  const Int8Epilogue* ep;
+};
+
+// How the output is split over threads: units are (panel, row chunk) pairs, panel-major, so a thread
+// gets a contiguous run of panels (its own slice of W) and rows are only split when panels are scarce.
+struct WorkSplit {
+  int row_chunks = 1;
+  int chunk_rows = 0;  // a multiple of the microkernel's row count
+  int units = 0;
+};
+
+inline WorkSplit plan_split(int m, int panels, int threads, int rows_per_tile) {
+  WorkSplit s;
+  int tiles = (m + rows_per_tile - 1) / rows_per_tile;
+  if (panels < 2 * threads) s.row_chunks = std::min(tiles, (2 * threads + panels - 1) / std::max(panels, 1));
+  s.row_chunks = std::max(s.row_chunks, 1);
+  s.chunk_rows = ((tiles + s.row_chunks - 1) / s.row_chunks) * rows_per_tile;
+  s.row_chunks = (m + s.chunk_rows - 1) / s.chunk_rows;
+  s.units = panels * s.row_chunks;
+  return s;
+}
+
+// The epilogue for one value, in the documented order (the SIMD versions do the same operations).
+inline void store_one(const Int8Epilogue& ep, int row, int col, int32_t acc, float scale) {
+  size_t at = size_t(row) * size_t(ep.ld_out) + size_t(col);
+  if (ep.out_i32) {
+    ep.out_i32[at] = acc;
+    return;
+  }
+  float v = std::fma(float(acc), scale, ep.bias ? ep.bias[col] : 0.0f);
+  if (ep.residual) v = v + ep.residual[size_t(row) * size_t(ep.ld_residual) + size_t(col)];
+  if (ep.out_f32) {
+    ep.out_f32[at] = v;
+  } else {
+    // Clamp before rounding: NaN and huge values then behave the same as in the SIMD versions.
+    float q = std::min(127.0f, std::max(-127.0f, v * (1.0f / ep.out_scale)));
+    ep.out_i8[at] = int8_t(std::nearbyint(q));
+  }
+}
+
+void gemm_avx512_vnni(const GemmArgs& args, ThreadPool* pool);
+void gemm_avx2(const GemmArgs& args, ThreadPool* pool, bool vnni);
+
+}  // namespace llmnpu::int8_detail

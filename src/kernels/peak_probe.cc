@@ -1,0 +1,100 @@
+#include "kernels/peak_probe.h"
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "core/cpu_features.h"
+#include "core/thread_pool.h"
+#include "core/timer.h"
+#include "kernels/peak_probe_internal.h"
+
+namespace llmnpu {
+namespace {
+
+using Loop = uint64_t (*)(uint64_t);
+
+Loop loop_for(PeakKind kind) {
+  const CpuFeatures& f = cpu_features();
+  if (kind == PeakKind::Int8Dot) {
+    if (f.has_avx512_vnni_path()) return peak_detail::int8_dot_zmm;
+    if (f.avx2 && f.avx_vnni) return peak_detail::int8_dot_ymm;
+    return nullptr;
+  }
+  if (f.avx512f) return peak_detail::fp32_fma_zmm;
+  if (f.avx2 && f.fma) return peak_detail::fp32_fma_ymm;
+  return nullptr;
+}
+
+// Every loop runs on its own fresh thread (thread t pinned to CPU t when possible, so the caller's
+// affinity is untouched); they start together on a flag and the clock stops when the last one ends.
+double timed_run(Loop loop, int threads, uint64_t iterations) {
+  std::atomic<int> ready{0};
+  std::atomic<bool> go{false};
+  const int cpus = ThreadPool::hardware_threads();
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t)
+    workers.emplace_back([&, t] {
+      if (t < cpus) pin_current_thread(t);
+      ready.fetch_add(1);
+      while (!go.load(std::memory_order_acquire)) {
+      }
+      loop(iterations);
+    });
+  while (ready.load() != threads) std::this_thread::yield();
+  const double start = now_seconds();
+  go.store(true, std::memory_order_release);
+  for (auto& w : workers) w.join();
+  return now_seconds() - start;
+}
+
+}  // namespace
+
+const char* peak_instruction(PeakKind kind) {
+  Loop loop = loop_for(kind);
+  if (loop == peak_detail::int8_dot_zmm) return "vpdpbusd zmm";
+  if (loop == peak_detail::int8_dot_ymm) return "vpdpbusd ymm (AVX-VNNI)";
+  if (loop == peak_detail::fp32_fma_zmm) return "vfmadd231ps zmm";
+  if (loop == peak_detail::fp32_fma_ymm) return "vfmadd231ps ymm";
+  return "none";
+}
+
+double measure_peak_gmacs(PeakKind kind, int threads, double seconds) {
+  Loop loop = loop_for(kind);
+  if (!loop || threads < 1) return 0.0;
+  const uint64_t macs_per_iteration = loop(1);
+  // Calibrate on one thread (also warms the vector unit up to its steady clock).
+  uint64_t iterations = 1 << 16;
+  for (;;) {
+    const double start = now_seconds();
+    loop(iterations);
+    const double took = now_seconds() - start;
+    if (took > 0.02 || iterations > (uint64_t(1) << 40)) {
+      iterations = std::max<uint64_t>(1, uint64_t(double(iterations) * seconds / std::max(took, 1e-9)));
+      break;
+    }
+    iterations *= 4;
+  }
+  double best = 0.0;
+  for (int trial = 0; trial < 3; ++trial) {
+    const double took = timed_run(loop, threads, iterations);
+    best = std::max(best, double(macs_per_iteration) * double(iterations) * threads / took * 1e-9);
+  }
+  return best;
+}
+
+double peak_gmacs(PeakKind kind, int threads) {
+  static std::mutex mutex;
+  static std::map<std::pair<int, int>, double> cache;
+  std::lock_guard lock(mutex);
+  auto key = std::make_pair(int(kind), threads);
+  auto it = cache.find(key);
+  if (it != cache.end()) return it->second;
+  return cache[key] = measure_peak_gmacs(kind, threads);
+}
+
+}  // namespace llmnpu
