@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "backend/float_graph.h"
+#include "backend/prepared_graph.h"
 #include "core/error.h"
 
 namespace llmnpu::cli {
@@ -22,8 +23,14 @@ LoadedModel load_for_inference(const ModelOptions& options) {
   LoadedModel lm;
   LoadOptions load;
   load.tokenizer_path = options.tokenizer_path;
-  lm.model = load_model(options.model_path, load);
-  lm.graph = std::make_unique<ModelGraph>(build_float_graph(*lm.model));
+  if (is_prepared_model(options.model_path)) {  // W8A8 + shadow outliers (llmnpu prepare)
+    PreparedGraph prepared = load_prepared_model(options.model_path, load);
+    lm.model = std::move(prepared.model);
+    lm.graph = std::move(prepared.graph);
+  } else {
+    lm.model = load_model(options.model_path, load);
+    lm.graph = std::make_unique<ModelGraph>(build_float_graph(*lm.model));
+  }
   EngineOptions eo;
   eo.threads = options.threads;
   eo.context = options.context;

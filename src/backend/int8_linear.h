@@ -1,0 +1,82 @@
+#pragma once
+// The accelerator role's linear layer (W8A8 + shadow outliers), run by the int8 kernels on CPU cores
+// (AVX-512 VNNI where available) in place of an NPU.
+//   prefill (T > 1): x is quantized with the static calibrated scale; elements beyond +-127 steps are
+//     pulled into a compact outlier list; int8 GEMM with a fused epilogue (dequantize, bias, residual);
+//     then the float shadow GEMM adds each outlier's missing part times its weight column (a row of W^T,
+//     from the resident hot rows or, for cold channels, from the mapped file), before returning.
+//     A pruned linear skips the shadow path: its outliers are clipped.
+//   decode (T == 1): the host runs it; by default the same static quantization with the shadow path on
+//     every linear, pruned or not (no accelerator sync to save), or optionally a dynamic per-row scale.
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "graph/linear.h"
+#include "kernels/int8_gemm.h"
+
+namespace llmnpu {
+
+enum class DecodeQuant { StaticShadow, DynamicRow };
+
+struct Int8LinearSpec {
+  int in = 0, out = 0;
+  const int8_t* weight = nullptr;  // [out][in]
+  const float* weight_scales = nullptr;
+  bool per_channel = true;
+  const float* bias = nullptr;  // [out] or null
+  float act_scale = 1;
+  bool shadow = true;
+  std::vector<int32_t> hot_channels;   // increasing, each < in
+  const uint16_t* hot_rows = nullptr;  // F16 [hot][out]; copied (resident)
+  const uint16_t* weight_t = nullptr;  // F16 [in][out]; used in place (mapped, read on demand)
+};
+
+class Int8Linear final : public LinearOp {
+ public:
+  explicit Int8Linear(const Int8LinearSpec& spec);  // throws Error on inconsistent input
+
+  void forward(const float* x, int T, size_t ldx, float* y, size_t ldy, bool accumulate,
+               ThreadPool* pool) const override;
+  std::string describe() const override;
+  size_t weight_bytes() const override { return int8_weight_bytes() + resident_shadow_bytes(); }
+
+  size_t int8_weight_bytes() const { return size_t(in_features()) * size_t(out_features()); }
+  size_t resident_shadow_bytes() const { return hot_rows_.size() * sizeof(uint16_t); }
+  float act_scale() const { return act_scale_; }
+  size_t hot_count() const { return hot_channels_.size(); }
+
+  // Ablation and pruning switches (not thread-safe against a running forward).
+  void set_shadow(bool on) { shadow_ = on; }
+  bool shadow() const { return shadow_; }
+  void set_decode_quant(DecodeQuant d) { decode_ = d; }
+  // Makes every channel hot: the whole W^T is copied into resident memory.
+  void make_all_resident();
+  // Drops every hot row: all shadow rows come from W^T on demand (tests compare the two paths).
+  void make_all_cold();
+
+  struct Counters {
+    uint64_t calls = 0, outliers = 0, hot_rows = 0, cold_rows = 0;
+  };
+  Counters counters() const;
+
+ private:
+  void forward_static(const float* x, int T, size_t ldx, float* y, size_t ldy, bool accumulate, bool shadow,
+                      ThreadPool* pool) const;
+  void forward_dynamic(const float* x, int T, size_t ldx, float* y, size_t ldy, bool accumulate,
+                       ThreadPool* pool) const;
+  void set_hot(std::vector<int32_t> channels, const uint16_t* rows);
+
+  PackedInt8Matrix packed_;
+  std::vector<float> bias_;
+  float act_scale_;
+  bool shadow_;
+  DecodeQuant decode_ = DecodeQuant::StaticShadow;
+  std::vector<int32_t> hot_channels_;
+  std::vector<int32_t> hot_index_;  // [in]: position in hot_channels_, or -1
+  std::vector<uint16_t> hot_rows_;
+  const uint16_t* weight_t_;
+  mutable std::atomic<uint64_t> calls_{0}, outliers_{0}, hot_hits_{0}, cold_hits_{0};
+};
+
+}  // namespace llmnpu

@@ -1,0 +1,264 @@
+#include "backend/prepared_graph.h"
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "backend/float_linear.h"
+#include "core/error.h"
+#include "format/gguf.h"
+#include "tokenizer/load.h"
+
+namespace llmnpu {
+
+using quant::kSlotsPerLayer;
+using quant::LinearSlot;
+
+bool is_prepared_model(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[4] = {};
+  if (!in.read(magic, 4) || std::memcmp(magic, "GGUF", 4) != 0) return false;
+  in.close();
+  GgufFile f(path);
+  return f.find("llmnpu.prepared.version") != nullptr;
+}
+
+namespace {
+
+const char* role_name_of(LinearSlot s) { return quant::slot_name(s); }
+
+// The in/out features of a fused slot for this config.
+std::pair<int, int> slot_shape(const ModelConfig& c, LinearSlot s) {
+  switch (s) {
+    case LinearSlot::Qkv: return {c.dim, c.q_dim() + 2 * c.kv_dim()};
+    case LinearSlot::O: return {c.q_dim(), c.dim};
+    case LinearSlot::GateUp: return {c.dim, 2 * c.ffn_dim};
+    case LinearSlot::Down: return {c.ffn_dim, c.dim};
+  }
+  return {0, 0};
+}
+
+ModelGraph assemble(const ModelConfig& c, const Model& model, std::vector<std::unique_ptr<Int8Linear>> ops,
+                    std::vector<Int8Linear*>* raw) {
+  ModelGraph g;
+  raw->clear();
+  for (auto& op : ops) raw->push_back(op.get());
+  for (int l = 0; l < c.n_layers; ++l) {
+    LayerLinears L;
+    L.qkv = std::move(ops[size_t(l * kSlotsPerLayer + 0)]);
+    L.o = std::move(ops[size_t(l * kSlotsPerLayer + 1)]);
+    L.gate_up = std::move(ops[size_t(l * kSlotsPerLayer + 2)]);
+    L.down = std::move(ops[size_t(l * kSlotsPerLayer + 3)]);
+    g.layers.push_back(std::move(L));
+  }
+  g.head = std::make_unique<FloatLinear>(model.weights.output, nullptr, c.dim, c.vocab_size);
+  g.chunk_subgraphs = build_chunk_subgraphs(c.n_layers, true);
+  g.quantized = true;
+  size_t pruned = 0;
+  for (auto* op : *raw) pruned += op->shadow() ? 0 : 1;
+  g.describe =
+      str("w8a8 + shadow outliers (int8 on the accelerator role: ", int8_kernel_name(best_int8_kernel()),
+          " on CPU cores; shadow and attention in fp32 on the host; ", raw->size() - pruned, "/", raw->size(),
+          " shadow paths kept)");
+  return g;
+}
+
+// --- file loading -----------------------------------------------------------------------------------
+
+int get_size(const GgufFile& f, const std::string& key, int64_t fallback = -1) {
+  const GgufValue* v = f.find(key);
+  if (!v) {
+    check(fallback >= 0, "'", f.path(), "': missing metadata key '", key, "'");
+    return int(fallback);
+  }
+  check(v->is_integer(), "'", f.path(), "': '", key, "' is not an integer");
+  int64_t n = v->as_int();
+  check(n > 0 && n <= (int64_t(1) << 30), "'", f.path(), "': '", key, "' = ", n, " is out of range");
+  return int(n);
+}
+
+float get_real(const GgufFile& f, const std::string& key, float fallback) {
+  const GgufValue* v = f.find(key);
+  if (!v) return fallback;
+  check(v->is_number(), "'", f.path(), "': '", key, "' is not a number");
+  check(std::isfinite(v->as_float()), "'", f.path(), "': '", key, "' is not finite");
+  return float(v->as_float());
+}
+
+// The architecture keys, as model/load_gguf.cc reads them (prepared files keep the same keys).
+ModelConfig read_config(const GgufFile& f) {
+  ModelConfig c;
+  const std::string& path = f.path();
+  c.arch = f.get("general.architecture").as_string();
+  check(c.arch == "llama" || c.arch == "qwen2", "'", path, "': architecture '", c.arch, "' is not supported");
+  const std::string p = c.arch + ".";
+  c.name = f.get_string("general.name", std::filesystem::path(path).stem().string());
+  c.dim = get_size(f, p + "embedding_length");
+  c.n_layers = get_size(f, p + "block_count");
+  c.n_heads = get_size(f, p + "attention.head_count");
+  c.n_kv_heads = get_size(f, p + "attention.head_count_kv", c.n_heads);
+  c.head_dim = get_size(f, p + "attention.key_length", c.dim / c.n_heads);
+  c.ffn_dim = get_size(f, p + "feed_forward_length");
+  c.max_seq_len = get_size(f, p + "context_length", 2048);
+  c.norm_eps = get_real(f, p + "attention.layer_norm_rms_epsilon", 1e-5f);
+  c.rope_base = get_real(f, p + "rope.freq_base", 10000.0f);
+  const std::string scaling = f.get_string(p + "rope.scaling.type", "none");
+  if (scaling == "linear" || scaling == "llama3") {
+    c.rope_scaling = scaling == "linear" ? RopeScaling::Linear : RopeScaling::Llama3;
+    c.rope_scaling_factor = get_real(f, p + "rope.scaling.factor", 1.0f);
+    c.rope_low_freq_factor = get_real(f, p + "rope.scaling.low_freq_factor", 1.0f);
+    c.rope_high_freq_factor = get_real(f, p + "rope.scaling.high_freq_factor", 4.0f);
+    c.rope_original_context = get_size(f, p + "rope.scaling.original_context_length", 8192);
+  } else {
+    check(scaling == "none", "'", path, "': rope scaling type '", scaling, "' is not supported");
+  }
+  // Prepared files store the weights in the source model's own RoPE layout and say which.
+  const std::string layout = f.get_string("llmnpu.prepared.rope_layout", "");
+  check(layout == "interleaved" || layout == "half_split", "'", path,
+        "': llmnpu.prepared.rope_layout must be interleaved or half_split");
+  c.rope_layout = layout == "interleaved" ? RopeLayout::Interleaved : RopeLayout::HalfSplit;
+  const GgufTensor& emb = f.tensor("token_embd.weight");
+  check(
+      emb.dims.size() == 2 && emb.dims[0] == uint64_t(c.dim) && emb.dims[1] > 0 && emb.dims[1] <= (1u << 30),
+      "'", path, "': token_embd.weight has the wrong shape");
+  c.vocab_size = int(emb.dims[1]);
+  c.qkv_bias = f.find_tensor("blk.0.qkv.bias") != nullptr;
+  c.tied_output = f.find_tensor("output.weight") == nullptr;
+  c.validate();
+  return c;
+}
+
+const GgufTensor& typed(const GgufFile& f, const std::string& name, GgmlType type,
+                        std::vector<uint64_t> dims) {
+  const GgufTensor& t = f.tensor(name);
+  check(t.type == type, "'", f.path(), "': tensor '", name, "' is ", ggml_type_name(t.type), ", expected ",
+        ggml_type_name(type));
+  check(t.dims == dims, "'", f.path(), "': tensor '", name, "' has the wrong shape");
+  return t;
+}
+
+const float* f32_tensor(const GgufFile& f, const std::string& name, std::vector<uint64_t> dims) {
+  return reinterpret_cast<const float*>(typed(f, name, GgmlType::F32, std::move(dims)).data);
+}
+
+}  // namespace
+
+PreparedGraph load_prepared_model(const std::string& path, const LoadOptions& options) {
+  auto file = std::make_shared<GgufFile>(path);
+  const GgufFile& f = *file;
+  check(f.find("llmnpu.prepared.version") != nullptr, "'", path,
+        "' is not a prepared model (run llmnpu prepare)");
+  const int64_t version = f.get("llmnpu.prepared.version").as_int();
+  check(version == quant::kPreparedVersion, "'", path, "': prepared format version ", version,
+        " is not supported (this build reads ", quant::kPreparedVersion, ")");
+  PreparedGraph out;
+  out.model = std::make_unique<Model>();
+  Model& m = *out.model;
+  m.format = "prepared";
+  m.path = path;
+  m.config = read_config(f);
+  const ModelConfig& c = m.config;
+  const uint64_t dim = uint64_t(c.dim), vocab = uint64_t(c.vocab_size);
+  m.weights.token_embedding = f32_tensor(f, "token_embd.weight", {dim, vocab});
+  m.weights.output_norm = f32_tensor(f, "output_norm.weight", {dim});
+  m.weights.output = c.tied_output ? m.weights.token_embedding : f32_tensor(f, "output.weight", {dim, vocab});
+  m.weights.layers.assign(size_t(c.n_layers), {});
+  for (int l = 0; l < c.n_layers; ++l) {
+    m.weights.layers[size_t(l)].attn_norm = f32_tensor(f, str("blk.", l, ".attn_norm.weight"), {dim});
+    m.weights.layers[size_t(l)].ffn_norm = f32_tensor(f, str("blk.", l, ".ffn_norm.weight"), {dim});
+  }
+  m.keep_alive.push_back(file);
+  if (!options.tokenizer_path.empty())
+    m.tokenizer = load_tokenizer(options.tokenizer_path);
+  else if (f.find("tokenizer.ggml.model"))
+    m.tokenizer = make_tokenizer(vocab_from_gguf(f));
+  if (m.tokenizer)
+    check(m.tokenizer->vocab_size() <= size_t(c.vocab_size), "'", path, "': the tokenizer has ",
+          m.tokenizer->vocab_size(), " tokens but the model only ", c.vocab_size);
+
+  const size_t n = size_t(c.n_layers) * kSlotsPerLayer;
+  const GgufValue& shadow_value = f.get("llmnpu.prepared.shadow");
+  check(shadow_value.type == GgufType::ARRAY, "'", path, "': llmnpu.prepared.shadow is not an array");
+  const std::vector<int64_t> shadow = shadow_value.as_ints();
+  check(shadow.size() == n, "'", path, "': llmnpu.prepared.shadow has ", shadow.size(), " entries, expected ",
+        n);
+
+  std::vector<std::unique_ptr<Int8Linear>> ops;
+  for (int l = 0; l < c.n_layers; ++l)
+    for (int s = 0; s < kSlotsPerLayer; ++s) {
+      const LinearSlot slot = LinearSlot(s);
+      const std::string b = quant::linear_name(l, slot) + ".";
+      const auto [in, outf] = slot_shape(c, slot);
+      const uint64_t K = uint64_t(in), N = uint64_t(outf);
+      Int8LinearSpec spec;
+      spec.in = in;
+      spec.out = outf;
+      spec.weight = reinterpret_cast<const int8_t*>(typed(f, b + "weight", GgmlType::I8, {K, N}).data);
+      const GgufTensor& scales = f.tensor(b + "weight_scale");
+      check(scales.type == GgmlType::F32 && scales.dims.size() == 1 &&
+                (scales.dims[0] == N || scales.dims[0] == 1),
+            "'", path, "': tensor '", b, "weight_scale' must be F32 [", N, "] or [1]");
+      spec.weight_scales = reinterpret_cast<const float*>(scales.data);
+      spec.per_channel = scales.dims[0] == N && N > 1;
+      if (f.find_tensor(b + "bias")) spec.bias = f32_tensor(f, b + "bias", {N});
+      spec.act_scale = *f32_tensor(f, b + "act_scale", {1});
+      spec.shadow = shadow[size_t(l * kSlotsPerLayer + s)] != 0;
+      if (const GgufTensor* hot = f.find_tensor(b + "hot_channels")) {
+        check(hot->type == GgmlType::I32 && hot->dims.size() == 1 && hot->dims[0] <= K, "'", path,
+              "': tensor '", b, "hot_channels' must be I32 with at most ", K, " entries");
+        const int32_t* ids = reinterpret_cast<const int32_t*>(hot->data);
+        spec.hot_channels.assign(ids, ids + hot->dims[0]);
+        spec.hot_rows = reinterpret_cast<const uint16_t*>(
+            typed(f, b + "hot_rows", GgmlType::F16, {N, hot->dims[0]}).data);
+      }
+      spec.weight_t = reinterpret_cast<const uint16_t*>(typed(f, b + "weight_t", GgmlType::F16, {N, K}).data);
+      try {
+        ops.push_back(std::make_unique<Int8Linear>(spec));
+      } catch (const Error& e) {
+        fail("'", path, "': ", b.substr(0, b.size() - 1), " (", role_name_of(slot), "): ", e.what());
+      }
+    }
+  out.graph = std::make_unique<ModelGraph>(assemble(c, m, std::move(ops), &out.linears));
+  return out;
+}
+
+ModelGraph build_prepared_graph(const Model& model, const std::vector<quant::PreparedLinear>& linears,
+                                std::vector<Int8Linear*>* raw) {
+  const ModelConfig& c = model.config;
+  check(linears.size() == size_t(c.n_layers) * kSlotsPerLayer, "prepared graph needs ",
+        c.n_layers * kSlotsPerLayer, " linears, got ", linears.size());
+  std::vector<std::unique_ptr<Int8Linear>> ops;
+  for (const auto& L : linears) {
+    Int8LinearSpec spec;
+    spec.in = L.in();
+    spec.out = L.out();
+    spec.weight = L.weights.q.data();
+    spec.weight_scales = L.weights.scales.data();
+    spec.per_channel = L.weights.per_channel;
+    spec.bias = L.bias.empty() ? nullptr : L.bias.data();
+    spec.act_scale = L.act_scale;
+    spec.shadow = L.shadow;
+    spec.hot_channels = L.hot_channels;
+    spec.hot_rows = L.hot_rows.data();
+    spec.weight_t = L.weight_t.data();
+    ops.push_back(std::make_unique<Int8Linear>(spec));
+  }
+  std::vector<Int8Linear*> local;
+  ModelGraph g = assemble(c, model, std::move(ops), raw ? raw : &local);
+  return g;
+}
+
+size_t resident_shadow_bytes(const std::vector<Int8Linear*>& ops) {
+  size_t n = 0;
+  for (auto* op : ops) n += op->resident_shadow_bytes();
+  return n;
+}
+
+size_t int8_weight_bytes(const std::vector<Int8Linear*>& ops) {
+  size_t n = 0;
+  for (auto* op : ops) n += op->int8_weight_bytes();
+  return n;
+}
+
+}  // namespace llmnpu

@@ -1,0 +1,221 @@
+#include "quant/prepared_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "core/error.h"
+#include "core/half.h"
+#include "format/gguf_writer.h"
+#include "quant/hot_channels.h"
+#include "tokenizer/vocab.h"
+
+namespace llmnpu::quant {
+
+const char* slot_name(LinearSlot s) {
+  switch (s) {
+    case LinearSlot::Qkv: return "qkv";
+    case LinearSlot::O: return "o";
+    case LinearSlot::GateUp: return "gate_up";
+    case LinearSlot::Down: return "down";
+  }
+  return "?";
+}
+
+std::string linear_name(int layer, LinearSlot s) { return str("blk.", layer, ".", slot_name(s)); }
+
+namespace {
+
+void append_rows(std::vector<float>& dst, const float* src, int rows, int cols, const char* what) {
+  check(src != nullptr, "model has no ", what, " weights (is it a prepared model already?)");
+  dst.insert(dst.end(), src, src + size_t(rows) * size_t(cols));
+}
+
+}  // namespace
+
+std::vector<float> fused_weights(const Model& model, int layer, LinearSlot slot, std::vector<float>* bias) {
+  const ModelConfig& c = model.config;
+  check(layer >= 0 && size_t(layer) < model.weights.layers.size(), "model has no layer ", layer);
+  const LayerWeights& L = model.weights.layers[size_t(layer)];
+  std::vector<float> w;
+  if (bias) bias->clear();
+  switch (slot) {
+    case LinearSlot::Qkv:
+      append_rows(w, L.wq, c.q_dim(), c.dim, "wq");
+      append_rows(w, L.wk, c.kv_dim(), c.dim, "wk");
+      append_rows(w, L.wv, c.kv_dim(), c.dim, "wv");
+      if (bias && L.bq && L.bk && L.bv) {
+        bias->insert(bias->end(), L.bq, L.bq + c.q_dim());
+        bias->insert(bias->end(), L.bk, L.bk + c.kv_dim());
+        bias->insert(bias->end(), L.bv, L.bv + c.kv_dim());
+      }
+      break;
+    case LinearSlot::O: append_rows(w, L.wo, c.dim, c.q_dim(), "wo"); break;
+    case LinearSlot::GateUp:
+      append_rows(w, L.w_gate, c.ffn_dim, c.dim, "gate");
+      append_rows(w, L.w_up, c.ffn_dim, c.dim, "up");
+      break;
+    case LinearSlot::Down: append_rows(w, L.w_down, c.dim, c.ffn_dim, "down"); break;
+  }
+  return w;
+}
+
+PreparedLinear prepare_linear(int layer, LinearSlot slot, const float* w, int out, int in,
+                              std::vector<float> bias, const ActivationStats& stats,
+                              const ScaleChoice& choice, const LinearPrepareOptions& options) {
+  check(stats.channels() == in, linear_name(layer, slot), ": calibration saw ", stats.channels(),
+        " input channels, the weights have ", in);
+  check(bias.empty() || int(bias.size()) == out, linear_name(layer, slot), ": bias size mismatch");
+  PreparedLinear p;
+  p.layer = layer;
+  p.slot = slot;
+  p.weights = quantize_weights(w, out, in, options.per_channel_weights);
+  p.bias = std::move(bias);
+  p.act_scale = choice.scale;
+  p.act_max = stats.max();
+  p.p99 = stats.percentile(99);
+  p.p999 = stats.percentile(99.9);
+  p.p9999 = stats.percentile(99.99);
+  const auto& counts = stats.channel_outliers();
+  p.outliers = stats.total_outliers();
+  p.outlier_channels = int(std::count_if(counts.begin(), counts.end(), [](uint64_t n) { return n > 0; }));
+  p.hot_channels = select_hot_channels(counts, options.hot_share);
+  p.hot_coverage = outlier_coverage(counts, p.hot_channels);
+  p.importance = double(p.act_max) / double(p.act_scale);
+  // W^T in F16: row k is the weight column of input channel k, what one outlier multiplies.
+  const size_t N = size_t(out), K = size_t(in);
+  p.weight_t.resize(N * K);
+  for (size_t n = 0; n < N; ++n)
+    for (size_t k = 0; k < K; ++k) p.weight_t[k * N + n] = float_to_half(w[n * K + k]);
+  for (int32_t k : p.hot_channels)
+    p.hot_rows.insert(p.hot_rows.end(), p.weight_t.begin() + long(size_t(k) * N),
+                      p.weight_t.begin() + long((size_t(k) + 1) * N));
+  return p;
+}
+
+int apply_pruning(std::vector<PreparedLinear>& linears, double fraction) {
+  check(fraction >= 0 && fraction <= 1, "prune fraction must be in [0, 1], got ", fraction);
+  std::vector<size_t> order(linears.size());
+  std::iota(order.begin(), order.end(), size_t(0));
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return linears[a].importance < linears[b].importance; });
+  const size_t pruned = size_t(std::lround(fraction * double(linears.size())));
+  for (size_t i = 0; i < order.size(); ++i) linears[order[i]].shadow = i >= pruned;
+  return int(pruned);
+}
+
+void write_prepared_gguf(const Model& m, const std::vector<PreparedLinear>& linears,
+                         const PreparedSettings& s, const std::string& path) {
+  const ModelConfig& c = m.config;
+  c.validate();
+  check(linears.size() == size_t(c.n_layers) * kSlotsPerLayer, "prepared model needs ",
+        c.n_layers * kSlotsPerLayer, " linears, got ", linears.size());
+  const std::string p = c.arch + ".";
+  GgufWriter w;
+  w.set("general.architecture", GgufValue::of_string(c.arch));
+  w.set("general.name", GgufValue::of_string(c.name));
+  w.set("general.alignment", GgufValue::of_u32(32));
+  w.set(p + "context_length", GgufValue::of_u32(uint32_t(c.max_seq_len)));
+  w.set(p + "embedding_length", GgufValue::of_u32(uint32_t(c.dim)));
+  w.set(p + "block_count", GgufValue::of_u32(uint32_t(c.n_layers)));
+  w.set(p + "feed_forward_length", GgufValue::of_u32(uint32_t(c.ffn_dim)));
+  w.set(p + "attention.head_count", GgufValue::of_u32(uint32_t(c.n_heads)));
+  w.set(p + "attention.head_count_kv", GgufValue::of_u32(uint32_t(c.n_kv_heads)));
+  w.set(p + "attention.key_length", GgufValue::of_u32(uint32_t(c.head_dim)));
+  w.set(p + "attention.value_length", GgufValue::of_u32(uint32_t(c.head_dim)));
+  w.set(p + "attention.layer_norm_rms_epsilon", GgufValue::of_f32(c.norm_eps));
+  w.set(p + "rope.freq_base", GgufValue::of_f32(c.rope_base));
+  w.set(p + "rope.dimension_count", GgufValue::of_u32(uint32_t(c.head_dim)));
+  if (c.rope_scaling != RopeScaling::None) {
+    w.set(p + "rope.scaling.type",
+          GgufValue::of_string(c.rope_scaling == RopeScaling::Linear ? "linear" : "llama3"));
+    w.set(p + "rope.scaling.factor", GgufValue::of_f32(c.rope_scaling_factor));
+    w.set(p + "rope.scaling.original_context_length", GgufValue::of_u32(uint32_t(c.rope_original_context)));
+    w.set(p + "rope.scaling.low_freq_factor", GgufValue::of_f32(c.rope_low_freq_factor));
+    w.set(p + "rope.scaling.high_freq_factor", GgufValue::of_f32(c.rope_high_freq_factor));
+  }
+  if (m.tokenizer) {
+    std::vector<std::pair<std::string, GgufValue>> keys;
+    append_vocab_metadata(m.tokenizer->vocab(), keys);
+    for (auto& [key, value] : keys) w.set(key, std::move(value));
+  }
+  // Prepared-model keys (docs/prepared-format.md).
+  const std::string q = "llmnpu.prepared.";
+  w.set(q + "version", GgufValue::of_u32(kPreparedVersion));
+  w.set(q + "rope_layout",
+        GgufValue::of_string(c.rope_layout == RopeLayout::Interleaved ? "interleaved" : "half_split"));
+  w.set(q + "scale_method", GgufValue::of_string(scale_method_name(s.policy.method)));
+  w.set(q + "percentile", GgufValue::of_f32(float(s.policy.percentile)));
+  w.set(q + "percentile_ratio", GgufValue::of_f32(float(s.policy.ratio)));
+  w.set(q + "channel_ratio", GgufValue::of_f32(float(s.policy.channel_ratio)));
+  w.set(q + "max_channel_share", GgufValue::of_f32(float(s.policy.max_channel_share)));
+  w.set(q + "weight_granularity", GgufValue::of_string(s.per_channel_weights ? "channel" : "tensor"));
+  w.set(q + "hot_share", GgufValue::of_f32(float(s.hot_share)));
+  w.set(q + "prune", GgufValue::of_string(s.prune));
+  w.set(q + "prune_fraction", GgufValue::of_f32(float(s.prune_fraction)));
+  w.set(q + "calibration_tokens", GgufValue::of_u32(uint32_t(s.calibration_tokens)));
+  w.set(q + "calibration_file", GgufValue::of_string(s.calibration_file));
+  std::vector<std::string> names;
+  std::vector<int32_t> shadow, outlier_channels, hot_counts;
+  std::vector<float> importance, act_max, p99, p999, p9999, outliers, coverage;
+  for (size_t i = 0; i < linears.size(); ++i) {
+    const PreparedLinear& L = linears[i];
+    check(L.layer == int(i / kSlotsPerLayer) && int(L.slot) == int(i % kSlotsPerLayer),
+          "prepared linears out of order at ", i);
+    names.push_back(L.name());
+    shadow.push_back(L.shadow ? 1 : 0);
+    outlier_channels.push_back(L.outlier_channels);
+    hot_counts.push_back(int32_t(L.hot_channels.size()));
+    importance.push_back(float(L.importance));
+    act_max.push_back(L.act_max);
+    p99.push_back(L.p99);
+    p999.push_back(L.p999);
+    p9999.push_back(L.p9999);
+    outliers.push_back(float(L.outliers));
+    coverage.push_back(float(L.hot_coverage));
+  }
+  w.set(q + "linears", GgufValue::of_strings(names));
+  w.set(q + "shadow", GgufValue::of_i32s(shadow));
+  w.set(q + "importance", GgufValue::of_f32s(importance));
+  w.set(q + "act_max", GgufValue::of_f32s(act_max));
+  w.set(q + "act_p99", GgufValue::of_f32s(p99));
+  w.set(q + "act_p99_9", GgufValue::of_f32s(p999));
+  w.set(q + "act_p99_99", GgufValue::of_f32s(p9999));
+  w.set(q + "outlier_channels", GgufValue::of_i32s(outlier_channels));
+  w.set(q + "calibration_outliers", GgufValue::of_f32s(outliers));
+  w.set(q + "hot_channels", GgufValue::of_i32s(hot_counts));
+  w.set(q + "hot_coverage", GgufValue::of_f32s(coverage));
+
+  auto f32 = [&](const std::string& name, const float* data, std::vector<uint64_t> dims) {
+    check(data != nullptr, "cannot write the prepared model: '", name, "' is missing");
+    uint64_t n = 1;
+    for (auto d : dims) n *= d;
+    w.add_tensor(name, GgmlType::F32, dims, data, size_t(n * 4));
+  };
+  const uint64_t dim = uint64_t(c.dim), vocab = uint64_t(c.vocab_size);
+  f32("token_embd.weight", m.weights.token_embedding, {dim, vocab});
+  for (const PreparedLinear& L : linears) {
+    const std::string b = L.name() + ".";
+    const uint64_t in = uint64_t(L.in()), out = uint64_t(L.out());
+    if (L.slot == LinearSlot::Qkv)
+      f32(str("blk.", L.layer, ".attn_norm.weight"), m.weights.layers[size_t(L.layer)].attn_norm, {dim});
+    if (L.slot == LinearSlot::GateUp)
+      f32(str("blk.", L.layer, ".ffn_norm.weight"), m.weights.layers[size_t(L.layer)].ffn_norm, {dim});
+    w.add_tensor(b + "weight", GgmlType::I8, {in, out}, L.weights.q.data(), L.weights.q.size());
+    f32(b + "weight_scale", L.weights.scales.data(), {uint64_t(L.weights.scales.size())});
+    if (!L.bias.empty()) f32(b + "bias", L.bias.data(), {out});
+    f32(b + "act_scale", &L.act_scale, {1});
+    if (!L.hot_channels.empty()) {
+      w.add_tensor(b + "hot_channels", GgmlType::I32, {uint64_t(L.hot_channels.size())},
+                   L.hot_channels.data(), L.hot_channels.size() * 4);
+      w.add_tensor(b + "hot_rows", GgmlType::F16, {out, uint64_t(L.hot_channels.size())}, L.hot_rows.data(),
+                   L.hot_rows.size() * 2);
+    }
+    w.add_tensor(b + "weight_t", GgmlType::F16, {out, in}, L.weight_t.data(), L.weight_t.size() * 2);
+  }
+  f32("output_norm.weight", m.weights.output_norm, {dim});
+  if (!c.tied_output) f32("output.weight", m.weights.output, {dim, vocab});
+  w.write(path);
+}
+
+}  // namespace llmnpu::quant

@@ -1,0 +1,117 @@
+#include "accuracy.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+
+namespace llmnpu::cli {
+
+std::vector<std::vector<int32_t>> make_windows(const std::vector<int32_t>& tokens, int window, int32_t bos) {
+  const int per = bos >= 0 ? window - 1 : window;
+  check(per >= 1, "window of ", window, " tokens is too small");
+  std::vector<std::vector<int32_t>> out;
+  for (size_t b = 0; b < tokens.size(); b += size_t(per)) {
+    const size_t e = std::min(tokens.size(), b + size_t(per));
+    std::vector<int32_t> w;
+    if (bos >= 0) w.push_back(bos);
+    w.insert(w.end(), tokens.begin() + long(b), tokens.begin() + long(e));
+    if (w.size() >= 2) out.push_back(std::move(w));
+  }
+  return out;
+}
+
+namespace {
+
+// log softmax in double.
+void log_softmax(const float* logits, int n, std::vector<double>& out) {
+  out.resize(size_t(n));
+  double m = -INFINITY;
+  for (int i = 0; i < n; ++i) m = std::max(m, double(logits[i]));
+  double s = 0;
+  for (int i = 0; i < n; ++i) s += std::exp(double(logits[i]) - m);
+  const double lse = m + std::log(s);
+  for (int i = 0; i < n; ++i) out[size_t(i)] = double(logits[i]) - lse;
+}
+
+int argmax(const float* v, int n) { return int(std::max_element(v, v + n) - v); }
+
+struct Accumulator {
+  std::vector<double> kl;
+  uint64_t agree = 0;
+  double nll_ref = 0, nll = 0;
+};
+
+}  // namespace
+
+std::vector<AccuracyResult> compare_to_reference(Engine& reference,
+                                                 const std::vector<AccuracyVariant>& variants,
+                                                 const std::vector<int32_t>& tokens, int window, int32_t bos,
+                                                 const std::function<void(int, int)>& progress) {
+  const int vocab = reference.config().vocab_size;
+  const auto windows = make_windows(tokens, window, bos);
+  std::vector<Accumulator> acc(variants.size());
+  std::vector<float> ref_logp;  // [T][vocab] of the current window
+  std::vector<int> ref_top;
+  std::vector<double> lp, lq;
+  int done = 0;
+  for (const auto& w : windows) {
+    const int T = int(w.size()) - 1;  // positions with a next token
+    ref_logp.assign(size_t(T) * size_t(vocab), 0.0f);
+    ref_top.assign(size_t(T), 0);
+    std::vector<double> ref_nll(static_cast<size_t>(T));
+    reference.reset();
+    reference.prefill(w, 0, [&](int pos, const float* logits) {
+      if (pos >= T) return;
+      log_softmax(logits, vocab, lp);
+      float* dst = ref_logp.data() + size_t(pos) * size_t(vocab);
+      for (int i = 0; i < vocab; ++i) dst[i] = float(lp[size_t(i)]);
+      ref_top[size_t(pos)] = argmax(logits, vocab);
+      ref_nll[size_t(pos)] = -lp[size_t(w[size_t(pos) + 1])];
+    });
+    for (size_t v = 0; v < variants.size(); ++v) {
+      if (variants[v].activate) variants[v].activate();
+      Engine& e = *variants[v].engine;
+      e.reset();
+      Accumulator& a = acc[v];
+      e.prefill(w, 0, [&](int pos, const float* logits) {
+        if (pos >= T) return;
+        log_softmax(logits, vocab, lq);
+        const float* p = ref_logp.data() + size_t(pos) * size_t(vocab);
+        double kl = 0;
+        for (int i = 0; i < vocab; ++i) {
+          const double lpi = double(p[i]);
+          kl += std::exp(lpi) * (lpi - lq[size_t(i)]);
+        }
+        a.kl.push_back(std::max(kl, 0.0));
+        a.agree += argmax(logits, vocab) == ref_top[size_t(pos)] ? 1 : 0;
+        a.nll += -lq[size_t(w[size_t(pos) + 1])];
+        a.nll_ref += ref_nll[size_t(pos)];
+      });
+    }
+    if (progress) progress(++done, int(windows.size()));
+  }
+  std::vector<AccuracyResult> out;
+  for (size_t v = 0; v < variants.size(); ++v) {
+    Accumulator& a = acc[v];
+    AccuracyResult r;
+    r.name = variants[v].name;
+    r.tokens = int(a.kl.size());
+    if (!a.kl.empty()) {
+      double s = 0;
+      for (double k : a.kl) s += k;
+      r.mean_kl = s / double(a.kl.size());
+      std::vector<double> sorted = a.kl;
+      std::sort(sorted.begin(), sorted.end());
+      r.max_kl = sorted.back();
+      r.p99_kl = sorted[std::min(sorted.size() - 1, size_t(std::ceil(0.99 * double(sorted.size()))) - 1)];
+      r.top1_agreement = double(a.agree) / double(a.kl.size());
+      r.ppl_ref = std::exp(a.nll_ref / double(a.kl.size()));
+      r.ppl = std::exp(a.nll / double(a.kl.size()));
+    }
+    out.push_back(r);
+  }
+  return out;
+}
+
+}  // namespace llmnpu::cli
