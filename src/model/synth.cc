@@ -161,8 +161,11 @@ std::unique_ptr<Model> synthesize_model(const SynthOptions& opt, Vocab vocab, Sy
 
   const uint64_t seed = opt.seed;
   const size_t dim = size_t(c.dim), ffn = size_t(c.ffn_dim);
-  // Residual-branch outputs are scaled by 1/sqrt(2L) so the residual stream stays O(1) at any depth.
-  const float branch = 1.0f / std::sqrt(2.0f * float(c.n_layers));
+  // Residual-branch outputs are scaled by gain/sqrt(2L) so the residual stream keeps one size at any
+  // depth, and is dominated by what the layers computed rather than by the input embedding (with a
+  // tied head, a stream that is mostly the input embedding just predicts the input token again).
+  const float kBranchGain = 4.0f;
+  const float branch = kBranchGain / std::sqrt(2.0f * float(c.n_layers));
   const float in_dim = 1.0f / std::sqrt(float(c.dim));
   // Embeddings: small, and the tied head gives logits with a spread of a few nats.
   const float emb_std = 3.0f * in_dim;
@@ -189,7 +192,7 @@ std::unique_ptr<Model> synthesize_model(const SynthOptions& opt, Vocab vocab, Sy
         float sign = (k % 2) ? -1.0f : 1.0f;
         float u = rng.uniform();
         float mag = u < 0.9f ? 0.3f + 0.4f * u : 1.0f + 0.7f * (u - 0.9f) * 10.0f;  // a heavy tail
-        emb[v * dim + size_t(ch)] = sign * kResidualOutlier * mag * 0.5f;
+        emb[v * dim + size_t(ch)] = sign * kResidualOutlier * mag * kBranchGain * 0.5f;
       }
   }
   model->weights.token_embedding = model->own(std::move(emb));
