@@ -1,0 +1,31 @@
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "core/cpu_features.h"
+#include "kernels/peak_probe.h"
+
+namespace llmnpu {
+namespace {
+
+TEST(PeakProbe, MeasuresWhatTheCpuHas) {
+  const double int8 = measure_peak_gmacs(PeakKind::Int8Dot, 1, 0.01);
+  const double fp32 = measure_peak_gmacs(PeakKind::Fp32Fma, 1, 0.01);
+  const CpuFeatures& f = cpu_features();
+  if (f.avx2 && f.fma) {
+    EXPECT_GT(fp32, 1.0);
+    EXPECT_NE(std::string(peak_instruction(PeakKind::Fp32Fma)), "none");
+  }
+  if (f.has_avx512_vnni_path() || f.avx_vnni) {
+    // Four byte products per 32-bit lane against one per fp32 lane, same vector width: the int8 rate
+    // is about 4x; 2x leaves room for a busy neighbour core.
+    EXPECT_GT(int8, 2.0 * fp32);
+  } else {
+    EXPECT_EQ(int8, 0.0);
+  }
+  EXPECT_EQ(measure_peak_gmacs(PeakKind::Int8Dot, 0), 0.0);
+  EXPECT_EQ(peak_gmacs(PeakKind::Fp32Fma, 1), peak_gmacs(PeakKind::Fp32Fma, 1));  // remembered
+}
+
+}  // namespace
+}  // namespace llmnpu
