@@ -156,6 +156,7 @@ std::unique_ptr<Model> synthesize_model(const SynthOptions& opt, Vocab vocab, Sy
   model->format = "synth";
   model->path = "synth:" + opt.shape;
 
+  const size_t real_tokens = vocab.size();
   fit_vocab(vocab, c.vocab_size);
   model->tokenizer = make_tokenizer(vocab);
 
@@ -195,6 +196,10 @@ std::unique_ptr<Model> synthesize_model(const SynthOptions& opt, Vocab vocab, Sy
         emb[v * dim + size_t(ch)] = sign * kResidualOutlier * mag * kBranchGain * 0.5f;
       }
   }
+  // Padding tokens get zero rows (as untrained rows of real padded vocabularies are near zero): with
+  // the tied head their logit is 0, far below the best real tokens, so they are rarely generated.
+  for (size_t v = std::min(real_tokens, size_t(c.vocab_size)); v < size_t(c.vocab_size); ++v)
+    std::fill(emb.begin() + long(v * dim), emb.begin() + long((v + 1) * dim), 0.0f);
   model->weights.token_embedding = model->own(std::move(emb));
   model->weights.output = model->weights.token_embedding;
 
