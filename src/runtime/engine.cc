@@ -151,8 +151,7 @@ std::vector<float> Engine::prefill(const std::vector<int32_t>& tokens, int chunk
     bool all = bool(on_logits);
     // Pad to the fixed chunk length (static shapes), unless that would run past the context.
     int rows = chunk_len > 0 ? std::min(chunk_len, context_ - (position_ + begin)) : end - begin;
-    Chunk chunk = make_chunk(index, position_ + begin, part, rows, all || end == n);
-    if (!all && end != n) chunk.all_logits = false;
+    Chunk chunk = make_chunk(index, position_ + begin, part, rows, all);
     for (const Subgraph& sg : graph_.chunk_subgraphs) {
       if (sg.op == SubgraphOp::Head && !all && end != n) continue;  // no logits needed mid-prompt
       run_subgraph(sg, chunk, pool_.get());
