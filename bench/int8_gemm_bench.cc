@@ -1,5 +1,7 @@
 // Our int8 GEMM (with its fused epilogue: dequantize + bias + residual -> fp32) against oneDNN's int8 and
 // fp32 matmul on the projection shapes of qwen2.5-0.5b and llama-3.2-1b, in one program.
+// oneDNN picks its own ISA (AMX where present); DNNL_MAX_CPU_ISA=AVX512_CORE_VNNI in the environment
+// restricts it to VNNI for a like-for-like comparison with ours_avx512-vnni.
 // Counters: GMAC/s and percent of the measured peak (vpdpbusd for int8, vfmadd231ps for fp32).
 #include <benchmark/benchmark.h>
 
@@ -58,7 +60,7 @@ void set_counters(benchmark::State& state, double macs, llmnpu::PeakKind kind, i
         benchmark::Counter(macs * 1e-9 / peak * 100.0, benchmark::Counter::kIsIterationInvariantRate);
 }
 
-void bench_ours(benchmark::State& state, Shape shape, int m, int threads) {
+void bench_ours(benchmark::State& state, Shape shape, int m, int threads, llmnpu::Int8Kernel kernel) {
   const int k = shape.k, n = shape.n;
   auto a = random_values<int8_t>(size_t(m) * k, -127, 127, 1);
   auto w = random_values<int8_t>(size_t(n) * k, -127, 127, 2);
@@ -76,12 +78,12 @@ void bench_ours(benchmark::State& state, Shape shape, int m, int threads) {
   std::unique_ptr<llmnpu::ThreadPool> pool;
   if (threads > 1) pool = std::make_unique<llmnpu::ThreadPool>(threads, std::vector<int>{0, 1});
   for (auto _ : state) {
-    llmnpu::int8_gemm(a.data(), m, k, packed, 0.02f, ep, pool.get());
+    llmnpu::int8_gemm(a.data(), m, k, packed, 0.02f, ep, pool.get(), kernel);
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }
   set_counters(state, double(m) * n * k, llmnpu::PeakKind::Int8Dot, threads);
-  state.SetLabel(llmnpu::int8_kernel_name(llmnpu::Int8Kernel::Auto));
+  state.SetLabel(llmnpu::int8_kernel_name(kernel));
 }
 
 #ifdef LLMNPU_HAVE_DNNL
@@ -171,8 +173,15 @@ void register_all() {
         const std::string suffix = std::string("/") + shape.model + "/K:" + std::to_string(shape.k) +
                                    "/N:" + std::to_string(shape.n) + "/M:" + std::to_string(m) +
                                    "/threads:" + std::to_string(threads);
-        benchmark::RegisterBenchmark(("ours_int8" + suffix).c_str(), bench_ours, shape, m, threads)
-            ->UseRealTime();
+        // Every int8 implementation this CPU has beyond the scalar one (AMX, AVX-512 VNNI, AVX-VNNI).
+        for (auto kernel :
+             {llmnpu::Int8Kernel::Amx, llmnpu::Int8Kernel::Avx512Vnni, llmnpu::Int8Kernel::Avx2Vnni}) {
+          if (!llmnpu::int8_kernel_available(kernel)) continue;
+          benchmark::RegisterBenchmark(
+              (std::string("ours_") + llmnpu::int8_kernel_name(kernel) + suffix).c_str(), bench_ours, shape,
+              m, threads, kernel)
+              ->UseRealTime();
+        }
 #ifdef LLMNPU_HAVE_DNNL
         using dt = dnnl::memory::data_type;
         benchmark::RegisterBenchmark(("dnnl_s8" + suffix).c_str(), bench_dnnl, shape, m, threads, dt::s8)

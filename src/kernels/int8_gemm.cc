@@ -93,6 +93,7 @@ void gemm_scalar(const int8_detail::GemmArgs& g) {
 Int8Kernel best_int8_kernel() {
   static const Int8Kernel best = [] {
     const CpuFeatures& f = cpu_features();
+    if (f.has_avx512_vnni_path() && int8_detail::amx_int8_available()) return Int8Kernel::Amx;
     if (f.has_avx512_vnni_path()) return Int8Kernel::Avx512Vnni;
     if (f.has_avx2_path() && f.avx_vnni) return Int8Kernel::Avx2Vnni;
     if (f.has_avx2_path()) return Int8Kernel::Avx2;
@@ -109,6 +110,7 @@ bool int8_kernel_available(Int8Kernel kernel) {
     case Int8Kernel::Avx2: return f.has_avx2_path();
     case Int8Kernel::Avx2Vnni: return f.has_avx2_path() && f.avx_vnni;
     case Int8Kernel::Avx512Vnni: return f.has_avx512_vnni_path();
+    case Int8Kernel::Amx: return f.has_avx512_vnni_path() && int8_detail::amx_int8_available();
   }
   return false;
 }
@@ -120,6 +122,7 @@ const char* int8_kernel_name(Int8Kernel kernel) {
     case Int8Kernel::Avx2: return "avx2";
     case Int8Kernel::Avx2Vnni: return "avx2-vnni";
     case Int8Kernel::Avx512Vnni: return "avx512-vnni";
+    case Int8Kernel::Amx: return "amx-int8";
   }
   return "?";
 }
@@ -133,6 +136,13 @@ void int8_gemm(const int8_t* a, int m, int lda, const PackedInt8Matrix& w, float
         " not supported by this CPU");
   const int8_detail::GemmArgs args{a, m, lda, &w, a_scale, &ep};
   switch (kernel) {
+    case Int8Kernel::Amx:
+      if (w.k % 64 == 0 && w.k > 0) {
+        int8_detail::gemm_amx(args, pool);
+        return;
+      }
+      int8_detail::gemm_avx512_vnni(args, pool);
+      return;
     case Int8Kernel::Avx512Vnni: int8_detail::gemm_avx512_vnni(args, pool); return;
     case Int8Kernel::Avx2Vnni: int8_detail::gemm_avx2(args, pool, true); return;
     case Int8Kernel::Avx2: int8_detail::gemm_avx2(args, pool, false); return;

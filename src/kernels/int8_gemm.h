@@ -79,7 +79,9 @@ struct Int8Epilogue {
   float out_scale = 1.0f;  // for out_i8
 };
 
-enum class Int8Kernel { Auto, Scalar, Avx2, Avx2Vnni, Avx512Vnni };
+// Amx: Intel AMX tiles (tdpbssd) where the CPU and OS have them, for K a multiple of 64; other shapes
+// given Amx run on Avx512Vnni.
+enum class Int8Kernel { Auto, Scalar, Avx2, Avx2Vnni, Avx512Vnni, Amx };
 
 Int8Kernel best_int8_kernel();  // chosen once from cpu_features()
 bool int8_kernel_available(Int8Kernel kernel);

@@ -54,6 +54,8 @@ inline void store_one(const Int8Epilogue& ep, int row, int col, int32_t acc, flo
 }
 
 void gemm_avx512_vnni(const GemmArgs& args, ThreadPool* pool);
+bool amx_int8_available();  // CPU and OS support AMX-INT8 (asks Linux for the tile state once)
+void gemm_amx(const GemmArgs& args, ThreadPool* pool);  // K % 64 == 0
 void gemm_avx2(const GemmArgs& args, ThreadPool* pool, bool vnni);
 
 }  // namespace llmnpu::int8_detail

@@ -14,7 +14,8 @@ namespace {
 
 std::vector<Int8Kernel> available_kernels() {
   std::vector<Int8Kernel> out;
-  for (Int8Kernel k : {Int8Kernel::Scalar, Int8Kernel::Avx2, Int8Kernel::Avx2Vnni, Int8Kernel::Avx512Vnni})
+  for (Int8Kernel k :
+       {Int8Kernel::Scalar, Int8Kernel::Avx2, Int8Kernel::Avx2Vnni, Int8Kernel::Avx512Vnni, Int8Kernel::Amx})
     if (int8_kernel_available(k)) out.push_back(k);
   return out;
 }
@@ -111,6 +112,18 @@ TEST(Int8Gemm, ManyKBlocksAndRowTails) {
   for (Int8Kernel kernel : available_kernels())
     for (int m : {7, 8, 9, 10, 11, 12})
       expect_same(make_problem(m, 80, 1537, 1, 1, 100 + m), true, Out::F32BiasResidual, kernel);
+}
+
+TEST(Int8Gemm, ShapesWithKMultipleOf64) {
+  // K % 64 == 0 takes the AMX tile path where available: row tails of the 32-row block, 16-column
+  // panel remainders, column tails inside a vector.
+  uint32_t seed = 50;
+  for (Int8Kernel kernel : available_kernels())
+    for (int m : {1, 31, 32, 33, 70})
+      for (int n : {16, 48, 65, 100})
+        for (int k : {64, 640})
+          expect_same(make_problem(m, n, k, (m % 2) * 5, m % 3, seed++), n % 2 == 0, Out((m + n) % 5),
+                      kernel);
 }
 
 TEST(Int8Gemm, ExtremeValuesStressInt32) {
