@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/half.h"
+#include "kernels/quantize_outliers.h"
 #include "kernels/sparse_gemm.h"
 #include "quant/activation_quant.h"
 
@@ -76,7 +77,10 @@ void Int8Linear::forward_static(const float* x, int T, size_t ldx, float* y, siz
   const int K = in_features(), N = out_features();
   std::vector<int8_t> q(size_t(T) * size_t(K));
   std::vector<kernels::OutlierEntry> outliers;
-  quant::quantize_static(x, T, ldx, K, act_scale_, q.data(), size_t(K), shadow ? &outliers : nullptr);
+  if (shadow)
+    quantize_with_outliers(x, T, K, int(ldx), act_scale_, q.data(), K, &outliers);
+  else
+    quant::quantize_static(x, T, ldx, K, act_scale_, q.data(), size_t(K), nullptr);  // clip only
 
   Int8Epilogue ep;
   ep.bias = bias_.empty() ? nullptr : bias_.data();
