@@ -52,9 +52,15 @@ std::vector<float> random_floats(size_t count, uint32_t seed) {
   return v;
 }
 
+// One thread: rates per CPU second of the benchmark thread against the probe's CPU-time peak (other
+// processes on a shared machine then change neither). More threads: wall time against the wall peak.
+llmnpu::PeakClock clock_for(int threads) {
+  return threads == 1 ? llmnpu::PeakClock::ThreadCpu : llmnpu::PeakClock::Wall;
+}
+
 void set_counters(benchmark::State& state, double macs, llmnpu::PeakKind kind, int threads) {
   state.counters["GMAC/s"] = benchmark::Counter(macs * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-  const double peak = llmnpu::peak_gmacs(kind, threads);
+  const double peak = llmnpu::peak_gmacs(kind, threads, clock_for(threads));
   if (peak > 0)
     state.counters["pct_peak"] =
         benchmark::Counter(macs * 1e-9 / peak * 100.0, benchmark::Counter::kIsIterationInvariantRate);
@@ -173,6 +179,9 @@ void register_all() {
         const std::string suffix = std::string("/") + shape.model + "/K:" + std::to_string(shape.k) +
                                    "/N:" + std::to_string(shape.n) + "/M:" + std::to_string(m) +
                                    "/threads:" + std::to_string(threads);
+        // Matching clock_for(): CPU time of the benchmark thread for one thread, wall time for more.
+        auto timing = threads == 1 ? +[](benchmark::internal::Benchmark*) {}
+                                   : +[](benchmark::internal::Benchmark* b) { b->UseRealTime(); };
         // Every int8 implementation this CPU has beyond the scalar one (AMX, AVX-512 VNNI, AVX-VNNI).
         for (auto kernel :
              {llmnpu::Int8Kernel::Amx, llmnpu::Int8Kernel::Avx512Vnni, llmnpu::Int8Kernel::Avx2Vnni}) {
@@ -180,16 +189,16 @@ void register_all() {
           benchmark::RegisterBenchmark(
               (std::string("ours_") + llmnpu::int8_kernel_name(kernel) + suffix).c_str(), bench_ours, shape,
               m, threads, kernel)
-              ->UseRealTime();
+              ->Apply(timing);
         }
 #ifdef LLMNPU_HAVE_DNNL
         using dt = dnnl::memory::data_type;
         benchmark::RegisterBenchmark(("dnnl_s8" + suffix).c_str(), bench_dnnl, shape, m, threads, dt::s8)
-            ->UseRealTime();
+            ->Apply(timing);
         benchmark::RegisterBenchmark(("dnnl_u8" + suffix).c_str(), bench_dnnl, shape, m, threads, dt::u8)
-            ->UseRealTime();
+            ->Apply(timing);
         benchmark::RegisterBenchmark(("dnnl_f32" + suffix).c_str(), bench_dnnl, shape, m, threads, dt::f32)
-            ->UseRealTime();
+            ->Apply(timing);
 #endif
       }
 }

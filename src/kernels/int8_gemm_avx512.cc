@@ -1,5 +1,5 @@
 // AVX-512 VNNI int8 GEMM: a 6-row x 64-column register tile (24 zmm accumulators, 4 zmm of weights,
-// one broadcast register), K blocked so that a panel's K-slice of weights (64 x 512 bytes) stays in L1
+// two broadcast registers), K blocked so that a panel's K-slice of weights (64 x 256 bytes) stays in L1
 // while every row of A streams past it.
 // GCC 12 reports its own masked-intrinsic helpers as maybe-uninitialized (_mm512_undefined_*).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -19,7 +19,7 @@ namespace {
 
 constexpr int kRows = 6;        // rows of A per register tile
 constexpr int kMaxVectors = 4;  // 16-column vectors per tile (one panel)
-constexpr int kBlockK4 = 64;    // K-block in groups of 4: 512 bytes of K -> 32 KiB of weights per panel
+constexpr int kBlockK4 = 64;    // K-block in groups of 4: 256 bytes of K -> 16 KiB of weights per panel
 
 // The hot 6 x 64 tile in assembly: GCC 12 keeps an array of 24 __m512i accumulators in registers but
 // spills copies of them to the stack on every iteration, which halves the rate. acc: 24 zmm in memory
