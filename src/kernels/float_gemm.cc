@@ -14,8 +14,8 @@ namespace llmnpu::kernels {
 namespace {
 
 constexpr int kKc = 256;  // K block: one packed panel (kKc x 32 floats = 32 KiB) stays in L1
-constexpr int kNc = 256;  // N block per pack: packed tile kKc x kNc = 256 KiB, in L2
-constexpr int kMc = 192;  // M block: X block kMc x kKc = 192 KiB, in L2 next to the packed tile
+constexpr int kNc = 256;  // N block per pack: packed tile kKc x kNc = 256 KiB, in L2 next to the Y block
+constexpr int kMc = 252;  // M block (18 microkernel rows of 14): X block kMc x kKc = 252 KiB, in L2
 
 // Y[rows][n0..n1) = bias or 0, or += bias when accumulating.
 void init_output(float* y, size_t ldy, int M, int n0, int n1, const float* bias, bool accumulate) {
@@ -32,19 +32,29 @@ void init_output(float* y, size_t ldy, int M, int n0, int n1, const float* bias,
   }
 }
 
-// Columns [n0, n1) of Y for rows [m0, m1).
+// Y[m0, m1)[n0, n1) (+)= X·W^T (+ bias). The first K block initializes Y inside the microkernel (no separate
+// pass over Y that would push it out of cache before use).
 void gemm_block(const detail::FloatIsa& isa, const float* x, int m0, int m1, size_t ldx, const float* w,
-                int n0, int n1, int K, float* y, size_t ldy, std::vector<float>& packed) {
+                int n0, int n1, int K, float* y, size_t ldy, const float* bias, bool accumulate,
+                std::vector<float>& packed) {
+  if (K == 0 || !isa.gemm_packed_init)
+    init_output(y + size_t(m0) * ldy, ldy, m1 - m0, n0, n1, bias, accumulate);
+  if (K == 0) return;
   packed.resize(detail::packed_size(kNc, kKc, isa.panel));
   for (int nb = n0; nb < n1; nb += kNc) {
     int nc = std::min(kNc, n1 - nb);
     for (int kb = 0; kb < K; kb += kKc) {
       int kc = std::min(kKc, K - kb);
-      detail::pack_b_from_nk(w, size_t(K), nb, nc, kb, kc, isa.panel, packed.data());
+      isa.pack_b_nk(w, size_t(K), nb, nc, kb, kc, isa.panel, packed.data());
       for (int mb = m0; mb < m1; mb += kMc) {
         int mc = std::min(kMc, m1 - mb);
-        isa.gemm_packed(x + size_t(mb) * ldx + kb, ldx, packed.data(), mc, nc, kc, y + size_t(mb) * ldy + nb,
-                        ldy);
+        const float* xb = x + size_t(mb) * ldx + kb;
+        float* yb = y + size_t(mb) * ldy + nb;
+        if (kb == 0 && isa.gemm_packed_init)
+          isa.gemm_packed_init(xb, ldx, packed.data(), mc, nc, kc, yb, ldy, bias ? bias + nb : nullptr,
+                               accumulate);
+        else
+          isa.gemm_packed(xb, ldx, packed.data(), mc, nc, kc, yb, ldy);
       }
     }
   }
@@ -63,8 +73,7 @@ void float_gemm(const float* x, int M, size_t ldx, const float* w, int N, int K,
   auto run = [&](int m0, int m1, int p0, int p1) {
     thread_local std::vector<float> packed;
     int n0 = p0 * isa.panel, n1 = std::min(N, p1 * isa.panel);
-    init_output(y + size_t(m0) * ldy, ldy, m1 - m0, n0, n1, bias, accumulate);
-    if (K > 0) gemm_block(isa, x, m0, m1, ldx, w, n0, n1, K, y, ldy, packed);
+    gemm_block(isa, x, m0, m1, ldx, w, n0, n1, K, y, ldy, bias, accumulate, packed);
   };
   if (threads == 1) return run(0, M, 0, panels);
   if (panels >= 2 * threads || M < 16) {

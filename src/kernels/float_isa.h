@@ -25,6 +25,12 @@ struct FloatIsa {
   void (*add)(const float* a, const float* b, float* out, size_t n);
   float (*sum_squares)(const float* x, int n);
   void (*scale_mul)(const float* x, float s, const float* w, float* y, int n);  // y = x * s * w
+  // pack_b_from_nk (below) for this table's panel width, vectorized where the ISA allows.
+  void (*pack_b_nk)(const float* w, size_t ldw, int n0, int n, int k0, int k, int panel, float* out);
+  // Optional (null: initialize C, then gemm_packed): C = (load_c ? C : 0) + (bias ? bias[n] : 0) + A·B, with
+  // the same rounding as that two-step sequence. Saves a pass over C for the first K block.
+  void (*gemm_packed_init)(const float* a, size_t lda, const float* b_packed, int M, int N, int K, float* c,
+                           size_t ldc, const float* bias, bool load_c);
 };
 
 const FloatIsa& float_isa();         // the one in use (best available unless forced)

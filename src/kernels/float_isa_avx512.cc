@@ -15,26 +15,42 @@ namespace llmnpu::kernels::detail {
 namespace {
 
 constexpr int kPanel = 32;  // two zmm of columns
-constexpr int kMr = 8;      // rows per microkernel: 16 accumulators
+constexpr int kMr = 14;     // rows per microkernel: 28 accumulators + 2 B vectors + 1 broadcast = 31 zmm
 
 inline __mmask16 tail_mask(int n) { return n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1); }
 
-// C[MR][nv] += A[MR][K] · panel[K][32].
+// C[MR][nv] = init + A[MR][K] · panel[K][32], init = (load_c ? C : 0) + (bias ? bias : 0). A rows are read
+// in place (one broadcast per element): the packed panel (K x 128 bytes) is the operand reused across the
+// M loop and stays in L1.
 template <int MR>
-void micro(const float* a, size_t lda, const float* b, int K, float* c, size_t ldc, int nv) {
+void micro(const float* a, size_t lda, const float* b, int K, float* c, size_t ldc, int nv, const float* bias,
+           bool load_c) {
   const __mmask16 m0 = tail_mask(nv), m1 = nv > 16 ? tail_mask(nv - 16) : 0;
   __m512 acc0[MR], acc1[MR];
+  const __m512 bias0 = bias ? _mm512_maskz_loadu_ps(m0, bias) : _mm512_setzero_ps();
+  const __m512 bias1 = bias ? _mm512_maskz_loadu_ps(m1, bias + 16) : _mm512_setzero_ps();
   for (int r = 0; r < MR; ++r) {
-    acc0[r] = _mm512_maskz_loadu_ps(m0, c + r * ldc);
-    acc1[r] = _mm512_maskz_loadu_ps(m1, c + r * ldc + 16);
+    if (load_c) {
+      acc0[r] = _mm512_maskz_loadu_ps(m0, c + r * ldc);
+      acc1[r] = _mm512_maskz_loadu_ps(m1, c + r * ldc + 16);
+      if (bias) acc0[r] = _mm512_add_ps(acc0[r], bias0), acc1[r] = _mm512_add_ps(acc1[r], bias1);
+    } else {
+      acc0[r] = bias0, acc1[r] = bias1;
+    }
   }
+  // Two row pointers keep every broadcast address a base + index form (no extra address arithmetic).
+  const float* a_lo = a;
+  const float* a_hi = a + (MR > 7 ? 7 : 0) * lda;
   for (int k = 0; k < K; ++k) {
-    __m512 b0 = _mm512_loadu_ps(b + size_t(k) * kPanel), b1 = _mm512_loadu_ps(b + size_t(k) * kPanel + 16);
+    __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+    b += kPanel;
+#pragma GCC unroll 14
     for (int r = 0; r < MR; ++r) {
-      __m512 av = _mm512_set1_ps(a[r * lda + k]);
+      __m512 av = _mm512_set1_ps(r < 7 ? a_lo[r * lda] : a_hi[(r - 7) * lda]);
       acc0[r] = _mm512_fmadd_ps(av, b0, acc0[r]);
       acc1[r] = _mm512_fmadd_ps(av, b1, acc1[r]);
     }
+    ++a_lo, ++a_hi;
   }
   for (int r = 0; r < MR; ++r) {
     _mm512_mask_storeu_ps(c + r * ldc, m0, acc0[r]);
@@ -42,17 +58,73 @@ void micro(const float* a, size_t lda, const float* b, int K, float* c, size_t l
   }
 }
 
-using MicroFn = void (*)(const float*, size_t, const float*, int, float*, size_t, int);
-constexpr MicroFn kMicro[kMr + 1] = {nullptr,  micro<1>, micro<2>, micro<3>, micro<4>,
-                                     micro<5>, micro<6>, micro<7>, micro<8>};
+using MicroFn = void (*)(const float*, size_t, const float*, int, float*, size_t, int, const float*, bool);
+constexpr MicroFn kMicro[kMr + 1] = {nullptr,   micro<1>,  micro<2>,  micro<3>,  micro<4>,
+                                     micro<5>,  micro<6>,  micro<7>,  micro<8>,  micro<9>,
+                                     micro<10>, micro<11>, micro<12>, micro<13>, micro<14>};
 
-void gemm_packed(const float* a, size_t lda, const float* b, int M, int N, int K, float* c, size_t ldc) {
+void gemm_packed_init(const float* a, size_t lda, const float* b, int M, int N, int K, float* c, size_t ldc,
+                      const float* bias, bool load_c) {
   for (int n0 = 0; n0 < N; n0 += kPanel) {
     const float* panel = b + size_t(n0 / kPanel) * kPanel * size_t(K);
+    const float* panel_bias = bias ? bias + n0 : nullptr;
     int nv = N - n0 < kPanel ? N - n0 : kPanel;
     int m = 0;
-    for (; m + kMr <= M; m += kMr) micro<kMr>(a + m * lda, lda, panel, K, c + m * ldc + n0, ldc, nv);
-    if (m < M) kMicro[M - m](a + m * lda, lda, panel, K, c + m * ldc + n0, ldc, nv);
+    for (; m + kMr <= M; m += kMr)
+      micro<kMr>(a + m * lda, lda, panel, K, c + m * ldc + n0, ldc, nv, panel_bias, load_c);
+    if (m < M) kMicro[M - m](a + m * lda, lda, panel, K, c + m * ldc + n0, ldc, nv, panel_bias, load_c);
+  }
+}
+
+void gemm_packed(const float* a, size_t lda, const float* b, int M, int N, int K, float* c, size_t ldc) {
+  gemm_packed_init(a, lda, b, M, N, K, c, ldc, nullptr, true);
+}
+
+// In-register transpose of 16 rows of 16 floats: r[i][j] -> r[j][i].
+inline void transpose16(__m512 r[16]) {
+  __m512 t[16], u[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  }
+  // u[4g + c], 128-bit lane L: rows 4g..4g+3 at column 4L + c.
+  for (int g = 0; g < 4; ++g) {
+    __m512 lo01 = t[4 * g], hi01 = t[4 * g + 1], lo23 = t[4 * g + 2], hi23 = t[4 * g + 3];
+    u[4 * g + 0] = _mm512_shuffle_ps(lo01, lo23, 0x44);
+    u[4 * g + 1] = _mm512_shuffle_ps(lo01, lo23, 0xEE);
+    u[4 * g + 2] = _mm512_shuffle_ps(hi01, hi23, 0x44);
+    u[4 * g + 3] = _mm512_shuffle_ps(hi01, hi23, 0xEE);
+  }
+  for (int c = 0; c < 4; ++c) {
+    __m512 v0 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x88), v1 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xDD);
+    __m512 w0 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x88);
+    __m512 w1 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xDD);
+    r[c] = _mm512_shuffle_f32x4(v0, w0, 0x88);
+    r[c + 8] = _mm512_shuffle_f32x4(v0, w0, 0xDD);
+    r[c + 4] = _mm512_shuffle_f32x4(v1, w1, 0x88);
+    r[c + 12] = _mm512_shuffle_f32x4(v1, w1, 0xDD);
+  }
+}
+
+// pack_b_from_nk with 16x16 register transposes: rows of W are read 16 floats at a time and written as
+// 16 panel rows, instead of one scattered store per element.
+void pack_b_nk(const float* w, size_t ldw, int n0, int n, int k0, int k, int panel, float* out) {
+  if (panel != kPanel) return pack_b_from_nk(w, ldw, n0, n, k0, k, panel, out);
+  for (int p = 0; p < n; p += kPanel) {
+    float* dst = out + size_t(p / kPanel) * kPanel * size_t(k);
+    for (int half = 0; half < kPanel; half += 16) {
+      const int rows = n - p - half;  // valid W rows in this group of 16 (may be <= 0: zero fill)
+      const float* src = w + size_t(n0 + p + half) * ldw + k0;
+      for (int kk = 0; kk < k; kk += 16) {
+        const __mmask16 km = tail_mask(k - kk);
+        __m512 r[16];
+        for (int i = 0; i < 16; ++i)
+          r[i] = i < rows ? _mm512_maskz_loadu_ps(km, src + size_t(i) * ldw + kk) : _mm512_setzero_ps();
+        transpose16(r);
+        const int kn = k - kk < 16 ? k - kk : 16;
+        for (int j = 0; j < kn; ++j) _mm512_storeu_ps(dst + size_t(kk + j) * kPanel + half, r[j]);
+      }
+    }
   }
 }
 
@@ -206,8 +278,9 @@ void scale_mul(const float* x, float s, const float* w, float* y, int n) {
   }
 }
 
-const FloatIsa kIsa = {"avx512", kPanel,        gemm_packed, gemv_rows, dot,         axpy,     scale,
-                       max,      exp_shift_sum, silu_mul,    add,       sum_squares, scale_mul};
+const FloatIsa kIsa = {"avx512", kPanel,      gemm_packed, gemv_rows,     dot,
+                       axpy,     scale,       max,         exp_shift_sum, silu_mul,
+                       add,      sum_squares, scale_mul,   pack_b_nk,     gemm_packed_init};
 
 }  // namespace
 

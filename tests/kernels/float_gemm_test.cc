@@ -133,6 +133,45 @@ TEST(FloatGemv, MatchesReferenceAndThreadedIsIdentical) {
   }
 }
 
+TEST(FloatGemm, IsaPackMatchesPlainPack) {
+  // The ISA's (vectorized) W packing must give exactly the portable layout, padding included.
+  for (const detail::FloatIsa* isa : available_isas())
+    for (int n : {1, 15, 16, 17, 33, 64, 70})
+      for (int k : {1, 15, 16, 17, 40}) {
+        const int ldw = 83, n0 = 3, k0 = 5;
+        auto w = random_vector(size_t(n0 + n) * ldw, 11);
+        std::vector<float> want(detail::packed_size(n, k, isa->panel), -1.0f), got = want;
+        detail::pack_b_from_nk(w.data(), ldw, n0, n, k0, k, isa->panel, want.data());
+        isa->pack_b_nk(w.data(), ldw, n0, n, k0, k, isa->panel, got.data());
+        ASSERT_EQ(got, want) << isa->name << " n=" << n << " k=" << k;
+      }
+}
+
+TEST(FloatGemm, PackedInitEqualsInitThenAccumulate) {
+  // gemm_packed_init(bias, load_c) must round exactly like "C (+)= bias, then C += A·B".
+  const int M = 17, N = 45, K = 37;
+  for (const detail::FloatIsa* isa : available_isas()) {
+    if (!isa->gemm_packed_init) continue;
+    auto a = random_vector(size_t(M) * K, 12), w = random_vector(size_t(N) * K, 13);
+    auto bias = random_vector(size_t(N), 14), c0 = random_vector(size_t(M) * N, 15);
+    std::vector<float> packed(detail::packed_size(N, K, isa->panel));
+    detail::pack_b_from_nk(w.data(), K, 0, N, 0, K, isa->panel, packed.data());
+    for (int mode = 0; mode < 4; ++mode) {
+      const bool load_c = mode & 1;
+      const float* b = mode & 2 ? bias.data() : nullptr;
+      std::vector<float> want = c0, got = c0;
+      for (int m = 0; m < M; ++m)
+        for (int n = 0; n < N; ++n) {
+          float& c = want[size_t(m) * N + n];
+          c = (load_c ? c : 0.0f) + (b ? b[n] : 0.0f);
+        }
+      isa->gemm_packed(a.data(), K, packed.data(), M, N, K, want.data(), N);
+      isa->gemm_packed_init(a.data(), K, packed.data(), M, N, K, got.data(), N, b, load_c);
+      ASSERT_EQ(got, want) << isa->name << " mode " << mode;
+    }
+  }
+}
+
 TEST(FloatGemm, RejectsNegativeSizes) {
   EXPECT_THROW(float_gemm(nullptr, -1, 0, nullptr, 1, 1, nullptr, 0, nullptr, false), Error);
 }
