@@ -60,9 +60,14 @@ void attend_tile(const detail::FloatIsa& isa, const AttentionArgs& a, int g, int
   const int kv_end = a.q_start + t1;  // the last query sees keys [0, kv_end)
   for (int j0 = 0; j0 < kv_end; j0 += kBk) {
     const int bk = std::min(kBk, kv_end - j0);
-    detail::pack_b_from_nk(kbase, a.kv_pos_stride, j0, bk, 0, d, isa.panel, b.k_packed.data());
-    std::fill_n(b.s.data(), size_t(rows) * kBk, 0.0f);
-    isa.gemm_packed(b.q.data(), size_t(d), b.k_packed.data(), rows, bk, d, b.s.data(), kBk);
+    isa.pack_b_nk(kbase, a.kv_pos_stride, j0, bk, 0, d, isa.panel, b.k_packed.data());
+    if (isa.gemm_packed_init) {  // S = Q·K^T without zeroing S first
+      isa.gemm_packed_init(b.q.data(), size_t(d), b.k_packed.data(), rows, bk, d, b.s.data(), kBk, nullptr,
+                           false);
+    } else {
+      std::fill_n(b.s.data(), size_t(rows) * kBk, 0.0f);
+      isa.gemm_packed(b.q.data(), size_t(d), b.k_packed.data(), rows, bk, d, b.s.data(), kBk);
+    }
     for (int r = 0; r < rows; ++r) {
       float* srow = b.s.data() + size_t(r) * kBk;
       const int valid = std::clamp(a.q_start + t0 + r % tq - j0 + 1, 0, bk);  // causal mask

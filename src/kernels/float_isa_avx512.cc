@@ -225,9 +225,8 @@ inline __m512 exp_ps(__m512 x) {
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  __m512i bits = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
-  __m512 result = _mm512_mul_ps(p, _mm512_castsi512_ps(bits));
-  return _mm512_mask_mov_ps(result, underflow, _mm512_setzero_ps());
+  // p * 2^n in one instruction (n is integral and within [-126, 128)); underflowed lanes become 0.
+  return _mm512_maskz_scalef_ps(__mmask16(~underflow), p, n);
 }
 
 float exp_shift_sum(float* x, int n, float shift) {
