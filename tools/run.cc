@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/timer.h"
 #include "model_options.h"
+#include "prefill_options.h"
 #include "runtime/sampler.h"
 #include "tokenizer/tokenizer.h"
 
@@ -21,7 +22,7 @@ int run_command(int argc, char** argv) {
   mo.add_to(app);
   std::string prompt, prompt_file;
   int n_predict = 128;
-  int chunk = 0;
+  PrefillOptions po;
   SamplerParams sp;
   bool seed_given = false, json = false, no_bos = false;
   app.add_option("-p,--prompt", prompt, "prompt text");
@@ -32,8 +33,7 @@ int run_command(int argc, char** argv) {
   app.add_option("--top-k", sp.top_k, "top-k cut, 0 = off (default 40)");
   app.add_option("--top-p", sp.top_p, "nucleus cut, 1 = off (default 0.95)")->check(CLI::Range(0.0001, 1.0));
   auto* seed_opt = app.add_option("--seed", sp.seed, "sampling seed (default: random, printed)");
-  app.add_option("--chunk", chunk, "prefill chunk length in tokens (default: whole prompt at once)")
-      ->check(CLI::NonNegativeNumber);
+  po.add_to(app);
   app.add_flag("--no-bos", no_bos, "do not add the BOS token even if the model asks for it");
   app.add_flag("--json", json, "print one JSON object (ids, text, timings) instead of streaming text");
   CLI11_PARSE(app, argc, argv);
@@ -72,9 +72,13 @@ int run_command(int argc, char** argv) {
   };
   if (!json) std::fwrite(prompt.data(), 1, prompt.size(), stdout);
 
+  Prefiller prefiller(engine, po, engine.pool().size());
+  std::fprintf(stderr, "prefill: %s\n", prefiller.describe().c_str());
+  Trace trace;
   double t0 = now_seconds();
-  std::vector<float> logits = engine.prefill(ids, chunk);
+  std::vector<float> logits = prefiller.run(ids, &trace);
   double t1 = now_seconds();
+  if (!po.trace_path.empty()) trace.write_chrome_json(po.trace_path);
   std::vector<int32_t> generated;
   int vocab = model.config.vocab_size;
   for (int i = 0; i < budget; ++i) {
@@ -105,6 +109,12 @@ int run_command(int argc, char** argv) {
                       {"generation_seconds", decode_s},
                       {"generation_tokens_per_second", gen_tps}};
     out["processors"] = lm.graph->describe;
+    out["prefill"] = prefiller.describe();
+    nlohmann::json lanes = nlohmann::json::array();
+    for (const auto& lane : trace.summarize())
+      lanes.push_back(
+          {{"processor", lane.name}, {"busy_share", lane.busy_share}, {"bubble_share", lane.bubble_share}});
+    out["lanes"] = lanes;
     std::printf("%s\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     std::printf("\n");
@@ -112,6 +122,7 @@ int run_command(int argc, char** argv) {
         stderr,
         "prompt: %zu tokens in %.3f s, %.1f tokens/s | generation: %zu tokens in %.3f s, %.1f tokens/s\n",
         ids.size(), prefill_s, prompt_tps, generated.size(), decode_s, gen_tps);
+    if (prefiller.chunked()) std::fprintf(stderr, "%s", format_lane_summary(trace).c_str());
   }
   return 0;
 }

@@ -1,0 +1,218 @@
+// llmnpu bench: prefill and decode speed over prompt lengths, topologies and schedules, with the
+// prefill rate as a share of this machine's measured int8 roofline.
+#include <sys/resource.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "command.h"
+#include "core/error.h"
+#include "core/timer.h"
+#include "kernels/peak_probe.h"
+#include "model_options.h"
+#include "prefill_options.h"
+#include "runtime/sampler.h"
+
+namespace llmnpu::cli {
+namespace {
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+double peak_rss_mib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_maxrss) / 1024.0;
+}
+
+// Linear-layer MACs per prompt token: the work the int8 roofline counts (attention and the output head,
+// float work on the host, are left out).
+double linear_macs_per_token(const ModelConfig& c) {
+  double per_layer = double(c.dim) * (c.q_dim() + 2.0 * c.kv_dim()) + double(c.q_dim()) * c.dim +
+                     double(c.dim) * 2.0 * c.ffn_dim + double(c.ffn_dim) * c.dim;
+  return per_layer * c.n_layers;
+}
+
+std::vector<int> parse_list(const std::string& s) {
+  std::vector<int> out;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    try {
+      size_t used = 0;
+      int v = std::stoi(item, &used);
+      check(used == item.size() && v > 0, "");
+      out.push_back(v);
+    } catch (...) {
+      fail("bad prompt length '", item, "' in -p (expected e.g. 128,512,1024)");
+    }
+  }
+  check(!out.empty(), "-p needs at least one prompt length");
+  return out;
+}
+
+int bench_command(int argc, char** argv) {
+  CLI::App app{
+      "Benchmark prefill and decode: tokens/s, time to first token, peak memory, share of int8 roofline."};
+  app.name(argv[0]);
+  std::vector<std::string> models;
+  std::string tokenizer, prompts = "128,512,1024,2048", output = "text", schedules = "ooo",
+                         topologies = "auto";
+  int n_gen = 32, threads = 0, reps = 3;
+  PrefillOptions po;
+  app.add_option("-m,--model", models, "model file(s); several -m are benchmarked in one run")->required();
+  app.add_option("-p,--n-prompt", prompts, "prompt lengths, comma separated (default 128,512,1024,2048)");
+  app.add_option("-n,--n-gen", n_gen, "tokens to decode after each prompt (default 32)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("-t,--threads", threads, "threads (default: all cores)")->check(CLI::NonNegativeNumber);
+  app.add_option("-r,--repetitions", reps, "repetitions; medians are reported (default 3)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--chunk", po.chunk, "prefill chunk length (default 256; 0 = one chunk)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--schedule", schedules, "sequential,pipeline,ooo or all (default ooo)");
+  app.add_option("--topology", topologies, "homo,hetero,auto or all (default auto)");
+  app.add_option("--npu-threads", po.npu_threads, "hetero: accelerator-role threads");
+  app.add_option("--cpu-threads", po.cpu_threads, "hetero: host-role threads");
+  app.add_option("-o,--output", output, "text or json")->check(CLI::IsMember({"text", "json"}));
+  CLI11_PARSE(app, argc, argv);
+
+  std::vector<int> lengths = parse_list(prompts);
+  auto split = [](const std::string& s, const std::vector<std::string>& all) {
+    if (s == "all") return all;
+    std::vector<std::string> out;
+    std::stringstream in(s);
+    std::string item;
+    while (std::getline(in, item, ','))
+      if (!item.empty()) out.push_back(item);
+    for (const auto& x : out)
+      check(std::find(all.begin(), all.end(), x) != all.end(), "unknown value '", x, "'");
+    return out;
+  };
+  std::vector<std::string> schedule_list = split(schedules, {"sequential", "pipeline", "ooo"});
+  std::vector<std::string> topology_list = split(topologies, {"homo", "hetero"});
+  if (topologies == "auto") topology_list = {"auto"};
+
+  int hw_threads = threads > 0 ? threads : ThreadPool::hardware_threads();
+  double peak_int8 = measure_peak_gmacs(PeakKind::Int8Dot, hw_threads, 0.2);
+  double peak_fp32 = measure_peak_gmacs(PeakKind::Fp32Fma, hw_threads, 0.2);
+  bool text = output == "text";
+  if (text)
+    std::printf("machine: %d threads, measured peak %.0f int8 GMAC/s (%s), %.0f fp32 GMAC/s (%s)\n",
+                hw_threads, peak_int8, peak_instruction(PeakKind::Int8Dot), peak_fp32,
+                peak_instruction(PeakKind::Fp32Fma));
+
+  nlohmann::json results = nlohmann::json::array();
+  int max_len = *std::max_element(lengths.begin(), lengths.end());
+  for (const std::string& path : models) {
+    ModelOptions mo;
+    mo.model_path = path;
+    mo.tokenizer_path = tokenizer;
+    mo.threads = threads;
+    mo.context = max_len + n_gen + 1;
+    LoadedModel lm = load_for_inference(mo);
+    Engine& engine = *lm.engine;
+    const ModelConfig& c = lm.model->config;
+    double macs = linear_macs_per_token(c);
+    double roofline_tps = peak_int8 * 1e9 / macs;
+    if (text)
+      std::printf(
+          "\nmodel %s: %s, %d layers, dim %d | %s | int8 roofline %.0f tokens/s (%.0f M linear MACs/token)\n",
+          path.c_str(), c.arch.c_str(), c.n_layers, c.dim, lm.graph->describe.c_str(), roofline_tps,
+          macs / 1e6);
+    for (const std::string& topo : topology_list) {
+      for (const std::string& sched : schedule_list) {
+        PrefillOptions opt = po;
+        opt.schedule = sched;
+        opt.topology = topo;
+        engine.reset();
+        Prefiller prefiller(engine, opt, engine.pool().size());
+        for (int len : lengths) {
+          std::vector<int32_t> ids(static_cast<size_t>(len));
+          for (int i = 0; i < len; ++i)
+            ids[size_t(i)] = int32_t((uint64_t(i) * 2654435761u + 17) % uint64_t(c.vocab_size));
+          std::vector<double> prefill_s, ttft_s, decode_tps;
+          std::vector<LaneSummary> lanes;
+          for (int r = 0; r <= reps; ++r) {  // r == 0 warms up (first touch of weights, thread start)
+            engine.reset();
+            Trace trace;
+            double t0 = now_seconds();
+            std::vector<float> logits = prefiller.run(ids, &trace);
+            double t1 = now_seconds();
+            int32_t next = argmax(logits.data(), c.vocab_size);
+            double t2 = now_seconds();
+            for (int g = 0; g < n_gen; ++g) next = argmax(engine.decode(next).data(), c.vocab_size);
+            double t3 = now_seconds();
+            if (r == 0) continue;
+            prefill_s.push_back(t1 - t0);
+            ttft_s.push_back(t2 - t0);
+            if (n_gen > 0) decode_tps.push_back(n_gen / (t3 - t2));
+            lanes = trace.summarize();
+          }
+          double p_tps = len / median(prefill_s);
+          nlohmann::json row = {{"model", path},
+                                {"weights", lm.graph->describe},
+                                {"prompt_tokens", len},
+                                {"generated_tokens", n_gen},
+                                {"threads", hw_threads},
+                                {"chunk", po.chunk},
+                                {"schedule", sched},
+                                {"topology", prefiller.describe()},
+                                {"prefill_tokens_per_second", p_tps},
+                                {"time_to_first_token_s", median(ttft_s)},
+                                {"decode_tokens_per_second", median(decode_tps)},
+                                {"peak_memory_mib", peak_rss_mib()},
+                                {"int8_roofline_tokens_per_second", roofline_tps},
+                                {"prefill_share_of_int8_roofline", p_tps / roofline_tps},
+                                {"repetitions", reps}};
+          nlohmann::json lane_json = nlohmann::json::array();
+          for (const auto& l : lanes)
+            lane_json.push_back(
+                {{"processor", l.name}, {"busy_share", l.busy_share}, {"bubble_share", l.bubble_share}});
+          row["lanes"] = lane_json;
+          results.push_back(row);
+          if (text) {
+            std::string lane_text;
+            for (const auto& l : lanes)
+              lane_text += str(" | ", l.name, " busy ", int(l.busy_share * 100), "%");
+            std::printf(
+                "  p=%-5d %-10s %-60s prefill %8.1f tok/s (%4.1f%% of roofline) ttft %7.3f s decode %6.1f "
+                "tok/s%s\n",
+                len, sched.c_str(), prefiller.describe().c_str(), p_tps, 100 * p_tps / roofline_tps,
+                median(ttft_s), median(decode_tps), lane_text.c_str());
+            std::fflush(stdout);
+          }
+        }
+      }
+    }
+  }
+  if (text) {
+    std::printf(
+        "peak memory %.0f MiB (process, all models). Processors: CPU cores; the accelerator role runs "
+        "integer "
+        "kernels on them.\n",
+        peak_rss_mib());
+  } else {
+    nlohmann::json out = {{"machine",
+                           {{"threads", hw_threads},
+                            {"peak_int8_gmacs", peak_int8},
+                            {"peak_fp32_gmacs", peak_fp32},
+                            {"int8_instruction", peak_instruction(PeakKind::Int8Dot)},
+                            {"note", "no NPU: the accelerator role runs integer kernels on CPU cores"}}},
+                          {"results", results}};
+    std::printf("%s\n", out.dump(1).c_str());
+  }
+  return 0;
+}
+
+Register reg("bench", "benchmark prefill/decode speed (-m MODEL -p 128,512,1024 -n 32 [-o json])",
+             bench_command);
+
+}  // namespace
+}  // namespace llmnpu::cli
