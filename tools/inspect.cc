@@ -7,8 +7,10 @@
 
 #include "command.h"
 #include "core/error.h"
+#include "graph/sharing_report.h"
 #include "model/loader.h"
 #include "model/tensor_names.h"
+#include "model_options.h"
 
 namespace llmnpu {
 namespace {
@@ -54,19 +56,77 @@ nlohmann::ordered_json config_json(const ModelConfig& c) {
           {"tied_output", c.tied_output}};
 }
 
+int print_graph(const std::string& path, const std::string& tokenizer, int prompt, int chunk, bool json) {
+  cli::ModelOptions mo;
+  mo.model_path = path;
+  mo.tokenizer_path = tokenizer;
+  mo.threads = 1;
+  mo.context = 1;
+  cli::LoadedModel lm = cli::load_for_inference(mo);
+  SharingReport r = sharing_report(*lm.graph, lm.model->config, prompt, chunk);
+  auto mib = [](size_t b) { return double(b) / (1 << 20); };
+  if (json) {
+    nlohmann::ordered_json out;
+    out["model"] = path;
+    out["weights"] = lm.graph->describe;
+    out["prompt"] = prompt;
+    out["chunk"] = chunk;
+    out["chunks"] = r.chunks;
+    out["subgraphs_per_chunk"] = r.per_chunk_subgraphs;
+    out["static_shared"] = r.static_subgraphs;
+    out["dynamic_per_chunk"] = r.dynamic_subgraphs;
+    out["instances_without_sharing"] = r.instances_without_sharing;
+    out["instances_with_sharing"] = r.instances_with_sharing;
+    out["bytes_without_sharing"] = r.bytes_without_sharing;
+    out["bytes_with_sharing"] = r.bytes_with_sharing;
+    out["saved_share"] = r.saved_share();
+    auto& list = out["subgraphs"] = nlohmann::ordered_json::array();
+    for (const auto& f : r.footprints)
+      list.push_back({{"name", f.subgraph.name()},
+                      {"role", role_name(f.subgraph.role)},
+                      {"kind", f.subgraph.is_static ? "static (shared)" : "dynamic (per chunk)"},
+                      {"weight_bytes", f.weight_bytes},
+                      {"buffer_bytes", f.buffer_bytes}});
+    std::printf("%s\n", out.dump(2).c_str());
+    return 0;
+  }
+  std::printf("graph of %s (%s), prompt %d, chunk %d: %d chunks\n", path.c_str(), lm.graph->describe.c_str(),
+              prompt, chunk, r.chunks);
+  std::printf("  %-10s %-12s %-20s %12s %12s\n", "subgraph", "role", "kind", "weights MiB", "buffers MiB");
+  for (const auto& f : r.footprints)
+    std::printf("  %-10s %-12s %-20s %12.2f %12.2f\n", f.subgraph.name().c_str(), role_name(f.subgraph.role),
+                f.subgraph.is_static ? "static (shared)" : "dynamic (per chunk)", mib(f.weight_bytes),
+                mib(f.buffer_bytes));
+  std::printf("\n%d subgraphs per chunk: %d static, shared by all chunks; %d dynamic, built per chunk\n",
+              r.per_chunk_subgraphs, r.static_subgraphs, r.dynamic_subgraphs);
+  std::printf("subgraph instances: %d with sharing vs %d with one graph per chunk (%d of %d shared)\n",
+              r.instances_with_sharing, r.instances_without_sharing,
+              r.instances_without_sharing - r.instances_with_sharing, r.instances_without_sharing);
+  std::printf("graph memory: %.1f MiB with sharing vs %.1f MiB without: %.1f%% saved\n",
+              mib(r.bytes_with_sharing), mib(r.bytes_without_sharing), 100 * r.saved_share());
+  return 0;
+}
+
 int run_inspect(int argc, char** argv) {
   CLI::App app("Show a model's config, tokenizer and tensors", "llmnpu inspect");
   std::string path, tokenizer;
-  bool json = false;
+  bool json = false, graph = false;
+  int graph_prompt = 1024, graph_chunk = 256;
   app.add_option("model", path, "GGUF file, Hugging Face folder or llama2.c .bin")->required();
   app.add_option("--tokenizer", tokenizer, "tokenizer to use instead of the model's own");
   app.add_flag("--json", json, "machine-readable output");
+  app.add_flag("--graph", graph,
+               "show the per-chunk subgraphs, which are shared, and the memory sharing saves");
+  app.add_option("-p,--n-prompt", graph_prompt, "--graph: prompt length (default 1024)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--chunk", graph_chunk, "--graph: chunk length (default 256)")->check(CLI::PositiveNumber);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
 
+  if (graph) return print_graph(path, tokenizer, graph_prompt, graph_chunk, json);
   LoadOptions opts;
   opts.tokenizer_path = tokenizer;
   auto model = load_model(path, opts);
