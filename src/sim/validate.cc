@@ -1,0 +1,67 @@
+#include "sim/validate.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "core/timer.h"
+#include "runtime/chunked_prefill.h"
+
+namespace llmnpu::sim {
+
+std::vector<ValidationRow> validate_against_runner(const Model& model, const ModelGraph& graph,
+                                                   const DeviceProfile& device, const ValidationOptions& o) {
+  check(o.prompt_tokens > 0 && o.chunk_len > 0, "prompt and chunk length must be positive");
+  check(o.repeat > 0, "repeat must be positive");
+  const ModelConfig& config = model.config;
+  const int chunks = (o.prompt_tokens + o.chunk_len - 1) / o.chunk_len;
+  const int context = chunks * o.chunk_len;  // room for the padded rows of the last chunk
+  std::vector<int32_t> tokens;
+  for (int i = 0; i < o.prompt_tokens; ++i) tokens.push_back((i * 131 + 17) % config.vocab_size);
+  auto say = [&](const std::string& s) {
+    if (o.progress) o.progress(s);
+  };
+
+  std::vector<ValidationRow> rows;
+  bool warmed = false;
+  for (bool homogeneous : o.topologies) {
+    Topology topo;
+    topo.homogeneous = homogeneous;
+    topo.threads = o.homogeneous_threads;
+    topo.npu_threads = 1;
+    topo.cpu_threads = 1;
+    for (SchedulePolicy policy : o.policies) {
+      SimOptions sim;
+      sim.prompt_tokens = o.prompt_tokens;
+      sim.chunk_len = o.chunk_len;
+      sim.policy = policy;
+      sim.homogeneous = homogeneous;
+      sim.context = context;
+      ValidationRow row;
+      row.homogeneous = homogeneous;
+      row.policy = policy;
+      row.predicted = simulate_prefill(config, graph.chunk_subgraphs, device, sim);
+
+      Engine engine(model, graph, {1, context});
+      for (int run = warmed ? 0 : -1; run < o.repeat; ++run) {  // run -1: warm-up (page in the weights)
+        say(str(run < 0 ? "warm-up: " : "", topo.describe(), ", ", schedule_policy_name(policy)));
+        ChunkedPrefill runner(engine, topo);  // fresh latency model for every run, as the simulator's
+        seed_latency(runner.latency(), config, graph.chunk_subgraphs, device, sim);
+        engine.reset();
+        Trace trace;
+        double start = now_seconds();
+        runner.run(tokens, {o.chunk_len, policy}, &trace);
+        double seconds = now_seconds() - start;
+        if (run < 0) continue;
+        if (run == 0 || seconds < row.measured_s) {
+          row.measured_s = seconds;
+          row.measured_lanes = trace.summarize();
+        }
+      }
+      warmed = true;
+      rows.push_back(row);
+    }
+  }
+  return rows;
+}
+
+}  // namespace llmnpu::sim

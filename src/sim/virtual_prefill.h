@@ -1,0 +1,65 @@
+#pragma once
+// Chunked prefill in virtual time: the event loop of ChunkedPrefill::run (runtime/chunked_prefill.cc)
+// with the same TaskGraph, pick_task and LatencyModel, but each subgraph "runs" for the time the cost
+// model gives on its processor (+ launch, + sync when an input came from the other processor) instead of
+// running kernels. The loop is kept structurally identical to the real one (dispatch to every free
+// processor, then wait for the next completion); it lives here because the real loop is tied to threads.
+#include <string>
+#include <vector>
+
+#include "graph/subgraph.h"
+#include "model/config.h"
+#include "runtime/schedule_policy.h"
+#include "runtime/trace.h"
+#include "sim/device_profile.h"
+
+namespace llmnpu::sim {
+
+struct SimOptions {
+  int prompt_tokens = 1024;
+  int chunk_len = 256;
+  SchedulePolicy policy = SchedulePolicy::OutOfOrder;
+  bool homogeneous = false;  // one processor (the profile's homogeneous one) runs every subgraph
+  int context = 0;           // as the engine's: caps the rows of the last chunk (0 = no cap: padded rows)
+};
+
+// A processor of the simulated topology, in the order the real runner makes them (make_processors).
+struct SimProcessor {
+  ProcessorProfile profile;
+  ProcessorView view;
+};
+std::vector<SimProcessor> sim_processors(const DeviceProfile& device, bool homogeneous);
+
+struct SimLane {
+  std::string name;
+  double busy_s = 0;
+  double busy_share = 0;
+  double bubble_share = 0;
+  double energy_j = 0;
+};
+
+struct SimResult {
+  SchedulePolicy policy = SchedulePolicy::OutOfOrder;
+  bool homogeneous = false;
+  int prompt_tokens = 0;
+  int chunks = 0;
+  int tasks = 0;
+  double seconds = 0;  // makespan: first start to last end
+  double tokens_per_second = 0;
+  std::vector<SimLane> lanes;
+  bool has_energy = false;  // every processor of the topology has busy_w and idle_w
+  double energy_j = 0;
+  double energy_per_token_j = 0;
+};
+
+// The latency model the runner would have after profiling at load time: every subgraph's isolated time
+// (launch + compute) on the processor that runs its role, attention per chunk.
+void seed_latency(LatencyModel& latency, const ModelConfig& config, const std::vector<Subgraph>& subgraphs,
+                  const DeviceProfile& device, const SimOptions& options);
+
+// Runs the prefill of options.prompt_tokens tokens in virtual time. subgraphs: the per-chunk list
+// (build_chunk_subgraphs(n_layers, quantized)). trace (optional) gets one slice per subgraph run.
+SimResult simulate_prefill(const ModelConfig& config, const std::vector<Subgraph>& subgraphs,
+                           const DeviceProfile& device, const SimOptions& options, Trace* trace = nullptr);
+
+}  // namespace llmnpu::sim
