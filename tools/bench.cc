@@ -96,8 +96,8 @@ int bench_command(int argc, char** argv) {
     return out;
   };
   std::vector<std::string> schedule_list = split(schedules, {"sequential", "pipeline", "ooo"});
-  std::vector<std::string> topology_list = split(topologies, {"homo", "hetero"});
-  if (topologies == "auto") topology_list = {"auto"};
+  std::vector<std::string> topology_list =
+      topologies == "auto" ? std::vector<std::string>{"auto"} : split(topologies, {"homo", "hetero"});
 
   int hw_threads = threads > 0 ? threads : ThreadPool::hardware_threads();
   double peak_int8 = measure_peak_gmacs(PeakKind::Int8Dot, hw_threads, 0.2);
@@ -206,7 +206,7 @@ int bench_command(int argc, char** argv) {
                             {"int8_instruction", peak_instruction(PeakKind::Int8Dot)},
                             {"note", "no NPU: the accelerator role runs integer kernels on CPU cores"}}},
                           {"results", results}};
-    std::printf("%s\n", out.dump(1).c_str());
+    std::printf("%s\n", out.dump().c_str());
   }
   return 0;
 }

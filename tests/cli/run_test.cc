@@ -1,0 +1,138 @@
+// The `llmnpu` command end to end: synth -> run/perplexity/bench, and hostile input giving a one-line
+// error with a non-zero exit.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "common/testdata.h"
+
+namespace llmnpu {
+namespace {
+
+std::string llmnpu() { return test::llmnpu_binary(); }
+
+// run_command merges stderr into the output; JSON is the last line of stdout.
+nlohmann::json last_json_line(const std::string& out) {
+  size_t end = out.find_last_not_of('\n');
+  size_t begin = out.rfind('\n', end);
+  return nlohmann::json::parse(out.substr(begin == std::string::npos ? 0 : begin + 1));
+}
+
+const std::string& tiny_model() {
+  static const std::string path = [] {
+    std::string p = test::temp_dir() + "/tiny-cli.gguf";
+    std::string out;
+    int rc = test::run_command(llmnpu() + " synth --shape tiny --outliers --seed 5 -o " + p, &out);
+    EXPECT_EQ(rc, 0) << out;
+    return p;
+  }();
+  return path;
+}
+
+void expect_one_line_error(const std::string& args, const std::string& needle) {
+  std::string out;
+  int rc = test::run_command(llmnpu() + " " + args, &out);
+  EXPECT_NE(rc, 0) << args;
+  EXPECT_EQ(out.rfind("error: ", 0), 0u) << args << "\n" << out;
+  EXPECT_EQ(out.find('\n'), out.size() - 1) << "not one line: " << out;
+  EXPECT_NE(out.find(needle), std::string::npos) << args << "\n" << out;
+}
+
+TEST(RunCli, GreedyJsonIsDeterministicAndTimed) {
+  std::string a, b;
+  std::string cmd = llmnpu() + " run -m " + tiny_model() + " -p 'Once upon a time' -n 12 --temp 0 --json";
+  ASSERT_EQ(test::run_command(cmd, &a), 0) << a;
+  ASSERT_EQ(test::run_command(cmd, &b), 0) << b;
+  auto ja = last_json_line(a), jb = last_json_line(b);
+  EXPECT_EQ(ja["generated_ids"], jb["generated_ids"]);
+  EXPECT_EQ(ja["generated_ids"].size(), 12u);
+  EXPECT_GT(ja["prompt_ids"].size(), 0u);
+  EXPECT_GT(ja["timings"]["prompt_tokens_per_second"].get<double>(), 0.0);
+  // The same prompt through a different schedule/topology gives the same greedy continuation.
+  std::string c;
+  ASSERT_EQ(
+      test::run_command(llmnpu() + " run -m " + tiny_model() +
+                            " -p 'Once upon a time' -n 12 --temp 0 --json --chunk 2 --schedule sequential "
+                            "--topology hetero",
+                        &c),
+      0)
+      << c;
+  EXPECT_EQ(last_json_line(c)["generated_ids"], ja["generated_ids"]);
+}
+
+TEST(RunCli, SeededSamplingRepeats) {
+  std::string a, b;
+  std::string cmd = llmnpu() + " run -m " + tiny_model() + " -p 'Hello' -n 10 --seed 42 --temp 1.0 --json";
+  ASSERT_EQ(test::run_command(cmd, &a), 0);
+  ASSERT_EQ(test::run_command(cmd, &b), 0);
+  EXPECT_EQ(last_json_line(a)["generated_ids"], last_json_line(b)["generated_ids"]);
+}
+
+TEST(RunCli, TraceFileIsChromeJson) {
+  std::string trace = test::temp_dir() + "/trace.json", out;
+  ASSERT_EQ(
+      test::run_command(
+          llmnpu() + " run -m " + tiny_model() + " -p 'abc def ghi' -n 2 --chunk 2 --trace " + trace, &out),
+      0)
+      << out;
+  std::ifstream in(trace);
+  auto j = nlohmann::json::parse(in);
+  ASSERT_TRUE(j.contains("traceEvents"));
+  int slices = 0;
+  for (const auto& e : j["traceEvents"]) slices += e["ph"] == "X";
+  EXPECT_GT(slices, 4 * 3);
+  EXPECT_NE(out.find("busy"), std::string::npos) << out;
+}
+
+TEST(RunCli, PerplexityJsonScoresEveryToken) {
+  std::string text = test::temp_dir() + "/text.txt", out;
+  std::ofstream(text) << std::string(40, 'a') + " the quick brown fox jumps over the lazy dog. " +
+                             std::string(400, 'x');
+  ASSERT_EQ(
+      test::run_command(llmnpu() + " perplexity -m " + tiny_model() + " -f " + text + " -c 32 --json", &out),
+      0)
+      << out;
+  auto j = last_json_line(out);
+  EXPECT_GT(j["perplexity"].get<double>(), 1.0);
+  EXPECT_EQ(j["tokens"].size(), j["scored_tokens"].get<size_t>());
+  EXPECT_GT(j["scored_tokens"].get<int>(), 0);
+}
+
+TEST(RunCli, BenchJson) {
+  std::string out;
+  ASSERT_EQ(test::run_command(
+                llmnpu() + " bench -m " + tiny_model() + " -p 16,40 -n 4 -r 1 --chunk 16 -o json", &out),
+            0)
+      << out;
+  auto j = last_json_line(out);
+  ASSERT_EQ(j["results"].size(), 2u);
+  EXPECT_GT(j["results"][0]["prefill_tokens_per_second"].get<double>(), 0.0);
+  EXPECT_GT(j["machine"]["peak_int8_gmacs"].get<double>(), 0.0);
+}
+
+TEST(RunCli, HostileInputGivesOneLineErrors) {
+  expect_one_line_error("run -m /nonexistent/model.gguf -p hi", "does not exist");
+  std::string corrupt = test::temp_dir() + "/corrupt-model.gguf";
+  std::ofstream(corrupt, std::ios::binary) << "GGUF\x03";
+  expect_one_line_error("run -m " + corrupt + " -p hi", "truncated");
+  std::string not_model = test::temp_dir() + "/notes.txt";
+  std::ofstream(not_model) << "hello";
+  expect_one_line_error("run -m " + not_model + " -p hi", "");
+  expect_one_line_error("run -m " + tiny_model() + " -p \"$(printf 'abc\\377def')\"", "UTF-8");
+  expect_one_line_error(
+      "run -m " + tiny_model() + " -c 8 -p 'a long prompt that does not fit in eight tokens at all'",
+      "context");
+  expect_one_line_error("perplexity -m " + tiny_model() + " -f /nonexistent.txt", "cannot read");
+  expect_one_line_error("synth --shape no-such-shape -o /tmp/x.gguf", "unknown synthetic shape");
+  expect_one_line_error("no-such-command", "unknown command");
+  // A truncated copy of a valid model.
+  std::ifstream in(tiny_model(), std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  std::string cut = test::temp_dir() + "/cut.gguf";
+  std::ofstream(cut, std::ios::binary).write(bytes.data(), std::streamsize(bytes.size() / 2));
+  expect_one_line_error("run -m " + cut + " -p hi", "truncated");
+}
+
+}  // namespace
+}  // namespace llmnpu
