@@ -27,6 +27,14 @@ const std::vector<SynthShape>& synth_shapes() {
     tiny.tied_output = true;
     list.push_back({"tiny", tiny});
 
+    ModelConfig tiny_qwen = tiny;  // the Qwen2 facts (biases, half-split RoPE) at test size
+    tiny_qwen.arch = "qwen2";
+    tiny_qwen.rope_layout = RopeLayout::HalfSplit;
+    tiny_qwen.rope_base = 1000000.0f;
+    tiny_qwen.norm_eps = 1e-6f;
+    tiny_qwen.qkv_bias = true;
+    list.push_back({"tiny-qwen2", tiny_qwen});
+
     ModelConfig qwen;
     qwen.arch = "qwen2";
     qwen.dim = 896;
