@@ -36,17 +36,15 @@ const char* ggml_type_name(GgmlType t) {
 size_t ggml_row_bytes(GgmlType t, uint64_t n) {
   const auto* info = ggml_type_info(uint32_t(t));
   check(info && info->block_bytes, "tensor type ", ggml_type_name(t), " is not supported");
-  check(n % info->block_elements == 0, "row of ", n, " elements is not a whole number of ",
-        info->name, " blocks");
+  check(n % info->block_elements == 0, "row of ", n, " elements is not a whole number of ", info->name,
+        " blocks");
   return size_t(n / info->block_elements) * info->block_bytes;
 }
 
 void ggml_to_float(GgmlType t, const void* src, float* dst, size_t n) {
   const auto* bytes = static_cast<const uint8_t*>(src);
   switch (t) {
-    case GgmlType::F32:
-      std::memcpy(dst, src, n * 4);
-      return;
+    case GgmlType::F32: std::memcpy(dst, src, n * 4); return;
     case GgmlType::F16:
       for (size_t i = 0; i < n; ++i) {
         uint16_t h;
@@ -83,8 +81,7 @@ void ggml_to_float(GgmlType t, const void* src, float* dst, size_t n) {
         dst[i] = float(v);
       }
       return;
-    default:
-      fail("tensor type ", ggml_type_name(t), " cannot be converted to float by this engine");
+    default: fail("tensor type ", ggml_type_name(t), " cannot be converted to float by this engine");
   }
 }
 

@@ -14,8 +14,19 @@
 namespace llmnpu {
 
 enum class GgufType : uint32_t {
-  UINT8 = 0, INT8 = 1, UINT16 = 2, INT16 = 3, UINT32 = 4, INT32 = 5, FLOAT32 = 6, BOOL = 7,
-  STRING = 8, ARRAY = 9, UINT64 = 10, INT64 = 11, FLOAT64 = 12,
+  UINT8 = 0,
+  INT8 = 1,
+  UINT16 = 2,
+  INT16 = 3,
+  UINT32 = 4,
+  INT32 = 5,
+  FLOAT32 = 6,
+  BOOL = 7,
+  STRING = 8,
+  ARRAY = 9,
+  UINT64 = 10,
+  INT64 = 11,
+  FLOAT64 = 12,
 };
 const char* gguf_type_name(GgufType t);
 
@@ -31,8 +42,8 @@ struct GgufValue {
 
   bool is_integer() const;
   bool is_number() const;
-  int64_t as_int() const;    // throws Error when not an integer (or bool)
-  double as_float() const;   // any number
+  int64_t as_int() const;   // throws Error when not an integer (or bool)
+  double as_float() const;  // any number
   bool as_bool() const;
   const std::string& as_string() const;
   std::vector<std::string> as_strings() const;
