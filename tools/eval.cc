@@ -154,7 +154,7 @@ int kl_command(int argc, char** argv) {
                 "ppl", "shadow res.");
     for (size_t i = 0; i < results.size(); ++i) {
       const auto& r = results[i];
-      std::printf("%-42s %10.6f %10.6f %10.6f %8.4f %10.4f %11.3f%%\n", r.name.c_str(), r.mean_kl, r.p99_kl,
+      std::printf("%-42s %10.3g %10.3g %10.3g %8.4f %10.4g %11.3f%%\n", r.name.c_str(), r.mean_kl, r.p99_kl,
                   r.max_kl, r.top1_agreement, r.ppl,
                   int8_bytes ? 100.0 * double(rows[i].resident) / double(int8_bytes) : 0.0);
     }
@@ -238,6 +238,9 @@ std::vector<Task> parse_openbookqa(const std::string& text, const std::string& p
     t.context = cols[1];
     const std::string& choices = cols[2];
     const char* marks[] = {"(A) ", "(B) ", "(C) ", "(D) "};
+    for (const char* mark : marks)
+      check(choices.find(mark) != std::string::npos, "'", path, "' line ", number, ": choice ",
+            std::string(mark, 3), " is missing");
     for (int e = 0; e < 4; ++e) {
       const size_t at = choices.find(marks[e]);
       check(at != std::string::npos, "'", path, "' line ", number, ": choice ", marks[e], "is missing");

@@ -197,7 +197,7 @@ int prepare_command(int argc, char** argv) {
                 r[0].tokens, prune_budget, limit);
     for (size_t i = 0; i < r.size(); ++i) {
       const bool ok = r[i].mean_kl <= limit + 1e-12;
-      std::printf("  prune %.2f: mean KL %.5f  top-1 %.4f %s\n", fractions[i], r[i].mean_kl,
+      std::printf("  prune %.2f: mean KL %.4g  top-1 %.4f %s\n", fractions[i], r[i].mean_kl,
                   r[i].top1_agreement, ok ? "(within budget)" : "");
       if (ok) applied = std::max(applied, fractions[i]);
     }

@@ -1,0 +1,128 @@
+// The prepared GGUF: write -> load gives the same outputs as the in-memory graph; hostile files
+// (a missing tensor, a wrong shape, a bad shadow list) give Error.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "backend/prepared_graph.h"
+#include "common/testdata.h"
+#include "core/error.h"
+#include "format/gguf_writer.h"
+#include "model/synth.h"
+#include "runtime/engine.h"
+#include "tokenizer/vocab.h"
+
+namespace llmnpu {
+namespace {
+
+using namespace quant;
+
+std::unique_ptr<Model> tiny_model() {
+  SynthOptions o;
+  o.shape = "tiny";
+  o.outliers = true;
+  o.layers = 2;
+  return synthesize_model(o, builtin_byte_vocab());
+}
+
+// Prepared linears from stand-in statistics: random activations with one loud channel.
+std::vector<PreparedLinear> fake_prepare(const Model& m) {
+  std::vector<PreparedLinear> out;
+  std::mt19937 rng(3);
+  std::normal_distribution<float> nd(0, 1);
+  for (int l = 0; l < m.config.n_layers; ++l)
+    for (int s = 0; s < kSlotsPerLayer; ++s) {
+      std::vector<float> bias;
+      std::vector<float> w = fused_weights(m, l, LinearSlot(s), &bias);
+      const int in = s == 1 ? m.config.q_dim() : s == 3 ? m.config.ffn_dim : m.config.dim;
+      const int outf = int(w.size() / size_t(in));
+      std::vector<float> x(size_t(in) * 16);
+      for (auto& v : x) v = nd(rng);
+      for (int t = 0; t < 16; ++t) x[size_t(t) * size_t(in) + 3] = 40.0f;
+      ActivationStats st(in);
+      st.record(x.data(), 16, size_t(in));
+      ScaleChoice c = choose_scale(st, ScalePolicy{});
+      st.set_outlier_clip(c.clip);
+      st.record_outliers(x.data(), 16, size_t(in));
+      LinearPrepareOptions o;
+      out.push_back(prepare_linear(l, LinearSlot(s), w.data(), outf, in, bias, st, c, o));
+    }
+  apply_pruning(out, 0.5);
+  return out;
+}
+
+std::vector<float> run_logits(const Model& m, const ModelGraph& g) {
+  EngineOptions eo;
+  eo.threads = 1;
+  eo.context = 64;
+  Engine e(m, g, eo);
+  std::vector<int32_t> tokens{1, 5, 9, 33, 2, 100, 7, 12};
+  std::vector<float> all;
+  e.prefill(tokens, 0, [&](int, const float* l) { all.insert(all.end(), l, l + m.config.vocab_size); });
+  return all;
+}
+
+// Copies a GGUF file, letting `edit` drop or replace tensors and metadata.
+void rewrite(const std::string& from, const std::string& to, const std::string& drop_tensor,
+             const std::string& reshape_tensor, const std::string& drop_key) {
+  GgufFile f(from);
+  GgufWriter w;
+  for (const auto& [k, v] : f.metadata())
+    if (k != drop_key) w.set(k, v);
+  for (const auto& t : f.tensors()) {
+    if (t.name == drop_tensor) continue;
+    std::vector<uint64_t> dims = t.dims;
+    if (t.name == reshape_tensor) std::swap(dims[0], dims[1]);
+    w.add_tensor(t.name, t.type, dims, t.data, t.nbytes);
+  }
+  w.write(to);
+}
+
+TEST(PreparedFile, RoundTripGivesIdenticalLogits) {
+  auto model = tiny_model();
+  auto linears = fake_prepare(*model);
+  const std::string path = test::temp_dir() + "/tiny.prepared.gguf";
+  PreparedSettings s;
+  write_prepared_gguf(*model, linears, s, path);
+  ASSERT_TRUE(is_prepared_model(path));
+
+  std::vector<Int8Linear*> mem_ops;
+  ModelGraph mem = build_prepared_graph(*model, linears, &mem_ops);
+  PreparedGraph loaded = load_prepared_model(path);
+  ASSERT_EQ(loaded.linears.size(), mem_ops.size());
+  for (size_t i = 0; i < mem_ops.size(); ++i) {
+    EXPECT_EQ(loaded.linears[i]->shadow(), linears[i].shadow);
+    EXPECT_EQ(loaded.linears[i]->resident_shadow_bytes(), linears[i].hot_bytes());
+  }
+  EXPECT_EQ(loaded.model->config.dim, model->config.dim);
+  ASSERT_NE(loaded.model->tokenizer, nullptr);
+  EXPECT_EQ(run_logits(*loaded.model, *loaded.graph), run_logits(*model, mem));
+  EXPECT_TRUE(loaded.graph->quantized);
+}
+
+TEST(PreparedFile, HostileFilesGiveErrors) {
+  auto model = tiny_model();
+  auto linears = fake_prepare(*model);
+  const std::string dir = test::temp_dir();
+  const std::string good = dir + "/good.gguf";
+  write_prepared_gguf(*model, linears, PreparedSettings{}, good);
+  const std::string bad = dir + "/bad.gguf";
+  rewrite(good, bad, "blk.1.o.act_scale", "", "");
+  EXPECT_THROW(load_prepared_model(bad), Error);
+  rewrite(good, bad, "", "blk.0.down.weight_t", "");
+  EXPECT_THROW(load_prepared_model(bad), Error);
+  rewrite(good, bad, "", "blk.0.qkv.weight", "");
+  EXPECT_THROW(load_prepared_model(bad), Error);
+  rewrite(good, bad, "", "", "llmnpu.prepared.shadow");
+  EXPECT_THROW(load_prepared_model(bad), Error);
+  rewrite(good, bad, "", "", "llmnpu.prepared.rope_layout");
+  EXPECT_THROW(load_prepared_model(bad), Error);
+  // A float model is not a prepared one.
+  const std::string plain = dir + "/plain.gguf";
+  rewrite(good, plain, "", "", "llmnpu.prepared.version");
+  EXPECT_FALSE(is_prepared_model(plain));
+  EXPECT_THROW(load_prepared_model(plain), Error);
+}
+
+}  // namespace
+}  // namespace llmnpu
