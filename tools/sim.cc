@@ -12,6 +12,7 @@
 #include "model/synth.h"
 #include "sim/device_profile.h"
 #include "sim/machine_profile.h"
+#include "sim/paper_shapes.h"
 #include "sim/validate.h"
 #include "sim/virtual_prefill.h"
 #include "tokenizer/vocab.h"
@@ -126,7 +127,7 @@ Workload load_workload(const std::string& model_path, const std::string& shape, 
     if (format != "auto") w.quantized = format == "w8a8";
     w.label = str(model_path, " (", w.config.name, ")");
   } else {
-    w.config = find_synth_shape(shape).config;
+    w.config = sim::find_sim_shape(shape);
     w.quantized = format != "float";
     w.label = str("synthetic shape ", shape);
     if (need_weights) {
@@ -153,6 +154,7 @@ int sim_command(int argc, char** argv) {
   bool as_json = false, measure = false, validate = false, dump = false;
   std::string shapes;
   for (const auto& s : synth_shapes()) shapes += (shapes.empty() ? "" : ", ") + s.name;
+  for (const auto& s : sim::paper_shapes()) shapes += ", " + s.name + " (no --validate)";
   app.add_option("-m,--model", model_path, "model file (float or prepared W8A8): its config and format");
   app.add_option("--shape", shape, "synthetic shape instead of a model: " + shapes);
   app.add_option("--profile", profile_name,

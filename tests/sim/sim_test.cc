@@ -10,6 +10,7 @@
 #include "sim/cost_model.h"
 #include "sim/device_profile.h"
 #include "sim/machine_profile.h"
+#include "sim/paper_shapes.h"
 #include "sim/validate.h"
 #include "sim/virtual_prefill.h"
 #include "tokenizer/vocab.h"
@@ -176,14 +177,8 @@ TEST(VirtualPrefill, OooNeverSlowerThanSequentialOnThePhone) {
 
 // The calibration of docs/simulator.md: Qwen1.5-1.8B, prompt 1024, chunk 256, ooo, over 1000 tokens/s.
 TEST(VirtualPrefill, PhoneProfileReproducesThePapersPrefillRate) {
-  ModelConfig c;
-  c.dim = 2048;
-  c.n_layers = 24;
-  c.n_heads = 16;
-  c.n_kv_heads = 16;
-  c.head_dim = 128;
-  c.ffn_dim = 5504;
-  c.vocab_size = 151936;
+  ModelConfig c = find_sim_shape("qwen1.5-1.8b");
+  EXPECT_THROW(find_sim_shape("gpt-5"), Error);
   SimOptions o;
   o.prompt_tokens = 1024;
   o.chunk_len = 256;
