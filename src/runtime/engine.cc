@@ -4,25 +4,8 @@
 #include <cstring>
 
 #include "core/error.h"
-#include "kernels/activation.h"
-#include "kernels/attention.h"
-#include "kernels/norm.h"
 
 namespace llmnpu {
-
-static kernels::RopeScalingParams rope_scaling(const ModelConfig& c) {
-  kernels::RopeScalingParams p;
-  p.factor = c.rope_scaling_factor;
-  p.low_freq_factor = c.rope_low_freq_factor;
-  p.high_freq_factor = c.rope_high_freq_factor;
-  p.original_context = c.rope_original_context;
-  switch (c.rope_scaling) {
-    case RopeScaling::None: p.kind = kernels::RopeScalingKind::None; break;
-    case RopeScaling::Linear: p.kind = kernels::RopeScalingKind::Linear; break;
-    case RopeScaling::Llama3: p.kind = kernels::RopeScalingKind::Llama3; break;
-  }
-  return p;
-}
 
 static int resolve_threads(int threads) { return threads > 0 ? threads : ThreadPool::hardware_threads(); }
 
@@ -32,12 +15,16 @@ Engine::Engine(const Model& model, const ModelGraph& graph, EngineOptions option
       context_(options.context > 0 ? options.context : model.config.max_seq_len),
       pool_(std::make_unique<ThreadPool>(resolve_threads(options.threads))),
       cache_(model.config.n_layers, model.config.n_kv_heads, model.config.head_dim, context_),
-      inv_freq_(
-          kernels::rope_inv_freq(model.config.head_dim, model.config.rope_base, rope_scaling(model.config))),
-      pairing_(model.config.rope_layout == RopeLayout::Interleaved ? kernels::RopePairing::Interleaved
-                                                                   : kernels::RopePairing::HalfSplit) {
-  check(int(graph.layers.size()) == model.config.n_layers, "graph has ", graph.layers.size(),
-        " layers, model ", model.config.n_layers);
+      accelerator_(model, graph, Role::Accelerator),
+      host_(model, graph, Role::Host) {
+  // Static subgraphs are compiled once, for every chunk; dynamic ones per chunk (run_subgraph).
+  compiled_.resize(graph.chunk_subgraphs.size());
+  for (const Subgraph& sg : graph.chunk_subgraphs)
+    if (sg.is_static) compiled_[size_t(sg.index)] = backend_for(sg).compile(sg, kCompiledChunkRows);
+}
+
+CpuBackend& Engine::backend_for(const Subgraph& sg) {
+  return sg.role == Role::Accelerator ? accelerator_ : host_;
 }
 
 Chunk Engine::make_chunk(int index, int pos0, const std::vector<int32_t>& tokens, int rows,
@@ -60,81 +47,11 @@ Chunk Engine::make_chunk(int index, int pos0, const std::vector<int32_t>& tokens
 }
 
 void Engine::run_subgraph(const Subgraph& sg, Chunk& chunk, ThreadPool* pool) {
-  switch (sg.op) {
-    case SubgraphOp::Qkv: run_qkv(sg.layer, chunk, pool); break;
-    case SubgraphOp::Attention: run_attention(sg.layer, chunk, pool); break;
-    case SubgraphOp::OMlp: run_o_mlp(sg.layer, chunk, pool); break;
-    case SubgraphOp::Head: run_head(chunk, pool); break;
+  if (sg.is_static) {
+    compiled_[size_t(sg.index)]->execute(chunk, cache_, pool);
+  } else {
+    backend_for(sg).compile(sg, chunk.rows)->execute(chunk, cache_, pool);  // instantiated for this chunk
   }
-}
-
-// xb = rmsnorm(x) ; qkv = xb · [Wq|Wk|Wv]^T (+ biases)
-void Engine::run_qkv(int layer, Chunk& ch, ThreadPool* pool) {
-  const ModelConfig& c = model_.config;
-  const LayerWeights& w = model_.weights.layers[size_t(layer)];
-  size_t dim = size_t(c.dim), ld = size_t(c.q_dim() + 2 * c.kv_dim());
-  kernels::rmsnorm(ch.x.data(), dim, ch.rows, c.dim, w.attn_norm, c.norm_eps, ch.xb.data(), dim, pool);
-  graph_.layers[size_t(layer)].qkv->forward(ch.xb.data(), ch.rows, dim, ch.qkv.data(), ld, false, pool);
-}
-
-// RoPE on q and k, append k and v to the cache, attend over positions 0..pos0+rows.
-void Engine::run_attention(int layer, Chunk& ch, ThreadPool* pool) {
-  const ModelConfig& c = model_.config;
-  size_t ld = size_t(c.q_dim() + 2 * c.kv_dim());
-  float* q = ch.qkv.data();
-  float* k = q + c.q_dim();
-  float* v = k + c.kv_dim();
-  kernels::rope_apply(q, ld, ch.rows, c.n_heads, c.head_dim, ch.pos0, inv_freq_, pairing_);
-  kernels::rope_apply(k, ld, ch.rows, c.n_kv_heads, c.head_dim, ch.pos0, inv_freq_, pairing_);
-  // Padded rows of a last chunk are cached too (beyond the prompt, overwritten later, never attended by
-  // real rows thanks to the causal mask); they must still fit in the context.
-  int rows = std::min(ch.rows, context_ - ch.pos0);
-  cache_.store(layer, ch.pos0, rows, k, ld, v, ld);
-
-  kernels::AttentionArgs a;
-  a.q = q;
-  a.q_row_stride = ld;
-  a.T = rows;
-  a.q_start = ch.pos0;
-  a.k = cache_.keys(layer);
-  a.v = cache_.values(layer);
-  a.kv_head_stride = cache_.head_stride();
-  a.kv_pos_stride = cache_.pos_stride();
-  a.n_heads = c.n_heads;
-  a.n_kv_heads = c.n_kv_heads;
-  a.head_dim = c.head_dim;
-  a.out = ch.att.data();
-  a.out_row_stride = size_t(c.q_dim());
-  kernels::causal_attention(a, pool);
-}
-
-// x += att · Wo^T ; xb = rmsnorm(x) ; h = silu(xb · Wg^T) * (xb · Wu^T) ; x += h · Wd^T
-void Engine::run_o_mlp(int layer, Chunk& ch, ThreadPool* pool) {
-  const ModelConfig& c = model_.config;
-  const LayerWeights& w = model_.weights.layers[size_t(layer)];
-  const LayerLinears& ops = graph_.layers[size_t(layer)];
-  size_t dim = size_t(c.dim), ffn = size_t(c.ffn_dim);
-  ops.o->forward(ch.att.data(), ch.rows, size_t(c.q_dim()), ch.x.data(), dim, true, pool);
-  kernels::rmsnorm(ch.x.data(), dim, ch.rows, c.dim, w.ffn_norm, c.norm_eps, ch.xb.data(), dim, pool);
-  ops.gate_up->forward(ch.xb.data(), ch.rows, dim, ch.gate_up.data(), 2 * ffn, false, pool);
-  for (int t = 0; t < ch.rows; ++t) {
-    const float* gu = ch.gate_up.data() + size_t(t) * 2 * ffn;
-    kernels::silu_mul(gu, gu + ffn, ch.hidden.data() + size_t(t) * ffn, ffn);
-  }
-  ops.down->forward(ch.hidden.data(), ch.rows, ffn, ch.x.data(), dim, true, pool);
-}
-
-// logits = rmsnorm(x) · Wout^T for the last real row, or for every real row.
-void Engine::run_head(Chunk& ch, ThreadPool* pool) {
-  const ModelConfig& c = model_.config;
-  size_t dim = size_t(c.dim);
-  int first = ch.all_logits ? 0 : ch.T - 1;
-  int n = ch.T - first;
-  if (n <= 0) return;
-  const float* x = ch.x.data() + size_t(first) * dim;
-  kernels::rmsnorm(x, dim, n, c.dim, model_.weights.output_norm, c.norm_eps, ch.xb.data(), dim, pool);
-  ch.logits.assign(size_t(n) * size_t(c.vocab_size), 0.0f);
-  graph_.head->forward(ch.xb.data(), n, dim, ch.logits.data(), size_t(c.vocab_size), false, pool);
 }
 
 std::vector<float> Engine::prefill(const std::vector<int32_t>& tokens, int chunk_len,

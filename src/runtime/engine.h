@@ -7,12 +7,12 @@
 #include <memory>
 #include <vector>
 
+#include "backend/cpu_backend.h"
 #include "core/thread_pool.h"
+#include "graph/chunk.h"
+#include "graph/kv_cache.h"
 #include "graph/model_graph.h"
-#include "kernels/rope.h"
 #include "model/model.h"
-#include "runtime/chunk.h"
-#include "runtime/kv_cache.h"
 
 namespace llmnpu {
 
@@ -33,6 +33,8 @@ class Engine {
   int context() const { return context_; }
   int position() const { return position_; }  // tokens in the KV cache
   ThreadPool& pool() { return *pool_; }
+  const Backend& accelerator_backend() const { return accelerator_; }
+  const Backend& host_backend() const { return host_; }
   KvCache& cache() { return cache_; }
 
   // Forgets the KV cache (position back to 0).
@@ -52,18 +54,17 @@ class Engine {
   void commit_position(int end) { position_ = end; }
 
  private:
-  void run_qkv(int layer, Chunk& chunk, ThreadPool* pool);
-  void run_attention(int layer, Chunk& chunk, ThreadPool* pool);
-  void run_o_mlp(int layer, Chunk& chunk, ThreadPool* pool);
-  void run_head(Chunk& chunk, ThreadPool* pool);
+  // The CPU backends compile for this chunk length but accept any row count (decode, one chunk).
+  static constexpr int kCompiledChunkRows = 256;
+  CpuBackend& backend_for(const Subgraph& sg);
 
   const Model& model_;
   const ModelGraph& graph_;
   int context_;
   std::unique_ptr<ThreadPool> pool_;
   KvCache cache_;
-  std::vector<double> inv_freq_;
-  kernels::RopePairing pairing_;
+  CpuBackend accelerator_, host_;
+  std::vector<std::unique_ptr<CompiledSubgraph>> compiled_;  // static subgraphs, by per-chunk index
   int position_ = 0;
   Chunk decode_chunk_;
   std::vector<float> decode_logits_;

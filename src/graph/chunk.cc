@@ -1,4 +1,4 @@
-#include "runtime/chunk.h"
+#include "graph/chunk.h"
 
 namespace llmnpu {
 

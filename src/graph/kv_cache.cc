@@ -1,4 +1,4 @@
-#include "runtime/kv_cache.h"
+#include "graph/kv_cache.h"
 
 #include <cstring>
 
