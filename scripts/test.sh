@@ -1,9 +1,21 @@
 #!/usr/bin/env bash
-# Installs dependencies, builds with warnings as errors, and runs the whole test suite.
+# Installs dependencies, builds with warnings as errors, and runs the whole test suite; then runs it
+# again under AddressSanitizer + UBSan (skip that pass with LLMNPU_SKIP_ASAN=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 jobs=$(nproc)
+start=$(date +%s)
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DLLMNPU_WERROR=ON >/dev/null
 cmake --build build -j"$jobs"
 ctest --test-dir build --output-on-failure -j"$jobs"
+echo "release build + tests: $(( $(date +%s) - start )) s"
+if [ "${LLMNPU_SKIP_ASAN:-0}" != "1" ]; then
+  start=$(date +%s)
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLLMNPU_WERROR=ON -DLLMNPU_SANITIZE=ON \
+        -DLLMNPU_BUILD_BENCH=OFF >/dev/null
+  cmake --build build-asan -j"$jobs"
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --test-dir build-asan --output-on-failure -j"$jobs"
+  echo "sanitizer build + tests: $(( $(date +%s) - start )) s"
+fi
