@@ -223,7 +223,11 @@ int sim_command(int argc, char** argv) {
         json m = json::array();
         for (const auto& l : r.measured_lanes)
           m.push_back({{"name", l.name}, {"busy_share", l.busy_share}, {"bubble_share", l.bubble_share}});
+        json ops = json::array();
+        for (const auto& op : r.ops)
+          ops.push_back({{"op", op.op}, {"predicted_s", op.predicted_s}, {"measured_s", op.measured_s}});
         out.push_back({{"predicted", result_json(r.predicted)},
+                       {"subgraph_seconds", ops},
                        {"measured_seconds", r.measured_s},
                        {"measured_processors", m}});
       }
@@ -238,6 +242,11 @@ int sim_command(int argc, char** argv) {
                   1e3 * r.measured_s, err);
       std::printf("    predicted%s\n    measured %s\n", lanes_text(r.predicted.lanes).c_str(),
                   lanes_text(r.measured_lanes).c_str());
+      std::string ops;
+      for (const auto& op : r.ops)
+        ops += str(" | ", op.op, " ", fixed(1e3 * op.predicted_s, 1), " / ", fixed(1e3 * op.measured_s, 1),
+                   " ms");
+      std::printf("    subgraph time predicted / measured%s\n", ops.c_str());
     }
     return 0;
   }

@@ -8,6 +8,23 @@
 
 namespace llmnpu::sim {
 
+namespace {
+
+// "L3.qkv" -> "qkv", "head" -> "head"
+std::string op_of(const std::string& slice_name) {
+  auto dot = slice_name.find('.');
+  return dot == std::string::npos ? slice_name : slice_name.substr(dot + 1);
+}
+
+OpTime& op_entry(std::vector<OpTime>& ops, const std::string& op) {
+  for (auto& o : ops)
+    if (o.op == op) return o;
+  ops.push_back({op, 0, 0});
+  return ops.back();
+}
+
+}  // namespace
+
 std::vector<ValidationRow> validate_against_runner(const Model& model, const ModelGraph& graph,
                                                    const DeviceProfile& device, const ValidationOptions& o) {
   check(o.prompt_tokens > 0 && o.chunk_len > 0, "prompt and chunk length must be positive");
@@ -39,7 +56,10 @@ std::vector<ValidationRow> validate_against_runner(const Model& model, const Mod
       ValidationRow row;
       row.homogeneous = homogeneous;
       row.policy = policy;
-      row.predicted = simulate_prefill(config, graph.chunk_subgraphs, device, sim);
+      Trace predicted_trace;
+      row.predicted = simulate_prefill(config, graph.chunk_subgraphs, device, sim, &predicted_trace);
+      for (const auto& slice : predicted_trace.slices())
+        op_entry(row.ops, op_of(slice.name)).predicted_s += slice.duration;
 
       Engine engine(model, graph, {1, context});
       for (int run = warmed ? 0 : -1; run < o.repeat; ++run) {  // run -1: warm-up (page in the weights)
@@ -55,6 +75,9 @@ std::vector<ValidationRow> validate_against_runner(const Model& model, const Mod
         if (run == 0 || seconds < row.measured_s) {
           row.measured_s = seconds;
           row.measured_lanes = trace.summarize();
+          for (auto& op : row.ops) op.measured_s = 0;
+          for (const auto& slice : trace.slices())
+            op_entry(row.ops, op_of(slice.name)).measured_s += slice.duration;
         }
       }
       warmed = true;

@@ -23,12 +23,20 @@ struct ValidationOptions {
   std::function<void(const std::string&)> progress;
 };
 
+// Time spent in one kind of subgraph (qkv, attn, omlp, head), summed over the run.
+struct OpTime {
+  std::string op;
+  double predicted_s = 0;
+  double measured_s = 0;
+};
+
 struct ValidationRow {
   bool homogeneous = false;
   SchedulePolicy policy = SchedulePolicy::OutOfOrder;
   SimResult predicted;
   double measured_s = 0;                    // wall time of ChunkedPrefill::run (fastest repeat)
   std::vector<LaneSummary> measured_lanes;  // of that run's trace
+  std::vector<OpTime> ops;                  // where the prediction is off
 };
 
 // Runs each (topology, policy) case for real (one warm-up run first) and in virtual time. The real
