@@ -1,6 +1,7 @@
 // llmnpu sim: the chunked-prefill scheduler in virtual time from a device profile (docs/simulator.md);
 // also measures this machine as a profile, and checks the simulator against real runs.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -149,7 +150,7 @@ int sim_command(int argc, char** argv) {
       "(the same scheduler code as the real runner; docs/simulator.md)."};
   app.name(argv[0]);
   std::string model_path, shape, profile_name, schedule = "all", topology = "hetero", format = "auto";
-  std::string trace_path, output_path;
+  std::string trace_path, output_path, calibrate_path;
   int prompt = 1024, chunk = 256, repeat = 1;
   bool as_json = false, measure = false, validate = false, dump = false;
   std::string shapes;
@@ -174,6 +175,9 @@ int sim_command(int argc, char** argv) {
   app.add_option("-o,--output", output_path, "where --profile-this-machine writes the profile");
   app.add_flag("--dump-profile", dump, "print the resolved --profile as JSON and stop");
   app.add_flag("--validate", validate, "run the real chunked prefill too and compare with the prediction");
+  app.add_option("--calibrate", calibrate_path,
+                 "--validate: write the profile with the rates the first run of each topology shows, and "
+                 "predict the other runs with it");
   app.add_option("--repeat", repeat, "--validate: real runs per case, the fastest counts (default 1)")
       ->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
@@ -217,6 +221,29 @@ int sim_command(int argc, char** argv) {
     o.repeat = repeat;
     o.progress = progress;
     auto rows = sim::validate_against_runner(*w.model, *w.graph, device, o);
+    // Calibration: each topology's first run sets its processors' rates; every run is predicted again.
+    std::vector<double> calibrated(rows.size(), 0);
+    if (!calibrate_path.empty()) {
+      sim::DeviceProfile cal = device;
+      std::vector<bool> done;
+      for (const auto& r : rows)
+        if (std::find(done.begin(), done.end(), r.homogeneous) == done.end()) {
+          cal = sim::calibrate_profile(cal, r, w.graph->quantized);
+          done.push_back(r.homogeneous);
+        }
+      cal.name = device.name + "-calibrated";
+      sim::save_device_profile(cal, calibrate_path);
+      std::fprintf(stderr, "wrote %s\n", calibrate_path.c_str());
+      for (size_t i = 0; i < rows.size(); ++i) {
+        sim::SimOptions so;
+        so.prompt_tokens = prompt;
+        so.chunk_len = chunk;
+        so.policy = rows[i].policy;
+        so.homogeneous = rows[i].homogeneous;
+        so.context = rows[i].predicted.chunks * chunk;
+        calibrated[i] = sim::simulate_prefill(w.config, w.graph->chunk_subgraphs, cal, so).seconds;
+      }
+    }
     if (as_json) {
       json out = json::array();
       for (const auto& r : rows) {
@@ -230,6 +257,8 @@ int sim_command(int argc, char** argv) {
                        {"subgraph_seconds", ops},
                        {"measured_seconds", r.measured_s},
                        {"measured_processors", m}});
+        if (!calibrate_path.empty())
+          out.back()["calibrated_predicted_seconds"] = calibrated[size_t(&r - rows.data())];
       }
       std::printf("%s\n", json{{"device", device.name}, {"validation", out}}.dump(2).c_str());
       return 0;
@@ -247,6 +276,11 @@ int sim_command(int argc, char** argv) {
         ops += str(" | ", op.op, " ", fixed(1e3 * op.predicted_s, 1), " / ", fixed(1e3 * op.measured_s, 1),
                    " ms");
       std::printf("    subgraph time predicted / measured%s\n", ops.c_str());
+      if (!calibrate_path.empty()) {
+        double c = calibrated[size_t(&r - rows.data())];
+        std::printf("    calibrated profile predicts %.1f ms (%+.1f%%)\n", 1e3 * c,
+                    100 * (c - r.measured_s) / r.measured_s);
+      }
     }
     return 0;
   }

@@ -87,4 +87,39 @@ std::vector<ValidationRow> validate_against_runner(const Model& model, const Mod
   return rows;
 }
 
+DeviceProfile calibrate_profile(const DeviceProfile& device, const ValidationRow& row, bool quantized) {
+  double linear_pred = 0, linear_meas = 0, attn_pred = 0, attn_meas = 0;
+  for (const auto& op : row.ops) {
+    if (op.op == "qkv" || op.op == "omlp") {
+      linear_pred += op.predicted_s;
+      linear_meas += op.measured_s;
+    } else if (op.op == "attn") {
+      attn_pred += op.predicted_s;
+      attn_meas += op.measured_s;
+    }
+  }
+  check(linear_meas > 0 && attn_meas > 0, "calibration needs a run with measured linear and attention time");
+  DeviceProfile d = device;
+  auto scale_linear = [&](ProcessorProfile& p) {
+    (quantized ? p.int8_gmacs : p.float_gmacs) *= linear_pred / linear_meas;
+  };
+  auto scale_attention = [&](ProcessorProfile& p) {
+    p.attention_gmacs = d.attention_gmacs(p) * attn_pred / attn_meas;
+  };
+  if (row.homogeneous) {
+    check(d.homogeneous.has_value(), "device profile '", d.name, "' has no homogeneous processor");
+    scale_linear(*d.homogeneous);
+    scale_attention(*d.homogeneous);
+  } else {
+    scale_linear(quantized ? d.accelerator : d.host);
+    scale_attention(d.host);
+  }
+  d.name = device.name + "-calibrated";
+  d.notes.push_back(str("rates of the ", row.homogeneous ? "homogeneous" : "heterogeneous",
+                        " processors calibrated on a measured ", schedule_policy_name(row.policy), " run (",
+                        quantized ? "w8a8" : "float", " model): linear subgraphs x ",
+                        linear_pred / linear_meas, ", attention x ", attn_pred / attn_meas));
+  return d;
+}
+
 }  // namespace llmnpu::sim

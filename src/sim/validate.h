@@ -45,4 +45,9 @@ std::vector<ValidationRow> validate_against_runner(const Model& model, const Mod
                                                    const DeviceProfile& device,
                                                    const ValidationOptions& options);
 
+// The device profile with the rates a measured run shows: for the processor(s) of row's topology, the
+// linear subgraphs' rate (int8 if quantized, else float) and the attention rate scaled by predicted /
+// measured time of those subgraphs. The head (a memory-bound GEMV of one row) is left out.
+DeviceProfile calibrate_profile(const DeviceProfile& device, const ValidationRow& row, bool quantized);
+
 }  // namespace llmnpu::sim

@@ -257,5 +257,26 @@ TEST(Validate, RunsTheRealRunnerForEveryCase) {
   }
 }
 
+TEST(Validate, CalibrationScalesRatesByPredictedOverMeasured) {
+  ValidationRow row;
+  row.homogeneous = false;
+  row.ops = {{"qkv", 1.0, 2.0}, {"attn", 3.0, 4.0}, {"omlp", 3.0, 6.0}, {"head", 1.0, 100.0}};
+  DeviceProfile d = slow_profile();
+  d.host.attention_gmacs = 8.0;
+  DeviceProfile w8a8 = calibrate_profile(d, row, true);
+  EXPECT_DOUBLE_EQ(w8a8.accelerator.int8_gmacs, 1e-6 * 4.0 / 8.0);  // linears: 4 s predicted, 8 s measured
+  EXPECT_DOUBLE_EQ(*w8a8.host.attention_gmacs, 8.0 * 3.0 / 4.0);
+  EXPECT_EQ(w8a8.host.float_gmacs, d.host.float_gmacs);  // the head does not count
+  DeviceProfile fp = calibrate_profile(d, row, false);
+  EXPECT_DOUBLE_EQ(fp.host.float_gmacs, 1e-6 * 0.5);
+  EXPECT_EQ(fp.accelerator, d.accelerator);
+  row.homogeneous = true;
+  DeviceProfile homo = calibrate_profile(d, row, true);
+  EXPECT_DOUBLE_EQ(homo.homogeneous->int8_gmacs, 1e-6 * 0.5);
+  EXPECT_DOUBLE_EQ(*homo.homogeneous->attention_gmacs, 1e-6 * 0.75);  // float rate x efficiency 1, scaled
+  row.ops = {{"qkv", 1.0, 0.0}};
+  EXPECT_THROW(calibrate_profile(d, row, true), Error);
+}
+
 }  // namespace
 }  // namespace llmnpu::sim
