@@ -1,6 +1,7 @@
 #pragma once
 // The linear layers of a model as the subgraphs use them. Q/K/V and gate/up are fused (they read the
 // same input), so an int8 backend quantizes that input once and runs one GEMM.
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -24,6 +25,14 @@ struct ModelGraph {
   bool quantized = false;
   std::string describe;  // "fp32", "w8a8 + shadow outliers", ...
 };
+
+// Makes the linear for weights [out][in] (+ bias) in some format (fp32, fake-quantized, ...).
+using LinearFactory =
+    std::function<std::unique_ptr<LinearOp>(const float* w, const float* bias, int in, int out)>;
+
+// The layers of a model graph with every linear made by `make` (Q/K/V and gate/up fused), the per-chunk
+// subgraphs of a float graph, and no head (the caller adds one).
+ModelGraph build_graph_from_weights(const Model& model, const LinearFactory& make);
 
 // Several linears sharing one input, writing side by side: y = [x·W0^T | x·W1^T | ...].
 class ConcatLinear final : public LinearOp {
