@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 #include <vector>
 
@@ -56,71 +57,91 @@ inline void release_tiles() { __asm__ volatile("tilerelease" ::: "memory"); }
 // K step, while the tile unit works on block i + 1 (tile instructions and AVX-512 overlap in the core).
 struct Pending {
   alignas(64) int32_t results[kBlockRows * kBlockCols];
-  int row = 0, col = 0, vectors = 0, done = 0, total = 0;
+  int row = 0, col = 0, vectors = 0, rows = 0;
+  int next_row = 0, next_vector = 0;  // the next vector to finish
+  bool active = false;
 
+  void start(int r, int c, int row_count, int vector_count) {
+    row = r, col = c, rows = row_count, vectors = vector_count;
+    next_row = 0, next_vector = 0, active = row_count > 0 && vector_count > 0;
+  }
   void advance(const TileOut& out, int count) {
-    for (; count > 0 && done < total; ++done, --count) {
-      const int i = done / vectors, v = done % vectors;
-      if (col + v * 16 < out.w->n)
-        finish_vector(out, _mm512_load_si512(results + i * kBlockCols + v * 16), row + i, col + v * 16);
+    if (!active) return;
+    for (; count > 0; --count) {
+      finish_vector(out, _mm512_load_si512(results + next_row * kBlockCols + next_vector * 16),
+                    row + next_row, col + next_vector * 16);
+      if (++next_vector == vectors) {
+        next_vector = 0;
+        if (++next_row == rows) {
+          active = false;
+          return;
+        }
+      }
     }
   }
+  int remaining() const { return active ? (rows - next_row) * vectors - next_vector : 0; }
 };
 
-// 32 rows of A (row stride lda, K a multiple of 64) x `cols` (16 or 32) columns starting at panel column
-// c; int32 results to out (32 x 32, row stride 128 bytes).
-// prefetch: cache lines the epilogue of this block will touch, requested a few per K step so they arrive
-// during the tile work instead of stalling the epilogue.
-// On return `pending` holds this block (the previous one's epilogue is done).
-void block(const int8_t* a, size_t lda, const int8_t* panel, int width, int c, int k_steps, int cols,
-           const char* const* prefetch, int prefetch_count, Pending& pending, const TileOut& epilogue) {
-  const int prefetch_per_step = k_steps > 0 ? (prefetch_count + k_steps - 1) / k_steps : 0;
-  const int finish_per_step = k_steps > 0 ? (pending.total - pending.done + k_steps - 1) / k_steps : 0;
-  int prefetched = 0;
-  const int8_t* a0 = a;
-  const int8_t* a1 = a + 16 * lda;
-  const int8_t* b0 = panel + size_t(c) * 4;
-  const size_t b_stride = size_t(width) * 4, b_step = 16 * b_stride;
+// A in the tile layout, shared by all threads: for every 16-row group g and 64-byte K step s, one 1 KiB
+// tile (16 rows x 64 bytes) at (g * k_steps + s) * 1024, so a block's A operand is one sequential stream.
+// Rows are zero-padded to a multiple of 32.
+void pack_a(const int8_t* a, int m, size_t lda, int k_steps, int8_t* dst, int row_begin, int row_end) {
+  for (int r = row_begin; r < row_end; ++r) {
+    int8_t* d = dst + (size_t(r / 16) * k_steps * 16 + r % 16) * 64;
+    if (r < m) {
+      const int8_t* src = a + size_t(r) * lda;
+      for (int s = 0; s < k_steps; ++s)
+        _mm512_store_si512(d + size_t(s) * 1024, _mm512_loadu_si512(src + s * 64));
+    } else {
+      for (int s = 0; s < k_steps; ++s) _mm512_store_si512(d + size_t(s) * 1024, _mm512_setzero_si512());
+    }
+  }
+}
+
+// One 32 x `cols` (16 or 32) block over all K steps of A (two packed 16-row groups a0, a1) and of the
+// panel's columns starting at b0 (row stride b_stride, 16 rows per K step); int32 sums to
+// pending.results once the previous block's epilogue, advanced while the tiles work, is complete.
+void block(const int8_t* a0, const int8_t* a1, const int8_t* b0, size_t b_stride, int steps, int cols,
+           Pending& pending, const TileOut& epilogue) {
+  const size_t tile_stride = 64, c_stride = kBlockCols * sizeof(int32_t);
+  const size_t b_step = 16 * b_stride;
   __asm__ volatile("tilezero %%tmm0\n\ttilezero %%tmm1\n\ttilezero %%tmm2\n\ttilezero %%tmm3" ::: "memory");
+  const int per_step = steps > 0 ? (pending.remaining() + steps - 1) / steps : 0;
   if (cols == 32) {
-    for (int s = 0; s < k_steps; ++s) {
+    for (int s = 0; s < steps; ++s) {
       __asm__ volatile(
-          "tileloadd (%[a0],%[lda],1), %%tmm4\n\t"
+          "tileloadd (%[a0],%[ts],1), %%tmm4\n\t"
           "tileloadd (%[b0],%[bs],1), %%tmm6\n\t"
           "tileloadd (%[b1],%[bs],1), %%tmm7\n\t"
           "tdpbssd %%tmm6, %%tmm4, %%tmm0\n\t"
-          "tileloadd (%[a1],%[lda],1), %%tmm5\n\t"
+          "tileloadd (%[a1],%[ts],1), %%tmm5\n\t"
           "tdpbssd %%tmm7, %%tmm4, %%tmm1\n\t"
           "tdpbssd %%tmm6, %%tmm5, %%tmm2\n\t"
           "tdpbssd %%tmm7, %%tmm5, %%tmm3\n\t"
           :
-          : [a0] "r"(a0), [a1] "r"(a1), [b0] "r"(b0), [b1] "r"(b0 + 64), [lda] "r"(lda), [bs] "r"(b_stride)
+          : [a0] "r"(a0), [a1] "r"(a1), [b0] "r"(b0), [b1] "r"(b0 + 64), [ts] "r"(tile_stride),
+            [bs] "r"(b_stride)
           : "memory");
-      a0 += 64, a1 += 64, b0 += b_step;
-      for (int i = 0; i < prefetch_per_step && prefetched < prefetch_count; ++i)
-        __asm__ volatile("prefetcht1 %0" : : "m"(*prefetch[prefetched++]));
-      pending.advance(epilogue, finish_per_step);
+      a0 += 1024, a1 += 1024, b0 += b_step;
+      pending.advance(epilogue, per_step);
     }
   } else {
-    for (int s = 0; s < k_steps; ++s) {
+    for (int s = 0; s < steps; ++s) {
       __asm__ volatile(
-          "tileloadd (%[a0],%[lda],1), %%tmm4\n\t"
+          "tileloadd (%[a0],%[ts],1), %%tmm4\n\t"
           "tileloadd (%[b0],%[bs],1), %%tmm6\n\t"
-          "tileloadd (%[a1],%[lda],1), %%tmm5\n\t"
+          "tileloadd (%[a1],%[ts],1), %%tmm5\n\t"
           "tdpbssd %%tmm6, %%tmm4, %%tmm0\n\t"
           "tdpbssd %%tmm6, %%tmm5, %%tmm2\n\t"
           :
-          : [a0] "r"(a0), [a1] "r"(a1), [b0] "r"(b0), [lda] "r"(lda), [bs] "r"(b_stride)
+          : [a0] "r"(a0), [a1] "r"(a1), [b0] "r"(b0), [ts] "r"(tile_stride), [bs] "r"(b_stride)
           : "memory");
-      a0 += 64, a1 += 64, b0 += b_step;
-      for (int i = 0; i < prefetch_per_step && prefetched < prefetch_count; ++i)
-        __asm__ volatile("prefetcht1 %0" : : "m"(*prefetch[prefetched++]));
-      pending.advance(epilogue, finish_per_step);
+      a0 += 1024, a1 += 1024, b0 += b_step;
+      pending.advance(epilogue, per_step);
     }
   }
-  pending.advance(epilogue, pending.total);
+  pending.advance(epilogue, pending.remaining());
   int32_t* out = pending.results;
-  const size_t out_stride = kBlockCols * sizeof(int32_t);
   __asm__ volatile(
       "tilestored %%tmm0, (%[o0],%[s],1)\n\t"
       "tilestored %%tmm1, (%[o1],%[s],1)\n\t"
@@ -128,8 +149,15 @@ void block(const int8_t* a, size_t lda, const int8_t* panel, int width, int c, i
       "tilestored %%tmm3, (%[o3],%[s],1)\n\t"
       :
       : [o0] "r"(out), [o1] "r"(out + 16), [o2] "r"(out + 16 * kBlockCols),
-        [o3] "r"(out + 16 * kBlockCols + 16), [s] "r"(out_stride)
+        [o3] "r"(out + 16 * kBlockCols + 16), [s] "r"(c_stride)
       : "memory");
+}
+
+// Per-thread scratch that only grows (no allocation per call once warm).
+template <typename T>
+T* scratch(AlignedArray<T>& v, size_t count) {
+  if (v.size() < count) v = AlignedArray<T>(count);
+  return v.data();
 }
 
 }  // namespace
@@ -143,58 +171,63 @@ bool amx_int8_available() {
 void gemm_amx(const GemmArgs& g, ThreadPool* pool) {
   const PackedInt8Matrix& w = *g.w;
   const int threads = pool ? pool->size() : 1;
-  const WorkSplit split = plan_split(g.m, w.panels, threads, kBlockRows);
   const int k_steps = w.k / 64;
+  const int padded_m = (g.m + kBlockRows - 1) / kBlockRows * kBlockRows;
   const TileOut out{&w, g.ep, g.a_scale, 1.0f / g.ep->out_scale, false};
-  // Rows past the last whole block of 32 are copied (zero-padded) so every tile load stays in bounds.
-  const int full_rows = g.m / kBlockRows * kBlockRows;
-  std::vector<int8_t> tail;
-  if (full_rows < g.m) {
-    tail.assign(size_t(kBlockRows) * w.k, 0);
-    for (int r = full_rows; r < g.m; ++r)
-      std::memcpy(tail.data() + size_t(r - full_rows) * w.k, g.a + size_t(r) * g.lda, size_t(w.k));
-  }
-  auto work = [&](int, size_t unit_begin, size_t unit_end) {
+  static thread_local AlignedArray<int8_t> packed_a_buffer;
+  int8_t* packed_a = scratch(packed_a_buffer, size_t(padded_m) * w.k);
+  pack_a(g.a, g.m, size_t(g.lda), k_steps, packed_a, 0, padded_m);
+
+  // Work is split in tasks of (a run of 32-column blocks, a chunk of row blocks). Rows are only chunked
+  // when there are too few column blocks to keep every thread busy.
+  const int col_blocks = (w.n + kBlockCols - 1) / kBlockCols;
+  const int row_blocks = padded_m / kBlockRows;
+  int row_chunks = 1;
+  if (col_blocks < 2 * threads)
+    row_chunks = std::min(row_blocks, (2 * threads + col_blocks - 1) / col_blocks);
+  const int chunk_blocks = (row_blocks + row_chunks - 1) / row_chunks;
+  row_chunks = (row_blocks + chunk_blocks - 1) / chunk_blocks;
+  // A task's column blocks are swept row block by row block: their weights (about kGroupBytes) stay in
+  // L2, a row block of A stays in L1 across them, and the epilogue writes contiguous row segments (one
+  // 32-column block per pass would touch a single line pair per row, all in the same few cache sets when
+  // N * 4 is a multiple of 4 KiB). Several tasks per thread let a thread that is slowed down (shared
+  // cores) hand work to the others: tasks are taken dynamically, which changes no result.
+  constexpr int kGroupBytes = 1 << 20;
+  int group = std::clamp(kGroupBytes / (w.k * kBlockCols), 1, 16);
+  if (threads > 1) group = std::min(group, std::max(1, col_blocks / (4 * threads)));
+  const int col_tasks = (col_blocks + group - 1) / group;
+  const int tasks = col_tasks * row_chunks;
+
+  std::atomic<int> next_task{0};
+  auto work = [&](int) {
     configure_tiles();
     Pending pending;
-    const char* prefetch[kBlockRows * 4];
-    const Int8Epilogue& ep = *g.ep;
-    for (size_t u = unit_begin; u < unit_end; ++u) {
-      const int panel = int(u) / split.row_chunks, chunk = int(u) % split.row_chunks;
-      const int row_begin = chunk * split.chunk_rows, row_end = std::min(g.m, row_begin + split.chunk_rows);
-      const int width = w.panel_width(panel);
-      for (int c = 0; c < width; c += kBlockCols) {
-        const int cols = std::min(kBlockCols, width - c);
-        const int col = panel * PackedInt8Matrix::kPanelColumns + c;
-        for (int r = row_begin; r < row_end; r += kBlockRows) {
-          const bool in_tail = r >= full_rows;
-          const int8_t* a = in_tail ? tail.data() : g.a + size_t(r) * g.lda;
-          const int rows = std::min(kBlockRows, g.m - r);
-          int lines = 0;
-          for (int i = 0; i < rows; ++i)
-            for (int v = 0; v < cols / 16; ++v) {
-              if (col + v * 16 >= w.n) continue;
-              if (ep.residual)
-                prefetch[lines++] = reinterpret_cast<const char*>(
-                    ep.residual + size_t(r + i) * ep.ld_residual + col + v * 16);
-              if (ep.out_f32)
-                prefetch[lines++] =
-                    reinterpret_cast<const char*>(ep.out_f32 + size_t(r + i) * ep.ld_out + col + v * 16);
-            }
-          block(a, in_tail ? size_t(w.k) : size_t(g.lda), w.panel(panel), width, c, k_steps, cols, prefetch,
-                lines, pending, out);
-          pending.row = r, pending.col = col, pending.vectors = cols / 16;
-          pending.done = 0, pending.total = rows * (cols / 16);
+    for (int t = next_task.fetch_add(1, std::memory_order_relaxed); t < tasks;
+         t = next_task.fetch_add(1, std::memory_order_relaxed)) {
+      const int cb_begin = t / row_chunks * group, cb_end = std::min(col_blocks, cb_begin + group);
+      const int rb_begin = t % row_chunks * chunk_blocks,
+                rb_end = std::min(row_blocks, rb_begin + chunk_blocks);
+      for (int rb = rb_begin; rb < rb_end; ++rb) {
+        const int8_t* a0 = packed_a + size_t(2 * rb) * k_steps * 1024;
+        const int8_t* a1 = a0 + size_t(k_steps) * 1024;
+        const int r = rb * kBlockRows;
+        for (int cb = cb_begin; cb < cb_end; ++cb) {
+          const int col = cb * kBlockCols;
+          const int panel = col / PackedInt8Matrix::kPanelColumns, c = col % PackedInt8Matrix::kPanelColumns;
+          const int width = w.panel_width(panel);
+          const int cols = std::min(kBlockCols, width - c);
+          block(a0, a1, w.panel(panel) + size_t(c) * 4, size_t(width) * 4, k_steps, cols, pending, out);
+          pending.start(r, col, std::min(kBlockRows, g.m - r), (std::min(cols, w.n - col) + 15) / 16);
         }
       }
     }
-    pending.advance(out, pending.total);
+    pending.advance(out, pending.remaining());
     release_tiles();
   };
-  if (pool && split.units > 1)
-    pool->parallel_for(size_t(split.units), work);
+  if (pool && tasks > 1)
+    pool->run_on_all(work);
   else
-    work(0, 0, size_t(split.units));
+    work(0);
 }
 
 }  // namespace llmnpu::int8_detail

@@ -180,6 +180,10 @@ TEST(Int8Gemm, ThreadsGiveIdenticalResults) {
     expect_same(make_problem(50, 70, 600, 2, 1, 21), true, Out::F32BiasResidual, kernel, &pool);
     expect_same(make_problem(20, 700, 130, 0, 0, 22), false, Out::I8, kernel, &pool);
     expect_same(make_problem(1, 333, 900, 0, 2, 23), true, Out::F32, kernel, &pool);
+    // K % 64 == 0 (the AMX path): many column blocks taken as tasks, rows chunked for a narrow N.
+    expect_same(make_problem(70, 1000, 128, 3, 1, 24), true, Out::F32BiasResidual, kernel, &pool);
+    expect_same(make_problem(100, 48, 192, 0, 0, 25), false, Out::I8, kernel, &pool);
+    expect_same(make_problem(1, 333, 896, 0, 2, 26), true, Out::F32Bias, kernel, &pool);
   }
 }
 
