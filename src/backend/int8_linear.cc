@@ -1,16 +1,176 @@
 #include "backend/int8_linear.h"
 
+#include <immintrin.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
+#include "core/cpu_features.h"
 #include "core/error.h"
 #include "core/half.h"
+#include "core/thread_pool.h"
+#include "kernels/float_gemm.h"
 #include "kernels/quantize_outliers.h"
-#include "kernels/sparse_gemm.h"
 #include "quant/activation_quant.h"
 
 namespace llmnpu {
+namespace {
+
+// Per calling thread, grown on demand and reused: no allocation per call once warm.
+struct Scratch {
+  std::vector<int8_t> q;
+  std::vector<kernels::OutlierEntry> outliers;
+  std::vector<size_t> row_begin;        // [T + 1] offsets of each row's entries in `outliers`
+  std::vector<const uint16_t*> source;  // per entry: its F16 weight column W[:, channel]
+  std::vector<uint32_t> seen;           // [K] call stamp per channel (counting distinct channels)
+  uint32_t stamp = 0;
+  std::vector<int32_t> acc;  // int32 results of the int8 head for T > 1
+  std::vector<float> row_scales;
+  AlignedArray<uint8_t> biased;  // the decode row + 128, K padded to whole groups of 4
+};
+thread_local Scratch tls_scratch;
+
+template <typename V>
+typename V::value_type* grow(V& v, size_t n) {
+  if (v.size() < n) v.resize(n);
+  return v.data();
+}
+
+// GCC 12 flags the intrinsics' undefined pass-through registers as maybe-uninitialized when they are
+// used under a target attribute (false positive).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+// _mm512_cvtph_ps through the zero-masked form: GCC 12 warns about the plain form's undefined
+// pass-through register when it is used under a target attribute.
+__attribute__((target("avx512f,f16c"))) inline __m512 cvt16(__m256i h) {
+  return _mm512_maskz_cvtph_ps(0xffff, h);
+}
+
+// y[n] = fma(value_i, W_i[n], y[n]) for each entry i in order (the same rounding as one axpy per entry),
+// W_i an F16 row of N values. One pass over y, the entries' rows converted to fp32 in registers.
+__attribute__((target("avx512f,f16c,fma"))) void add_f16_rows_avx512(const kernels::OutlierEntry* e,
+                                                                     const uint16_t* const* rows,
+                                                                     size_t count, int N, float* y) {
+  int n = 0;
+  for (; n + 64 <= N; n += 64) {
+    __m512 y0 = _mm512_loadu_ps(y + n), y1 = _mm512_loadu_ps(y + n + 16);
+    __m512 y2 = _mm512_loadu_ps(y + n + 32), y3 = _mm512_loadu_ps(y + n + 48);
+    for (size_t i = 0; i < count; ++i) {
+      const __m512 v = _mm512_set1_ps(e[i].value);
+      const uint16_t* w = rows[i] + n;
+      y0 = _mm512_fmadd_ps(v, cvt16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w))), y0);
+      y1 = _mm512_fmadd_ps(v, cvt16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 16))), y1);
+      y2 = _mm512_fmadd_ps(v, cvt16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 32))), y2);
+      y3 = _mm512_fmadd_ps(v, cvt16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 48))), y3);
+    }
+    _mm512_storeu_ps(y + n, y0);
+    _mm512_storeu_ps(y + n + 16, y1);
+    _mm512_storeu_ps(y + n + 32, y2);
+    _mm512_storeu_ps(y + n + 48, y3);
+  }
+  for (; n + 16 <= N; n += 16) {
+    __m512 y0 = _mm512_loadu_ps(y + n);
+    for (size_t i = 0; i < count; ++i)
+      y0 = _mm512_fmadd_ps(_mm512_set1_ps(e[i].value),
+                           cvt16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[i] + n))), y0);
+    _mm512_storeu_ps(y + n, y0);
+  }
+  for (; n < N; ++n) {
+    float v = y[n];
+    for (size_t i = 0; i < count; ++i) v = std::fma(e[i].value, half_to_float(rows[i][n]), v);
+    y[n] = v;
+  }
+}
+
+void add_f16_rows_scalar(const kernels::OutlierEntry* e, const uint16_t* const* rows, size_t count, int N,
+                         float* y) {
+  for (int n = 0; n < N; ++n) {
+    float v = y[n];
+    for (size_t i = 0; i < count; ++i) v = std::fma(e[i].value, half_to_float(rows[i][n]), v);
+    y[n] = v;
+  }
+}
+
+void add_f16_rows(const kernels::OutlierEntry* e, const uint16_t* const* rows, size_t count, int N,
+                  float* y) {
+  static const bool avx512 = cpu_features().avx512f && cpu_features().f16c && cpu_features().fma;
+  if (avx512)
+    add_f16_rows_avx512(e, rows, count, N, y);
+  else
+    add_f16_rows_scalar(e, rows, count, N, y);
+}
+
+// Decode (one row) straight over the packed panels: each panel's weights are one contiguous stream, read
+// once with aligned loads, four vpdpbusd per group of 4 k; threads take contiguous runs of panels. The
+// epilogue performs the int8_gemm epilogue's float operations in the same order (bit-identical results).
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void gemv_panels_avx512(
+    const uint8_t* a, const PackedInt8Matrix& w, float a_scale, const Int8Epilogue& ep, int p0, int p1) {
+  const int32_t* a4 = reinterpret_cast<const int32_t*>(a);
+  for (int p = p0; p < p1; ++p) {
+    const int width = w.panel_width(p), nv = width / 16;
+    const int8_t* panel = w.panel(p);
+    __m512i acc[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(),
+                      _mm512_setzero_si512()};
+    if (nv == 4) {
+      __m512i c0 = acc[0], c1 = acc[1], c2 = acc[2], c3 = acc[3];
+      for (int k = 0; k < w.k4; ++k) {
+        const __m512i av = _mm512_set1_epi32(a4[k]);
+        const int8_t* row = panel + size_t(k) * 256;
+        c0 = _mm512_dpbusd_epi32(c0, av, _mm512_load_si512(row));
+        c1 = _mm512_dpbusd_epi32(c1, av, _mm512_load_si512(row + 64));
+        c2 = _mm512_dpbusd_epi32(c2, av, _mm512_load_si512(row + 128));
+        c3 = _mm512_dpbusd_epi32(c3, av, _mm512_load_si512(row + 192));
+      }
+      acc[0] = c0, acc[1] = c1, acc[2] = c2, acc[3] = c3;
+    } else {
+      for (int k = 0; k < w.k4; ++k) {
+        const __m512i av = _mm512_set1_epi32(a4[k]);
+        const int8_t* row = panel + size_t(k) * size_t(width) * 4;
+        for (int v = 0; v < nv; ++v)
+          acc[v] = _mm512_dpbusd_epi32(acc[v], av, _mm512_load_si512(row + 64 * v));
+      }
+    }
+    for (int v = 0; v < nv; ++v) {
+      const int col = p * PackedInt8Matrix::kPanelColumns + v * 16;
+      if (col >= w.n) break;
+      const __mmask16 m = w.n - col >= 16 ? __mmask16(0xffff) : __mmask16((1u << (w.n - col)) - 1);
+      const __m512i sums = _mm512_load_si512(w.column_sums.data() + col);
+      const __m512i exact = _mm512_sub_epi32(acc[v], _mm512_slli_epi32(sums, 7));
+      const __m512 scale = _mm512_mul_ps(_mm512_set1_ps(a_scale), _mm512_load_ps(w.scales.data() + col));
+      const __m512 bias = ep.bias ? _mm512_maskz_loadu_ps(m, ep.bias + col) : _mm512_setzero_ps();
+      __m512 out = _mm512_fmadd_ps(_mm512_cvtepi32_ps(exact), scale, bias);
+      if (ep.residual) out = _mm512_add_ps(out, _mm512_maskz_loadu_ps(m, ep.residual + col));
+      _mm512_mask_storeu_ps(ep.out_f32 + col, m, out);
+    }
+  }
+}
+
+#pragma GCC diagnostic pop
+
+// One row (decode) into fp32: the streaming kernel above where the CPU has AVX-512 VNNI, else int8_gemm.
+void int8_gemv(const int8_t* a, const PackedInt8Matrix& w, float a_scale, const Int8Epilogue& ep,
+               ThreadPool* pool) {
+  static const bool vnni = cpu_features().has_avx512_vnni_path();
+  if (!vnni || !ep.out_f32) return int8_gemm(a, 1, w.k, w, a_scale, ep, pool);
+  Scratch& s = tls_scratch;
+  const size_t padded = size_t(w.k4) * 4;
+  if (s.biased.size() < padded) s.biased = AlignedArray<uint8_t>(padded);
+  uint8_t* biased = s.biased.data();
+  for (int k = 0; k < w.k; ++k) biased[k] = uint8_t(a[k]) ^ 0x80;
+  for (size_t k = size_t(w.k); k < padded; ++k) biased[k] = 0x80;  // padding weights are 0
+  // Threads only pay off once there is real streaming to share (a wake-up costs microseconds).
+  const size_t bytes = size_t(w.panels) * PackedInt8Matrix::kPanelBytesPerK4 * size_t(w.k4);
+  if (pool && pool->size() > 1 && w.panels > 1 && bytes >= 256 * 1024)
+    pool->parallel_for(size_t(w.panels), [&](int, size_t p0, size_t p1) {
+      gemv_panels_avx512(biased, w, a_scale, ep, int(p0), int(p1));
+    });
+  else
+    gemv_panels_avx512(biased, w, a_scale, ep, 0, w.panels);
+}
+
+}  // namespace
 
 Int8Linear::Int8Linear(const Int8LinearSpec& s)
     : LinearOp(s.in, s.out), act_scale_(s.act_scale), shadow_(s.shadow), weight_t_(s.weight_t) {
@@ -75,12 +235,12 @@ void Int8Linear::forward(const float* x, int T, size_t ldx, float* y, size_t ldy
 void Int8Linear::forward_static(const float* x, int T, size_t ldx, float* y, size_t ldy, bool accumulate,
                                 bool shadow, ThreadPool* pool) const {
   const int K = in_features(), N = out_features();
-  std::vector<int8_t> q(size_t(T) * size_t(K));
-  std::vector<kernels::OutlierEntry> outliers;
-  if (shadow)
-    quantize_with_outliers(x, T, K, int(ldx), act_scale_, q.data(), K, &outliers);
-  else
-    quant::quantize_static(x, T, ldx, K, act_scale_, q.data(), size_t(K), nullptr);  // clip only
+  Scratch& s = tls_scratch;
+  int8_t* q = grow(s.q, size_t(T) * size_t(K));
+  // One quantizer for both paths (AVX-512 where available); a pruned linear drops the list: clipping.
+  s.outliers.clear();
+  quantize_with_outliers(x, T, K, int(ldx), act_scale_, q, K, &s.outliers);
+  if (!shadow) s.outliers.clear();
 
   Int8Epilogue ep;
   ep.bias = bias_.empty() ? nullptr : bias_.data();
@@ -88,43 +248,59 @@ void Int8Linear::forward_static(const float* x, int T, size_t ldx, float* y, siz
   ep.ld_residual = int(ldy);
   ep.out_f32 = y;
   ep.ld_out = int(ldy);
-  int8_gemm(q.data(), T, K, packed_, act_scale_, ep, pool);
-  if (outliers.empty()) return;
+  if (T == 1)
+    int8_gemv(q, packed_, act_scale_, ep, pool);
+  else
+    int8_gemm(q, T, K, packed_, act_scale_, ep, pool);
+  const size_t count = s.outliers.size();
+  if (count == 0) return;
 
-  // One float row per distinct outlier channel: from the resident hot rows or the mapped W^T.
-  std::vector<int32_t> slot(size_t(K), -1);
-  std::vector<int32_t> channels;
-  for (const auto& e : outliers)
-    if (slot[size_t(e.channel)] < 0) {
-      slot[size_t(e.channel)] = int32_t(channels.size());
-      channels.push_back(e.channel);
-    }
-  std::vector<float> rows(channels.size() * size_t(N));
-  uint64_t hot = 0;
-  for (size_t i = 0; i < channels.size(); ++i) {
-    const int32_t k = channels[i];
-    const int32_t h = hot_index_[size_t(k)];
-    const uint16_t* src =
-        h >= 0 ? hot_rows_.data() + size_t(h) * size_t(N) : weight_t_ + size_t(k) * size_t(N);
-    hot += h >= 0 ? 1 : 0;
-    float* dst = rows.data() + i * size_t(N);
-    for (size_t n = 0; n < size_t(N); ++n) dst[n] = half_to_float(src[n]);
+  // Each entry's weight column (F16): the resident hot row or the mapped W^T row. Distinct channels are
+  // counted for the hot/cold statistics with a per-thread stamp (no clearing pass).
+  const uint16_t** source = grow(s.source, count);
+  uint32_t* seen = grow(s.seen, size_t(K));
+  if (++s.stamp == 0) {
+    std::fill(s.seen.begin(), s.seen.end(), 0u);
+    s.stamp = 1;
   }
-  std::vector<const float*> row_of(outliers.size());
-  for (size_t i = 0; i < outliers.size(); ++i)
-    row_of[i] = rows.data() + size_t(slot[size_t(outliers[i].channel)]) * size_t(N);
-  kernels::sparse_outlier_gemm(outliers.data(), outliers.size(), row_of.data(), N, y, ldy, pool);
-  outliers_.fetch_add(outliers.size(), std::memory_order_relaxed);
+  uint64_t hot = 0, cold = 0;
+  const kernels::OutlierEntry* list = s.outliers.data();
+  for (size_t i = 0; i < count; ++i) {
+    const int32_t k = list[i].channel;
+    const int32_t h = hot_index_[size_t(k)];
+    source[i] = h >= 0 ? hot_rows_.data() + size_t(h) * size_t(N) : weight_t_ + size_t(k) * size_t(N);
+    if (seen[size_t(k)] != s.stamp) {
+      seen[size_t(k)] = s.stamp;
+      (h >= 0 ? hot : cold) += 1;
+    }
+  }
+  // Entries come sorted by row: one pass over each output row adds all of that row's entries.
+  size_t* begin = grow(s.row_begin, size_t(T) + 1);
+  for (size_t i = 0, r = 0; r <= size_t(T); ++r) {
+    while (i < count && size_t(list[i].row) < r) ++i;
+    begin[r] = i;
+  }
+  auto rows = [&](size_t r0, size_t r1) {
+    for (size_t r = r0; r < r1; ++r)
+      if (begin[r + 1] > begin[r])
+        add_f16_rows(list + begin[r], source + begin[r], begin[r + 1] - begin[r], N, y + r * ldy);
+  };
+  // Threads split rows (each output row is written by one thread); small calls stay on this thread.
+  if (pool && pool->size() > 1 && T > 1 && count * size_t(N) >= 64 * 1024)
+    pool->parallel_for(size_t(T), [&](int, size_t r0, size_t r1) { rows(r0, r1); });
+  else
+    rows(0, size_t(T));
+  outliers_.fetch_add(count, std::memory_order_relaxed);
   hot_hits_.fetch_add(hot, std::memory_order_relaxed);
-  cold_hits_.fetch_add(channels.size() - hot, std::memory_order_relaxed);
+  cold_hits_.fetch_add(cold, std::memory_order_relaxed);
 }
 
 void Int8Linear::forward_dynamic(const float* x, int T, size_t ldx, float* y, size_t ldy, bool accumulate,
                                  ThreadPool* pool) const {
   const int K = in_features();
-  std::vector<int8_t> q(static_cast<size_t>(K));
+  int8_t* q = grow(tls_scratch.q, size_t(K));
   for (int t = 0; t < T; ++t) {
-    const float scale = quant::quantize_row_dynamic(x + size_t(t) * ldx, K, q.data());
+    const float scale = quant::quantize_row_dynamic(x + size_t(t) * ldx, K, q);
     float* yrow = y + size_t(t) * ldy;
     Int8Epilogue ep;
     ep.bias = bias_.empty() ? nullptr : bias_.data();
@@ -132,7 +308,77 @@ void Int8Linear::forward_dynamic(const float* x, int T, size_t ldx, float* y, si
     ep.ld_residual = int(ldy);
     ep.out_f32 = yrow;
     ep.ld_out = int(ldy);
-    int8_gemm(q.data(), 1, K, packed_, scale, ep, pool);
+    int8_gemv(q, packed_, scale, ep, pool);
+  }
+}
+
+// --- output head ------------------------------------------------------------------------------------
+
+Int8Head::Int8Head(const float* weight, int in_features, int out_features, ThreadPool* pool)
+    : LinearOp(in_features, out_features), weight_(weight) {
+  check(weight && in_features > 0 && out_features > 0, "int8 head: empty shape ", out_features, "x",
+        in_features);
+  const size_t K = size_t(in_features), N = size_t(out_features);
+  std::vector<int8_t> q(N * K);
+  std::vector<float> scales(N);
+  auto quantize_rows = [&](size_t n0, size_t n1) {
+    for (size_t n = n0; n < n1; ++n) {
+      const float* w = weight + n * K;
+      float m = 0;
+      for (size_t k = 0; k < K; ++k) m = std::max(m, std::fabs(w[k]));
+      const float scale = m > 0 ? m / 127.0f : 1.0f;  // not finite: reported after the loop
+      const float inv = 1.0f / scale;
+      for (size_t k = 0; k < K; ++k)
+        q[n * K + k] = int8_t(std::clamp(std::nearbyint(w[k] * inv), -127.0f, 127.0f));
+      scales[n] = scale;
+    }
+  };
+  if (pool && pool->size() > 1)
+    pool->parallel_for(N, [&](int, size_t n0, size_t n1) { quantize_rows(n0, n1); });
+  else
+    quantize_rows(0, N);
+  for (size_t n = 0; n < N; ++n)
+    check(std::isfinite(scales[n]), "int8 head: row ", n, " of the output weights is not finite");
+  packed_ = pack_int8_weights(q.data(), out_features, in_features, scales.data(), true);
+}
+
+std::string Int8Head::describe() const {
+  return str("int8 head (per-row weight scales, dynamic per-row activation scale) for up to ", int8_rows_,
+             " rows, fp32 beyond");
+}
+
+void Int8Head::forward(const float* x, int T, size_t ldx, float* y, size_t ldy, bool accumulate,
+                       ThreadPool* pool) const {
+  if (T <= 0) return;
+  const int K = in_features(), N = out_features();
+  if (T > int8_rows_) return kernels::float_gemm(x, T, ldx, weight_, N, K, y, ldy, nullptr, accumulate, pool);
+  Scratch& s = tls_scratch;
+  int8_t* q = grow(s.q, size_t(T) * size_t(K));
+  float* row_scales = grow(s.row_scales, size_t(T));
+  for (int t = 0; t < T; ++t)
+    row_scales[t] = quant::quantize_row_dynamic(x + size_t(t) * ldx, K, q + size_t(t) * size_t(K));
+  if (T == 1) {
+    Int8Epilogue ep;
+    ep.residual = accumulate ? y : nullptr;
+    ep.ld_residual = int(ldy);
+    ep.out_f32 = y;
+    ep.ld_out = int(ldy);
+    int8_gemv(q, packed_, row_scales[0], ep, pool);
+    return;
+  }
+  // Several rows, each with its own scale: raw int32 once, then the epilogue's arithmetic per row.
+  int32_t* acc = grow(s.acc, size_t(T) * size_t(N));
+  Int8Epilogue ep;
+  ep.out_i32 = acc;
+  ep.ld_out = N;
+  int8_gemm(q, T, K, packed_, 1.0f, ep, pool);
+  for (int t = 0; t < T; ++t) {
+    float* yrow = y + size_t(t) * ldy;
+    const int32_t* arow = acc + size_t(t) * size_t(N);
+    for (int n = 0; n < N; ++n) {
+      const float v = float(arow[n]) * (row_scales[t] * packed_.scales[size_t(n)]);
+      yrow[n] = accumulate ? yrow[n] + v : v;
+    }
   }
 }
 

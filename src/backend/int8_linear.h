@@ -1,13 +1,16 @@
 #pragma once
 // The accelerator role's linear layer (W8A8 + shadow outliers), run by the int8 kernels on CPU cores
-// (AVX-512 VNNI where available) in place of an NPU.
+// (AMX / AVX-512 VNNI where available) in place of an NPU.
 //   prefill (T > 1): x is quantized with the static calibrated scale; elements beyond +-127 steps are
 //     pulled into a compact outlier list; int8 GEMM with a fused epilogue (dequantize, bias, residual);
-//     then the float shadow GEMM adds each outlier's missing part times its weight column (a row of W^T,
-//     from the resident hot rows or, for cold channels, from the mapped file), before returning.
-//     A pruned linear skips the shadow path: its outliers are clipped.
+//     then the float shadow pass adds, row by row, each outlier's missing part times its weight column
+//     (a row of W^T in F16, from the resident hot rows or, for cold channels, from the mapped file,
+//     converted in registers), before returning. A pruned linear skips the shadow path: its outliers are
+//     clipped.
 //   decode (T == 1): the host runs it; by default the same static quantization with the shadow path on
 //     every linear, pruned or not (no accelerator sync to save), or optionally a dynamic per-row scale.
+// Scratch memory (quantized rows, outlier lists) is per calling thread and reused across calls: two
+// processors may run different linears at the same time, never the same linear twice at once.
 #include <atomic>
 #include <cstdint>
 #include <vector>
@@ -77,6 +80,31 @@ class Int8Linear final : public LinearOp {
   std::vector<uint16_t> hot_rows_;
   const uint16_t* weight_t_;
   mutable std::atomic<uint64_t> calls_{0}, outliers_{0}, hot_hits_{0}, cold_hits_{0};
+};
+
+// The output head of a prepared model: int8 weights with one scale per output row (vocab entry),
+// quantized at load from the fp32 head, and a dynamic per-row activation scale (max|x| / 127). Rows of
+// the head input are RMS-normalized, so one scale per row loses little, and the int8 weights are a
+// quarter of the fp32 head's bytes, which is what a memory-bound decode step streams.
+// forward with T <= int8_rows() runs int8 (decode and the last-position logits of prefill); larger T
+// (every position's logits: perplexity, eval) runs the fp32 head, so those measure the W8A8 layers.
+class Int8Head final : public LinearOp {
+ public:
+  // weight: fp32 [out][in], kept (not copied) for the fp32 path. pool: null = quantize on this thread.
+  Int8Head(const float* weight, int in_features, int out_features, ThreadPool* pool = nullptr);
+
+  void forward(const float* x, int T, size_t ldx, float* y, size_t ldy, bool accumulate,
+               ThreadPool* pool) const override;
+  std::string describe() const override;
+  size_t weight_bytes() const override { return packed_.data.size() + packed_.scales.size() * 4; }
+
+  int int8_rows() const { return int8_rows_; }
+  void set_int8_rows(int rows) { int8_rows_ = rows; }
+
+ private:
+  const float* weight_;
+  PackedInt8Matrix packed_;
+  int int8_rows_ = 1;
 };
 
 }  // namespace llmnpu

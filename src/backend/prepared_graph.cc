@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "backend/float_linear.h"
 #include "core/error.h"
+#include "core/thread_pool.h"
 #include "format/gguf.h"
 #include "tokenizer/load.h"
 
@@ -52,7 +52,11 @@ ModelGraph assemble(const ModelConfig& c, const Model& model, std::vector<std::u
     L.down = std::move(ops[size_t(l * kSlotsPerLayer + 3)]);
     g.layers.push_back(std::move(L));
   }
-  g.head = std::make_unique<FloatLinear>(model.weights.output, nullptr, c.dim, c.vocab_size);
+  {
+    // The int8 decode head is quantized at load, on every core (a second or so for a 150k vocabulary).
+    ThreadPool load_pool(ThreadPool::hardware_threads());
+    g.head = std::make_unique<Int8Head>(model.weights.output, c.dim, c.vocab_size, &load_pool);
+  }
   g.chunk_subgraphs = build_chunk_subgraphs(c.n_layers, true);
   g.quantized = true;
   size_t pruned = 0;

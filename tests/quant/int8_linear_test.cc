@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/half.h"
+#include "core/thread_pool.h"
 #include "kernels/float_gemm.h"
 #include "quant/weight_quant.h"
 
@@ -24,7 +25,7 @@ struct Problem {
   std::vector<uint16_t> wt;  // F16 W^T
   std::vector<float> bias;
 
-  explicit Problem(uint32_t seed = 1) {
+  explicit Problem(uint32_t seed = 1, int rows = 24, int in = 256, int out = 80) : T(rows), K(in), N(out) {
     std::mt19937 rng(seed);
     std::normal_distribution<float> nd(0, 1);
     x.resize(size_t(T) * size_t(K));
@@ -142,6 +143,22 @@ TEST(Int8Linear, DecodeKeepsTheShadowPathEvenWhenPruned) {
   for (int n = 0; n < p.N; ++n) EXPECT_NEAR(decode[size_t(n)], prefill[size_t(n)], 1e-5f);
 }
 
+TEST(Int8Linear, DecodeRowEqualsTheSameRowOfPrefill) {
+  // The one-row streaming kernel and the GEMM share the epilogue arithmetic: identical bits, with bias,
+  // residual, a panel tail (N = 1000 is not a multiple of 64) and K not a multiple of 4.
+  Problem p(19, 8, 258, 1000);
+  Int8Linear op(p.spec(true, {5, 77}));
+  ThreadPool pool(2);
+  std::vector<float> all(size_t(p.T) * size_t(p.N));
+  for (size_t i = 0; i < all.size(); ++i) all[i] = float(i % 13) * 0.25f;
+  std::vector<float> rows = all;
+  op.forward(p.x.data(), p.T, size_t(p.K), all.data(), size_t(p.N), true, &pool);
+  for (int t = 0; t < p.T; ++t)
+    op.forward(p.x.data() + size_t(t) * size_t(p.K), 1, size_t(p.K), rows.data() + size_t(t) * size_t(p.N),
+               size_t(p.N), true, t % 2 ? &pool : nullptr);
+  EXPECT_EQ(all, rows);
+}
+
 TEST(Int8Linear, DynamicDecodeRowScale) {
   Problem p(9);
   const auto ref = p.reference(1);
@@ -152,6 +169,68 @@ TEST(Int8Linear, DynamicDecodeRowScale) {
   const double e = relative_error(y, ref);
   EXPECT_LT(e, 0.2);
   EXPECT_GT(e, 0.005);
+}
+
+TEST(Int8Linear, ShadowPassIsTheSameOnAnyThreadCount) {
+  // Large enough for the shadow pass to split rows over threads (entries x N >= 64k).
+  Problem p(11, 96, 256, 1024);
+  Int8Linear op(p.spec(true, {5, 200}));
+  const auto one = run(op, p, p.T);
+  ThreadPool pool(2);
+  std::vector<float> two(one.size(), 0.0f);
+  op.forward(p.x.data(), p.T, size_t(p.K), two.data(), size_t(p.N), false, &pool);
+  EXPECT_EQ(one, two);
+  EXPECT_LT(relative_error(one, p.reference(p.T)), 0.01);
+}
+
+TEST(Int8Linear, ShadowMatchesOneAxpyPerOutlier) {
+  // The fused per-row pass rounds exactly like y = fma(v, w, y) applied entry by entry.
+  Problem p(13);
+  Int8Linear shadow(p.spec(true, {77}));
+  Int8Linear clipped(p.spec(false, {77}));
+  auto y = run(clipped, p, p.T);
+  const float s = shadow.act_scale();
+  for (int t = 0; t < p.T; ++t)
+    for (int k : p.outlier_channels) {
+      const float v = p.x[size_t(t) * size_t(p.K) + size_t(k)];
+      const float xs = v * (1.0f / s);
+      if (std::fabs(xs) <= 127.0f) continue;
+      const float value = v - (xs > 0 ? 127.0f : -127.0f) * s;
+      for (int n = 0; n < p.N; ++n) {
+        float& out = y[size_t(t) * size_t(p.N) + size_t(n)];
+        out = std::fma(value, half_to_float(p.wt[size_t(k) * size_t(p.N) + size_t(n)]), out);
+      }
+    }
+  EXPECT_EQ(run(shadow, p, p.T), y);
+}
+
+TEST(Int8Head, DecodeRowsRunInt8AndManyRowsRunFloat) {
+  Problem p(17, 24, 256, 300);
+  Int8Head head(p.w.data(), p.K, p.N);
+  std::vector<float> x(p.x);
+  for (auto& v : x) v = std::clamp(v, -4.0f, 4.0f);  // a normalized head input: no massive channels
+  std::vector<float> ref(size_t(p.N) * size_t(p.T));
+  kernels::float_gemm_reference(x.data(), p.T, size_t(p.K), p.w.data(), p.N, p.K, ref.data(), size_t(p.N),
+                                nullptr, false);
+  // T = 1: int8, close to float.
+  std::vector<float> one(size_t(p.N));
+  head.forward(x.data(), 1, size_t(p.K), one.data(), size_t(p.N), false, nullptr);
+  EXPECT_LT(relative_error(one, std::vector<float>(ref.begin(), ref.begin() + p.N)), 0.02);
+  // Several int8 rows equal row-by-row runs exactly (same epilogue arithmetic).
+  head.set_int8_rows(p.T);
+  std::vector<float> many(size_t(p.N) * size_t(p.T));
+  head.forward(x.data(), p.T, size_t(p.K), many.data(), size_t(p.N), false, nullptr);
+  for (int t = 0; t < p.T; ++t) {
+    head.forward(x.data() + size_t(t) * size_t(p.K), 1, size_t(p.K), one.data(), size_t(p.N), false, nullptr);
+    EXPECT_EQ(std::vector<float>(many.begin() + long(t) * p.N, many.begin() + long(t + 1) * p.N), one);
+  }
+  // Above int8_rows: the fp32 head.
+  head.set_int8_rows(1);
+  std::vector<float> f(size_t(p.N) * size_t(p.T)), g(f.size());
+  head.forward(x.data(), p.T, size_t(p.K), f.data(), size_t(p.N), false, nullptr);
+  kernels::float_gemm(x.data(), p.T, size_t(p.K), p.w.data(), p.N, p.K, g.data(), size_t(p.N), nullptr,
+                      false);
+  EXPECT_EQ(f, g);
 }
 
 TEST(Int8Linear, RejectsBadSpecs) {
