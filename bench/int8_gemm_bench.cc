@@ -32,7 +32,7 @@ constexpr Shape kShapes[] = {
     {"qwen0.5b", 896, 1152}, {"qwen0.5b", 896, 896},  {"qwen0.5b", 896, 9728},  {"qwen0.5b", 4864, 896},
     {"llama1b", 2048, 3072}, {"llama1b", 2048, 2048}, {"llama1b", 2048, 16384}, {"llama1b", 8192, 2048},
 };
-constexpr int kRows[] = {32, 64, 128, 256, 512};
+constexpr int kRows[] = {1, 32, 64, 128, 256, 512};  // 1: decode (GEMV), weight-streaming bound
 constexpr int kThreads[] = {1, 2};
 
 template <typename T>
@@ -89,6 +89,9 @@ void bench_ours(benchmark::State& state, Shape shape, int m, int threads, llmnpu
     benchmark::ClobberMemory();
   }
   set_counters(state, double(m) * n * k, llmnpu::PeakKind::Int8Dot, threads);
+  // Weight bytes streamed per second (what bounds decode, M = 1).
+  state.counters["wGB/s"] =
+      benchmark::Counter(double(n) * k * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.SetLabel(llmnpu::int8_kernel_name(kernel));
 }
 

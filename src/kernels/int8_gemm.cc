@@ -53,6 +53,13 @@ PackedInt8Matrix pack_int8_weights(const int8_t* w, int n, int k, const float* s
   return p;
 }
 
+namespace int8_detail {
+ParallelThreshold& parallel_threshold() {
+  static ParallelThreshold threshold;
+  return threshold;
+}
+}  // namespace int8_detail
+
 namespace {
 
 void validate(const int8_t* a, int m, int lda, const PackedInt8Matrix& w, const Int8Epilogue& ep) {
@@ -87,6 +94,19 @@ void gemm_scalar(const int8_detail::GemmArgs& g) {
     }
   }
 }
+
+// Handing a call to the pool costs a wake-up of the other threads (several microseconds, far more when the
+// cores are shared), so calls that one thread finishes in a few tens of microseconds stay on the caller:
+// fewer than ~2 MiB of weights to stream and fewer than ~64M multiply-adds (~80 us for AMX at M = 256).
+bool worth_threads(int m, const PackedInt8Matrix& w) {
+  const double weight_bytes = double(w.n) * w.k, macs = double(m) * weight_bytes;
+  const int8_detail::ParallelThreshold& t = int8_detail::parallel_threshold();
+  return weight_bytes >= t.weight_bytes || macs >= t.macs;
+}
+
+// AMX computes at least 32 rows per block; for a few rows (decode) the VNNI kernel, which streams the
+// weights once for up to 6 rows, is faster (measured: M = 1 at 0.7x with AMX, M = 32 at 3x).
+constexpr int kAmxMinRows = 5;
 
 }  // namespace
 
@@ -135,9 +155,10 @@ void int8_gemm(const int8_t* a, int m, int lda, const PackedInt8Matrix& w, float
   check(int8_kernel_available(kernel), "int8_gemm: kernel ", int8_kernel_name(kernel),
         " not supported by this CPU");
   const int8_detail::GemmArgs args{a, m, lda, &w, a_scale, &ep};
+  if (pool && !worth_threads(m, w)) pool = nullptr;
   switch (kernel) {
     case Int8Kernel::Amx:
-      if (w.k % 64 == 0 && w.k > 0) {
+      if (w.k % 64 == 0 && w.k > 0 && m >= kAmxMinRows) {
         int8_detail::gemm_amx(args, pool);
         return;
       }

@@ -53,6 +53,15 @@ inline void store_one(const Int8Epilogue& ep, int row, int col, int32_t acc, flo
   }
 }
 
+// A call uses the thread pool only if it streams at least weight_bytes of weights or does at least macs
+// multiply-adds (below that, waking the pool costs more than it saves). Tests lower it to 0 to run the
+// threaded paths on small shapes; not synchronized, set it before any concurrent call.
+struct ParallelThreshold {
+  double weight_bytes = double(2 << 20);
+  double macs = 64e6;
+};
+ParallelThreshold& parallel_threshold();
+
 void gemm_avx512_vnni(const GemmArgs& args, ThreadPool* pool);
 bool amx_int8_available();  // CPU and OS support AMX-INT8 (asks Linux for the tile state once)
 void gemm_amx(const GemmArgs& args, ThreadPool* pool);  // K % 64 == 0

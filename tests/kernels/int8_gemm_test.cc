@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/thread_pool.h"
+#include "kernels/int8_gemm_internal.h"
 
 namespace llmnpu {
 namespace {
@@ -175,6 +176,9 @@ TEST(Int8Gemm, EmptyInputsWriteNothing) {
 
 TEST(Int8Gemm, ThreadsGiveIdenticalResults) {
   ThreadPool pool(3);
+  // Small calls normally stay on the calling thread; force the pool so the threaded paths run.
+  const int8_detail::ParallelThreshold saved = int8_detail::parallel_threshold();
+  int8_detail::parallel_threshold() = {0.0, 0.0};
   for (Int8Kernel kernel : available_kernels()) {
     // Few panels (rows get split) and many panels (columns get split).
     expect_same(make_problem(50, 70, 600, 2, 1, 21), true, Out::F32BiasResidual, kernel, &pool);
@@ -185,6 +189,7 @@ TEST(Int8Gemm, ThreadsGiveIdenticalResults) {
     expect_same(make_problem(100, 48, 192, 0, 0, 25), false, Out::I8, kernel, &pool);
     expect_same(make_problem(1, 333, 896, 0, 2, 26), true, Out::F32Bias, kernel, &pool);
   }
+  int8_detail::parallel_threshold() = saved;
 }
 
 TEST(Int8Gemm, PackedLayoutIsDocumented) {
