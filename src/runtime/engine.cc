@@ -84,11 +84,18 @@ std::vector<float> Engine::prefill(const std::vector<int32_t>& tokens, int chunk
 
 const std::vector<float>& Engine::decode(int32_t token) {
   check(position_ < context_, "context of ", context_, " tokens is full");
-  decode_chunk_ = make_chunk(0, position_, {token}, 1, false);
+  const ModelConfig& c = model_.config;
+  check(token >= 0 && token < c.vocab_size, "token id ", token, " is outside the vocabulary of ", c.vocab_size);
+  // One row, buffers kept from the previous step: a decode step allocates nothing.
+  if (decode_chunk_.rows != 1) decode_chunk_.allocate(c, 1);
+  decode_chunk_.pos0 = position_;
+  decode_chunk_.T = 1;
+  decode_chunk_.tokens.assign(1, token);
+  std::memcpy(decode_chunk_.x.data(), model_.weights.token_embedding + size_t(token) * size_t(c.dim),
+              size_t(c.dim) * sizeof(float));
   for (const Subgraph& sg : graph_.chunk_subgraphs) run_subgraph(sg, decode_chunk_, pool_.get());
   ++position_;
-  decode_logits_ = decode_chunk_.logits;
-  return decode_logits_;
+  return decode_chunk_.logits;
 }
 
 }  // namespace llmnpu

@@ -67,7 +67,6 @@ class Engine {
   std::vector<std::unique_ptr<CompiledSubgraph>> compiled_;  // static subgraphs, by per-chunk index
   int position_ = 0;
   Chunk decode_chunk_;
-  std::vector<float> decode_logits_;
 };
 
 }  // namespace llmnpu
