@@ -25,11 +25,13 @@ struct Scratch {
   std::vector<const uint16_t*> source;  // per entry: its F16 weight column W[:, channel]
   std::vector<uint32_t> seen;           // [K] call stamp per channel (counting distinct channels)
   uint32_t stamp = 0;
-  std::vector<int32_t> acc;  // int32 results of the int8 head for T > 1
   std::vector<float> row_scales;
-  AlignedArray<uint8_t> biased;  // the decode row + 128, K padded to whole groups of 4
+  AlignedArray<uint8_t> biased;      // also the head's activation magnitudes
+  std::vector<uint64_t> sign_masks;  // the decode row + 128, K padded to whole groups of 4
 };
 thread_local Scratch tls_scratch;
+
+constexpr int kHeadBlockK4 = 8;  // the head's activation blocks: 8 groups of 4 = 32 inputs (as Q8_0)
 
 template <typename V>
 typename V::value_type* grow(V& v, size_t n) {
@@ -48,13 +50,13 @@ __attribute__((target("avx512f,f16c"))) inline __m512 cvt16(__m256i h) {
   return _mm512_maskz_cvtph_ps(0xffff, h);
 }
 
-// y[n] = fma(value_i, W_i[n], y[n]) for each entry i in order (the same rounding as one axpy per entry),
-// W_i an F16 row of N values. One pass over y, the entries' rows converted to fp32 in registers.
+// y[n] = fma(value_i, W_i[n], y[n]) for n0 <= n < n1 and each entry i in order (the same rounding as one axpy
+// per entry), W_i an F16 row of weights. One pass over y, the entries' rows converted to fp32 in registers.
 __attribute__((target("avx512f,f16c,fma"))) void add_f16_rows_avx512(const kernels::OutlierEntry* e,
                                                                      const uint16_t* const* rows,
-                                                                     size_t count, int N, float* y) {
-  int n = 0;
-  for (; n + 64 <= N; n += 64) {
+                                                                     size_t count, int n0, int n1, float* y) {
+  int n = n0;
+  for (; n + 64 <= n1; n += 64) {
     __m512 y0 = _mm512_loadu_ps(y + n), y1 = _mm512_loadu_ps(y + n + 16);
     __m512 y2 = _mm512_loadu_ps(y + n + 32), y3 = _mm512_loadu_ps(y + n + 48);
     for (size_t i = 0; i < count; ++i) {
@@ -70,36 +72,36 @@ __attribute__((target("avx512f,f16c,fma"))) void add_f16_rows_avx512(const kerne
     _mm512_storeu_ps(y + n + 32, y2);
     _mm512_storeu_ps(y + n + 48, y3);
   }
-  for (; n + 16 <= N; n += 16) {
+  for (; n + 16 <= n1; n += 16) {
     __m512 y0 = _mm512_loadu_ps(y + n);
     for (size_t i = 0; i < count; ++i)
       y0 = _mm512_fmadd_ps(_mm512_set1_ps(e[i].value),
                            cvt16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[i] + n))), y0);
     _mm512_storeu_ps(y + n, y0);
   }
-  for (; n < N; ++n) {
+  for (; n < n1; ++n) {
     float v = y[n];
     for (size_t i = 0; i < count; ++i) v = std::fma(e[i].value, half_to_float(rows[i][n]), v);
     y[n] = v;
   }
 }
 
-void add_f16_rows_scalar(const kernels::OutlierEntry* e, const uint16_t* const* rows, size_t count, int N,
-                         float* y) {
-  for (int n = 0; n < N; ++n) {
+void add_f16_rows_scalar(const kernels::OutlierEntry* e, const uint16_t* const* rows, size_t count, int n0,
+                         int n1, float* y) {
+  for (int n = n0; n < n1; ++n) {
     float v = y[n];
     for (size_t i = 0; i < count; ++i) v = std::fma(e[i].value, half_to_float(rows[i][n]), v);
     y[n] = v;
   }
 }
 
-void add_f16_rows(const kernels::OutlierEntry* e, const uint16_t* const* rows, size_t count, int N,
+void add_f16_rows(const kernels::OutlierEntry* e, const uint16_t* const* rows, size_t count, int n0, int n1,
                   float* y) {
   static const bool avx512 = cpu_features().avx512f && cpu_features().f16c && cpu_features().fma;
   if (avx512)
-    add_f16_rows_avx512(e, rows, count, N, y);
+    add_f16_rows_avx512(e, rows, count, n0, n1, y);
   else
-    add_f16_rows_scalar(e, rows, count, N, y);
+    add_f16_rows_scalar(e, rows, count, n0, n1, y);
 }
 
 // Decode (one row) straight over the packed panels: each panel's weights are one contiguous stream, read
@@ -143,6 +145,48 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void gemv_panels_avx512(
       __m512 out = _mm512_fmadd_ps(_mm512_cvtepi32_ps(exact), scale, bias);
       if (ep.residual) out = _mm512_add_ps(out, _mm512_maskz_loadu_ps(m, ep.residual + col));
       _mm512_mask_storeu_ps(ep.out_f32 + col, m, out);
+    }
+  }
+}
+
+// The head's decode GEMV: activations in blocks of kHeadBlockK4 groups of 4 with one float scale each
+// (int32 dot per block, then scaled and summed in fp32), magnitudes times sign-applied weights.
+// out[n] = w_scale[n] * sum_b scale_b * dot_b(n) (+ residual[n]).
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void head_gemv_panels_avx512(
+    const uint8_t* mag, const uint64_t* signs, const float* block_scales, const PackedInt8Matrix& w,
+    const float* weight_block_scales, const float* residual, float* out, int p0, int p1) {
+  const int blocks = (w.k4 + kHeadBlockK4 - 1) / kHeadBlockK4;
+  const int32_t* a4 = reinterpret_cast<const int32_t*>(mag);
+  const __m512i zero = _mm512_setzero_si512();
+  for (int p = p0; p < p1; ++p) {
+    const int width = w.panel_width(p), nv = width / 16;
+    const int8_t* panel = w.panel(p);
+    __m512 f[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    for (int g0 = 0, b = 0; g0 < w.k4; g0 += kHeadBlockK4, ++b) {
+      const int g1 = std::min(w.k4, g0 + kHeadBlockK4);
+      __m512i acc[4] = {zero, zero, zero, zero};
+      for (int g = g0; g < g1; ++g) {
+        const __m512i av = _mm512_set1_epi32(a4[g]);
+        const __mmask64 neg = signs[g];
+        const int8_t* row = panel + size_t(g) * size_t(width) * 4;
+        for (int v = 0; v < nv; ++v) {
+          const __m512i wv = _mm512_load_si512(row + 64 * v);
+          acc[v] = _mm512_dpbusd_epi32(acc[v], av, _mm512_mask_sub_epi8(wv, neg, zero, wv));
+        }
+      }
+      const __m512 sb = _mm512_set1_ps(block_scales[b]);
+      const float* ws = weight_block_scales + (size_t(p) * size_t(blocks) + size_t(b)) * 64;
+      for (int v = 0; v < nv; ++v)
+        f[v] =
+            _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[v]), _mm512_mul_ps(sb, _mm512_load_ps(ws + 16 * v)), f[v]);
+    }
+    for (int v = 0; v < nv; ++v) {
+      const int col = p * PackedInt8Matrix::kPanelColumns + v * 16;
+      if (col >= w.n) break;
+      const __mmask16 m = w.n - col >= 16 ? __mmask16(0xffff) : __mmask16((1u << (w.n - col)) - 1);
+      __m512 o = f[v];
+      if (residual) o = _mm512_add_ps(o, _mm512_maskz_loadu_ps(m, residual + col));
+      _mm512_mask_storeu_ps(out + col, m, o);
     }
   }
 }
@@ -280,10 +324,15 @@ void Int8Linear::forward_static(const float* x, int T, size_t ldx, float* y, siz
     while (i < count && size_t(list[i].row) < r) ++i;
     begin[r] = i;
   }
+  // Columns in blocks, rows inside: a block of every entry's weight row stays in L2 while the rows pass
+  // (matters when many cold channels show up, e.g. in rows far from the calibration distribution).
+  constexpr int kColumnBlock = 512;
   auto rows = [&](size_t r0, size_t r1) {
-    for (size_t r = r0; r < r1; ++r)
-      if (begin[r + 1] > begin[r])
-        add_f16_rows(list + begin[r], source + begin[r], begin[r + 1] - begin[r], N, y + r * ldy);
+    for (int n0 = 0; n0 < N; n0 += kColumnBlock)
+      for (size_t r = r0; r < r1; ++r)
+        if (begin[r + 1] > begin[r])
+          add_f16_rows(list + begin[r], source + begin[r], begin[r + 1] - begin[r], n0,
+                       std::min(N, n0 + kColumnBlock), y + r * ldy);
   };
   // Threads split rows (each output row is written by one thread); small calls stay on this thread.
   if (pool && pool->size() > 1 && T > 1 && count * size_t(N) >= 64 * 1024)
@@ -319,27 +368,36 @@ Int8Head::Int8Head(const float* weight, int in_features, int out_features, Threa
   check(weight && in_features > 0 && out_features > 0, "int8 head: empty shape ", out_features, "x",
         in_features);
   const size_t K = size_t(in_features), N = size_t(out_features);
+  const size_t block = size_t(kHeadBlockK4) * 4, blocks = (K + block - 1) / block;
+  const size_t panels = (N + PackedInt8Matrix::kPanelColumns - 1) / PackedInt8Matrix::kPanelColumns;
   std::vector<int8_t> q(N * K);
-  std::vector<float> scales(N);
+  // Scale per output row and block of 32 inputs, laid out [panel][block][64 columns] for the kernel.
+  block_scales_ = AlignedArray<float>(panels * blocks * PackedInt8Matrix::kPanelColumns);
+  std::fill(block_scales_.data(), block_scales_.data() + block_scales_.size(), 0.0f);
   auto quantize_rows = [&](size_t n0, size_t n1) {
     for (size_t n = n0; n < n1; ++n) {
       const float* w = weight + n * K;
-      float m = 0;
-      for (size_t k = 0; k < K; ++k) m = std::max(m, std::fabs(w[k]));
-      const float scale = m > 0 ? m / 127.0f : 1.0f;  // not finite: reported after the loop
-      const float inv = 1.0f / scale;
-      for (size_t k = 0; k < K; ++k)
-        q[n * K + k] = int8_t(std::clamp(std::nearbyint(w[k] * inv), -127.0f, 127.0f));
-      scales[n] = scale;
+      for (size_t b = 0; b < blocks; ++b) {
+        const size_t k0 = b * block, k1 = std::min(K, k0 + block);
+        float m = 0;
+        for (size_t k = k0; k < k1; ++k) m = std::max(m, std::fabs(w[k]));
+        const float scale = m > 0 ? m / 127.0f : 1.0f;  // not finite: reported after the loop
+        const float inv = 1.0f / scale;
+        for (size_t k = k0; k < k1; ++k)
+          q[n * K + k] = int8_t(std::clamp(std::nearbyint(w[k] * inv), -127.0f, 127.0f));
+        const size_t p = n / PackedInt8Matrix::kPanelColumns, c = n % PackedInt8Matrix::kPanelColumns;
+        block_scales_[(p * blocks + b) * PackedInt8Matrix::kPanelColumns + c] = scale;
+      }
     }
   };
   if (pool && pool->size() > 1)
     pool->parallel_for(N, [&](int, size_t n0, size_t n1) { quantize_rows(n0, n1); });
   else
     quantize_rows(0, N);
-  for (size_t n = 0; n < N; ++n)
-    check(std::isfinite(scales[n]), "int8 head: row ", n, " of the output weights is not finite");
-  packed_ = pack_int8_weights(q.data(), out_features, in_features, scales.data(), true);
+  for (size_t i = 0; i < block_scales_.size(); ++i)
+    check(std::isfinite(block_scales_[i]), "int8 head: the output weights are not finite");
+  const float one = 1.0f;
+  packed_ = pack_int8_weights(q.data(), out_features, in_features, &one, false);
 }
 
 std::string Int8Head::describe() const {
@@ -351,34 +409,45 @@ void Int8Head::forward(const float* x, int T, size_t ldx, float* y, size_t ldy, 
                        ThreadPool* pool) const {
   if (T <= 0) return;
   const int K = in_features(), N = out_features();
-  if (T > int8_rows_) return kernels::float_gemm(x, T, ldx, weight_, N, K, y, ldy, nullptr, accumulate, pool);
+  static const bool vnni = cpu_features().has_avx512_vnni_path();
+  if (T > int8_rows_ || !vnni)
+    return kernels::float_gemm(x, T, ldx, weight_, N, K, y, ldy, nullptr, accumulate, pool);
   Scratch& s = tls_scratch;
-  int8_t* q = grow(s.q, size_t(T) * size_t(K));
-  float* row_scales = grow(s.row_scales, size_t(T));
-  for (int t = 0; t < T; ++t)
-    row_scales[t] = quant::quantize_row_dynamic(x + size_t(t) * ldx, K, q + size_t(t) * size_t(K));
-  if (T == 1) {
-    Int8Epilogue ep;
-    ep.residual = accumulate ? y : nullptr;
-    ep.ld_residual = int(ldy);
-    ep.out_f32 = y;
-    ep.ld_out = int(ldy);
-    int8_gemv(q, packed_, row_scales[0], ep, pool);
-    return;
-  }
-  // Several rows, each with its own scale: raw int32 once, then the epilogue's arithmetic per row.
-  int32_t* acc = grow(s.acc, size_t(T) * size_t(N));
-  Int8Epilogue ep;
-  ep.out_i32 = acc;
-  ep.ld_out = N;
-  int8_gemm(q, T, K, packed_, 1.0f, ep, pool);
+  const int k4 = packed_.k4, blocks = (k4 + kHeadBlockK4 - 1) / kHeadBlockK4;
   for (int t = 0; t < T; ++t) {
+    const float* row = x + size_t(t) * ldx;
     float* yrow = y + size_t(t) * ldy;
-    const int32_t* arow = acc + size_t(t) * size_t(N);
-    for (int n = 0; n < N; ++n) {
-      const float v = float(arow[n]) * (row_scales[t] * packed_.scales[size_t(n)]);
-      yrow[n] = accumulate ? yrow[n] + v : v;
+    // Per block of 32 inputs: scale = max|x| / 127, q = round(x / scale), split into |q| (the unsigned
+    // operand) and a per-byte sign mask applied to the weights (no column-sum correction needed).
+    float* scales = grow(s.row_scales, size_t(blocks));
+    if (s.biased.size() < size_t(k4) * 4) s.biased = AlignedArray<uint8_t>(size_t(k4) * 4);
+    uint64_t* signs = grow(s.sign_masks, size_t(k4));
+    uint8_t* mag = s.biased.data();
+    std::fill(mag, mag + size_t(k4) * 4, uint8_t(0));
+    for (int b = 0; b < blocks; ++b) {
+      const int k0 = b * kHeadBlockK4 * 4, k1 = std::min(K, k0 + kHeadBlockK4 * 4);
+      float m = 0;
+      for (int k = k0; k < k1; ++k) m = std::max(m, std::fabs(row[k]));
+      const float scale = m > 0 ? m / 127.0f : 1.0f, inv = 1.0f / scale;
+      scales[b] = scale;
+      for (int k = k0; k < k1; ++k) {
+        const float q = std::clamp(std::nearbyint(row[k] * inv), -127.0f, 127.0f);
+        mag[k] = uint8_t(std::fabs(q));
+      }
     }
+    for (int g = 0; g < k4; ++g) {
+      uint64_t pattern = 0;
+      for (int j = 0; j < 4 && g * 4 + j < K; ++j) pattern |= uint64_t(row[g * 4 + j] < 0 ? 1 : 0) << j;
+      signs[g] = pattern * 0x1111111111111111ull;  // the 4-bit pattern in every 4-byte lane
+    }
+    auto run = [&](int p0, int p1) {
+      head_gemv_panels_avx512(mag, signs, scales, packed_, block_scales_.data(), accumulate ? yrow : nullptr,
+                              yrow, p0, p1);
+    };
+    if (pool && pool->size() > 1 && packed_.panels > 1)
+      pool->parallel_for(size_t(packed_.panels), [&](int, size_t p0, size_t p1) { run(int(p0), int(p1)); });
+    else
+      run(0, packed_.panels);
   }
 }
 
