@@ -21,6 +21,8 @@ namespace {
 struct Scratch {
   std::vector<int8_t> q;
   std::vector<kernels::OutlierEntry> outliers;
+  std::vector<std::vector<kernels::OutlierEntry>> parts;  // per pool thread, prefill quantization
+  std::vector<size_t> part_begin;                         // first row of each part, -1 when unused
   std::vector<size_t> row_begin;        // [T + 1] offsets of each row's entries in `outliers`
   std::vector<const uint16_t*> source;  // per entry: its F16 weight column W[:, channel]
   std::vector<uint32_t> seen;           // [K] call stamp per channel (counting distinct channels)
@@ -283,8 +285,32 @@ void Int8Linear::forward_static(const float* x, int T, size_t ldx, float* y, siz
   int8_t* q = grow(s.q, size_t(T) * size_t(K));
   // One quantizer for both paths (AVX-512 where available); a pruned linear drops the list: clipping.
   s.outliers.clear();
-  quantize_with_outliers(x, T, K, int(ldx), act_scale_, q, K, &s.outliers);
-  if (!shadow) s.outliers.clear();
+  if (pool && pool->size() > 1 && T >= 16) {
+    // Rows split over threads, one outlier list per thread, joined in row order (ranges are contiguous).
+    const size_t threads = size_t(pool->size());
+    if (s.parts.size() < threads) s.parts.resize(threads);
+    if (s.part_begin.size() < threads) s.part_begin.resize(threads);
+    for (size_t i = 0; i < threads; ++i) s.parts[i].clear(), s.part_begin[i] = size_t(-1);
+    pool->parallel_for(size_t(T), [&](int i, size_t r0, size_t r1) {
+      auto& part = s.parts[size_t(i)];
+      s.part_begin[size_t(i)] = r0;
+      quantize_with_outliers(x + r0 * ldx, int(r1 - r0), K, int(ldx), act_scale_, q + r0 * size_t(K), K,
+                             &part);
+      for (auto& e : part) e.row += int32_t(r0);
+    });
+    for (size_t done = 0; done < threads; ++done) {
+      size_t next = threads;
+      for (size_t i = 0; i < threads; ++i)
+        if (s.part_begin[i] != size_t(-1) && (next == threads || s.part_begin[i] < s.part_begin[next]))
+          next = i;
+      if (next == threads) break;
+      if (shadow) s.outliers.insert(s.outliers.end(), s.parts[next].begin(), s.parts[next].end());
+      s.part_begin[next] = size_t(-1);
+    }
+  } else {
+    quantize_with_outliers(x, T, K, int(ldx), act_scale_, q, K, &s.outliers);
+    if (!shadow) s.outliers.clear();
+  }
 
   Int8Epilogue ep;
   ep.bias = bias_.empty() ? nullptr : bias_.data();
