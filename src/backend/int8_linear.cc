@@ -393,37 +393,51 @@ Int8Head::Int8Head(const float* weight, int in_features, int out_features, Threa
     : LinearOp(in_features, out_features), weight_(weight) {
   check(weight && in_features > 0 && out_features > 0, "int8 head: empty shape ", out_features, "x",
         in_features);
-  const size_t K = size_t(in_features), N = size_t(out_features);
+  constexpr int kPanel = PackedInt8Matrix::kPanelColumns;
+  const size_t K = size_t(in_features);
   const size_t block = size_t(kHeadBlockK4) * 4, blocks = (K + block - 1) / block;
-  const size_t panels = (N + PackedInt8Matrix::kPanelColumns - 1) / PackedInt8Matrix::kPanelColumns;
-  std::vector<int8_t> q(N * K);
+  // Quantized straight into the packed panel layout of int8_gemm.h (data[p][k4][c][j] = W[64p + c][4 k4 + j],
+  // zero padded), panels split over threads; only `data` is used by the head kernel.
+  PackedInt8Matrix& w = packed_;
+  w.n = out_features;
+  w.k = in_features;
+  w.k4 = int((K + 3) / 4);
+  w.panels = (out_features + kPanel - 1) / kPanel;
+  w.per_channel = true;
+  w.data = AlignedArray<int8_t>(size_t(w.panels) * PackedInt8Matrix::kPanelBytesPerK4 * size_t(w.k4));
   // Scale per output row and block of 32 inputs, laid out [panel][block][64 columns] for the kernel.
-  block_scales_ = AlignedArray<float>(panels * blocks * PackedInt8Matrix::kPanelColumns);
-  std::fill(block_scales_.data(), block_scales_.data() + block_scales_.size(), 0.0f);
-  auto quantize_rows = [&](size_t n0, size_t n1) {
-    for (size_t n = n0; n < n1; ++n) {
-      const float* w = weight + n * K;
-      for (size_t b = 0; b < blocks; ++b) {
-        const size_t k0 = b * block, k1 = std::min(K, k0 + block);
-        float m = 0;
-        for (size_t k = k0; k < k1; ++k) m = std::max(m, std::fabs(w[k]));
-        const float scale = m > 0 ? m / 127.0f : 1.0f;  // not finite: reported after the loop
-        const float inv = 1.0f / scale;
-        for (size_t k = k0; k < k1; ++k)
-          q[n * K + k] = int8_t(std::clamp(std::nearbyint(w[k] * inv), -127.0f, 127.0f));
-        const size_t p = n / PackedInt8Matrix::kPanelColumns, c = n % PackedInt8Matrix::kPanelColumns;
-        block_scales_[(p * blocks + b) * PackedInt8Matrix::kPanelColumns + c] = scale;
+  block_scales_ = AlignedArray<float>(size_t(w.panels) * blocks * kPanel);
+  auto pack_panels = [&](size_t p0, size_t p1) {
+    for (size_t p = p0; p < p1; ++p) {
+      const int width = w.panel_width(int(p));
+      int8_t* panel = w.data.data() + p * PackedInt8Matrix::kPanelBytesPerK4 * size_t(w.k4);
+      std::memset(panel, 0, size_t(width) * 4 * size_t(w.k4));
+      std::fill(block_scales_.data() + p * blocks * kPanel, block_scales_.data() + (p + 1) * blocks * kPanel,
+                0.0f);
+      for (int c = 0; c < width; ++c) {
+        const size_t n = p * kPanel + size_t(c);
+        if (n >= size_t(out_features)) break;
+        const float* row = weight + n * K;
+        for (size_t b = 0; b < blocks; ++b) {
+          const size_t k0 = b * block, k1 = std::min(K, k0 + block);
+          float m = 0;
+          for (size_t k = k0; k < k1; ++k) m = std::max(m, std::fabs(row[k]));
+          const float scale = m > 0 ? m / 127.0f : 1.0f;  // not finite: reported after the loop
+          const float inv = 1.0f / scale;
+          for (size_t k = k0; k < k1; ++k)
+            panel[((k / 4) * size_t(width) + size_t(c)) * 4 + k % 4] =
+                int8_t(std::clamp(std::nearbyint(row[k] * inv), -127.0f, 127.0f));
+          block_scales_[(p * blocks + b) * kPanel + size_t(c)] = scale;
+        }
       }
     }
   };
   if (pool && pool->size() > 1)
-    pool->parallel_for(N, [&](int, size_t n0, size_t n1) { quantize_rows(n0, n1); });
+    pool->parallel_for(size_t(w.panels), [&](int, size_t p0, size_t p1) { pack_panels(p0, p1); });
   else
-    quantize_rows(0, N);
+    pack_panels(0, size_t(w.panels));
   for (size_t i = 0; i < block_scales_.size(); ++i)
     check(std::isfinite(block_scales_[i]), "int8 head: the output weights are not finite");
-  const float one = 1.0f;
-  packed_ = pack_int8_weights(q.data(), out_features, in_features, &one, false);
 }
 
 std::string Int8Head::describe() const {

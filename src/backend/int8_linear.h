@@ -104,7 +104,7 @@ class Int8Head final : public LinearOp {
 
  private:
   const float* weight_;
-  PackedInt8Matrix packed_;           // int8 weights (its own scales unused: 1)
+  PackedInt8Matrix packed_;           // int8 weights in the panel layout (column sums, scales unused)
   AlignedArray<float> block_scales_;  // [panel][block of 32 inputs][64 columns]
   int int8_rows_ = 1;
 };
