@@ -195,6 +195,24 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void head_gemv_panels_avx
 
 #pragma GCC diagnostic pop
 
+// Streaming work over panels, handed out in small runs from a shared counter: on shared cores a thread
+// that gets descheduled leaves its share to the others instead of holding up the whole call.
+template <typename Fn>
+void share_panels(ThreadPool* pool, const PackedInt8Matrix& w, const Fn& fn) {
+  const int panels = w.panels;
+  // About 128 KB of weights per grab: 2 panels at K = 896, 1 at K = 4864.
+  const size_t panel_bytes = size_t(PackedInt8Matrix::kPanelBytesPerK4) * size_t(w.k4);
+  const int kRun = int(std::max<size_t>(1, (128 << 10) / panel_bytes));
+  std::atomic<int> next{0};
+  pool->run_on_all([&](int) {
+    for (;;) {
+      const int p0 = next.fetch_add(kRun, std::memory_order_relaxed);
+      if (p0 >= panels) break;
+      fn(p0, std::min(panels, p0 + kRun));
+    }
+  });
+}
+
 // One row (decode) into fp32: the streaming kernel above where the CPU has AVX-512 VNNI, else int8_gemm.
 void int8_gemv(const int8_t* a, const PackedInt8Matrix& w, float a_scale, const Int8Epilogue& ep,
                ThreadPool* pool) {
@@ -209,9 +227,7 @@ void int8_gemv(const int8_t* a, const PackedInt8Matrix& w, float a_scale, const 
   // Threads only pay off once there is real streaming to share (a wake-up costs microseconds).
   const size_t bytes = size_t(w.panels) * PackedInt8Matrix::kPanelBytesPerK4 * size_t(w.k4);
   if (pool && pool->size() > 1 && w.panels > 1 && bytes >= 256 * 1024)
-    pool->parallel_for(size_t(w.panels), [&](int, size_t p0, size_t p1) {
-      gemv_panels_avx512(biased, w, a_scale, ep, int(p0), int(p1));
-    });
+    share_panels(pool, w, [&](int p0, int p1) { gemv_panels_avx512(biased, w, a_scale, ep, p0, p1); });
   else
     gemv_panels_avx512(biased, w, a_scale, ep, 0, w.panels);
 }
@@ -485,7 +501,7 @@ void Int8Head::forward(const float* x, int T, size_t ldx, float* y, size_t ldy, 
                               yrow, p0, p1);
     };
     if (pool && pool->size() > 1 && packed_.panels > 1)
-      pool->parallel_for(size_t(packed_.panels), [&](int, size_t p0, size_t p1) { run(int(p0), int(p1)); });
+      share_panels(pool, packed_, run);
     else
       run(0, packed_.panels);
   }
