@@ -79,8 +79,9 @@ struct Int8Epilogue {
   float out_scale = 1.0f;  // for out_i8
 };
 
-// Amx: Intel AMX tiles (tdpbssd) where the CPU and OS have them, for K a multiple of 64; other shapes
-// given Amx run on Avx512Vnni.
+// Amx: Intel AMX tiles (tdpbssd) where the CPU and OS have them, for K a multiple of 64 and M >= 5; other
+// shapes given Amx (and decode-sized M <= 4, where streaming the weights once is what counts) run on
+// Avx512Vnni.
 enum class Int8Kernel { Auto, Scalar, Avx2, Avx2Vnni, Avx512Vnni, Amx };
 
 Int8Kernel best_int8_kernel();  // chosen once from cpu_features()
@@ -88,7 +89,9 @@ bool int8_kernel_available(Int8Kernel kernel);
 const char* int8_kernel_name(Int8Kernel kernel);
 
 // a: M rows of K int8 values (row stride lda >= K), symmetric per-tensor scale a_scale.
-// pool: null = run on the calling thread. Results are bit-identical for any thread count.
+// pool: null = run on the calling thread. Calls with little work (< 2 MiB of weights and < 64M
+// multiply-adds) also run on the calling thread: waking the pool would cost more. Results are
+// bit-identical for any thread count.
 void int8_gemm(const int8_t* a, int m, int lda, const PackedInt8Matrix& w, float a_scale,
                const Int8Epilogue& ep, ThreadPool* pool, Int8Kernel kernel = Int8Kernel::Auto);
 
