@@ -488,7 +488,7 @@ void Int8Head::forward(const float* x, int T, size_t ldx, float* y, size_t ldy, 
       scales[b] = scale;
       for (int k = k0; k < k1; ++k) {
         const float q = std::clamp(std::nearbyint(row[k] * inv), -127.0f, 127.0f);
-        mag[k] = uint8_t(std::fabs(q));
+        mag[k] = q == q ? uint8_t(std::fabs(q)) : uint8_t(0);  // NaN (or inf / inf) contributes nothing
       }
     }
     for (int g = 0; g < k4; ++g) {
