@@ -77,13 +77,17 @@ std::unique_ptr<CompiledSubgraph> CpuBackend::compile(const Subgraph& sg, int ch
   return std::make_unique<CpuSubgraph>(*this, sg);
 }
 
+// The chunk's buffers have the static (padded) shape; the CPU backends compute only its real rows T.
+// Padding rows are masked out of every real result anyway, and computing them here would only cost time
+// (their garbage activations are also full of outliers). A static-shape NPU computes them.
+
 // xb = rmsnorm(x) ; qkv = xb · [Wq|Wk|Wv]^T (+ biases)
 void CpuBackend::run_qkv(int layer, Chunk& ch, ThreadPool* pool) const {
   const ModelConfig& c = model_.config;
   const LayerWeights& w = model_.weights.layers[size_t(layer)];
   size_t dim = size_t(c.dim), ld = size_t(c.q_dim() + 2 * c.kv_dim());
-  kernels::rmsnorm(ch.x.data(), dim, ch.rows, c.dim, w.attn_norm, c.norm_eps, ch.xb.data(), dim, pool);
-  graph_.layers[size_t(layer)].qkv->forward(ch.xb.data(), ch.rows, dim, ch.qkv.data(), ld, false, pool);
+  kernels::rmsnorm(ch.x.data(), dim, ch.T, c.dim, w.attn_norm, c.norm_eps, ch.xb.data(), dim, pool);
+  graph_.layers[size_t(layer)].qkv->forward(ch.xb.data(), ch.T, dim, ch.qkv.data(), ld, false, pool);
 }
 
 // RoPE on q and k, append k and v to the cache, attend over positions 0..pos0+rows.
@@ -93,11 +97,9 @@ void CpuBackend::run_attention(int layer, Chunk& ch, KvCache& cache, ThreadPool*
   float* q = ch.qkv.data();
   float* k = q + c.q_dim();
   float* v = k + c.kv_dim();
-  kernels::rope_apply(q, ld, ch.rows, c.n_heads, c.head_dim, ch.pos0, inv_freq_, pairing_);
-  kernels::rope_apply(k, ld, ch.rows, c.n_kv_heads, c.head_dim, ch.pos0, inv_freq_, pairing_);
-  // Padded rows of a last chunk are cached too (beyond the prompt, overwritten later, never attended by
-  // real rows thanks to the causal mask); they must still fit in the context.
-  int rows = std::min(ch.rows, cache.capacity() - ch.pos0);
+  kernels::rope_apply(q, ld, ch.T, c.n_heads, c.head_dim, ch.pos0, inv_freq_, pairing_);
+  kernels::rope_apply(k, ld, ch.T, c.n_kv_heads, c.head_dim, ch.pos0, inv_freq_, pairing_);
+  int rows = std::min(ch.T, cache.capacity() - ch.pos0);
   cache.store(layer, ch.pos0, rows, k, ld, v, ld);
 
   kernels::AttentionArgs a;
@@ -123,14 +125,14 @@ void CpuBackend::run_o_mlp(int layer, Chunk& ch, ThreadPool* pool) const {
   const LayerWeights& w = model_.weights.layers[size_t(layer)];
   const LayerLinears& ops = graph_.layers[size_t(layer)];
   size_t dim = size_t(c.dim), ffn = size_t(c.ffn_dim);
-  ops.o->forward(ch.att.data(), ch.rows, size_t(c.q_dim()), ch.x.data(), dim, true, pool);
-  kernels::rmsnorm(ch.x.data(), dim, ch.rows, c.dim, w.ffn_norm, c.norm_eps, ch.xb.data(), dim, pool);
-  ops.gate_up->forward(ch.xb.data(), ch.rows, dim, ch.gate_up.data(), 2 * ffn, false, pool);
-  for (int t = 0; t < ch.rows; ++t) {
+  ops.o->forward(ch.att.data(), ch.T, size_t(c.q_dim()), ch.x.data(), dim, true, pool);
+  kernels::rmsnorm(ch.x.data(), dim, ch.T, c.dim, w.ffn_norm, c.norm_eps, ch.xb.data(), dim, pool);
+  ops.gate_up->forward(ch.xb.data(), ch.T, dim, ch.gate_up.data(), 2 * ffn, false, pool);
+  for (int t = 0; t < ch.T; ++t) {
     const float* gu = ch.gate_up.data() + size_t(t) * 2 * ffn;
     kernels::silu_mul(gu, gu + ffn, ch.hidden.data() + size_t(t) * ffn, ffn);
   }
-  ops.down->forward(ch.hidden.data(), ch.rows, ffn, ch.x.data(), dim, true, pool);
+  ops.down->forward(ch.hidden.data(), ch.T, ffn, ch.x.data(), dim, true, pool);
 }
 
 // logits = rmsnorm(x) · Wout^T for the last real row, or for every real row.
