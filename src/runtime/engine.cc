@@ -85,7 +85,8 @@ std::vector<float> Engine::prefill(const std::vector<int32_t>& tokens, int chunk
 const std::vector<float>& Engine::decode(int32_t token) {
   check(position_ < context_, "context of ", context_, " tokens is full");
   const ModelConfig& c = model_.config;
-  check(token >= 0 && token < c.vocab_size, "token id ", token, " is outside the vocabulary of ", c.vocab_size);
+  check(token >= 0 && token < c.vocab_size, "token id ", token, " is outside the vocabulary of ",
+        c.vocab_size);
   // One row, buffers kept from the previous step: a decode step allocates nothing.
   if (decode_chunk_.rows != 1) decode_chunk_.allocate(c, 1);
   decode_chunk_.pos0 = position_;

@@ -20,10 +20,12 @@ TEST(Gguf, ReadsVocabFileMetadata) {
 
 TEST(Gguf, RejectsTruncatedFileAtEveryLength) {
   LLMNPU_REQUIRE_SHARED("testdata/tokenizers/ggml-vocab/ggml-vocab-llama-spm.gguf");
-  std::ifstream in(test::shared_path("testdata/tokenizers/ggml-vocab/ggml-vocab-llama-spm.gguf"), std::ios::binary);
+  std::ifstream in(test::shared_path("testdata/tokenizers/ggml-vocab/ggml-vocab-llama-spm.gguf"),
+                   std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), {});
   std::string path = test::temp_dir() + "/trunc.gguf";
-  for (size_t len : {size_t(0), size_t(3), size_t(10), size_t(23), size_t(100), bytes.size() / 2, bytes.size() - 1}) {
+  for (size_t len :
+       {size_t(0), size_t(3), size_t(10), size_t(23), size_t(100), bytes.size() / 2, bytes.size() - 1}) {
     std::ofstream(path, std::ios::binary).write(bytes.data(), std::streamsize(len));
     EXPECT_THROW(GgufFile g(path), Error) << "length " << len;
   }
