@@ -77,7 +77,8 @@ int kl_command(int argc, char** argv) {
   for (auto* op : ops) stored_shadow.push_back(op->shadow());
   const size_t hot_bytes = resident_shadow_bytes(ops), int8_bytes = int8_weight_bytes(ops);
   size_t all_bytes = 0;
-  for (auto* op : ops) all_bytes += size_t(op->in_features()) * size_t(op->out_features()) * 2;
+  for (auto* op : ops)
+    all_bytes += size_t(op->in_features()) * size_t(op->out_features()) * 2 + op->weight_outlier_bytes();
 
   struct Row {
     AccuracyVariant v;

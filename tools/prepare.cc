@@ -64,7 +64,8 @@ int prepare_command(int argc, char** argv) {
   std::string calib, output, method = "channel", granularity = "channel", prune = "auto";
   int calib_tokens = 4096, window = 512, prune_tokens = 512;
   ScalePolicy policy;
-  double hot_share = 0.8, prune_budget = 1.05;
+  policy.tail_percentile = 99;
+  double hot_share = 0.8, prune_budget = 1.05, weight_outliers = 0.01;
   app.add_option("--calib", calib, "calibration text file")->required();
   app.add_option("-o,--output", output, "prepared GGUF to write")->required();
   app.add_option("--calib-tokens", calib_tokens, "calibration tokens (default 4096)")
@@ -81,7 +82,16 @@ int prepare_command(int argc, char** argv) {
   app.add_option("--max-outlier-channels", policy.max_channel_share,
                  "channel method: at most this share of channels are outlier channels (default 0.02)")
       ->check(CLI::Range(0.0, 1.0));
+  app.add_option(
+         "--tail-percentile", policy.tail_percentile,
+         "any method: clip at most this percentile of |x|, the shadow path takes the rest (default 99, "
+         "100 = off)")
+      ->check(CLI::Range(0.0, 100.0));
   app.add_option("--weight-granularity", granularity, "int8 weight scales: channel (default) or tensor");
+  app.add_option(
+         "--weight-outliers", weight_outliers,
+         "share of each weight row kept as sparse float outliers outside the int8 matrix (default 0.01)")
+      ->check(CLI::Range(0.0, 0.5));
   app.add_option("--hot-share", hot_share,
                  "share of calibration outliers the hot channels cover (default 0.8)")
       ->check(CLI::Range(0.0, 1.0));
@@ -146,6 +156,7 @@ int prepare_command(int argc, char** argv) {
   LinearPrepareOptions lpo;
   lpo.per_channel_weights = granularity == "channel";
   lpo.hot_share = hot_share;
+  lpo.weight_outlier_share = weight_outliers;
   std::vector<PreparedLinear> linears;
   {
     ProgressBar bar("quantize", n, true);
@@ -220,6 +231,7 @@ int prepare_command(int argc, char** argv) {
   ps.policy = policy;
   ps.per_channel_weights = lpo.per_channel_weights;
   ps.hot_share = hot_share;
+  ps.weight_outlier_share = weight_outliers;
   ps.prune = prune;
   ps.prune_fraction = applied;
   ps.calibration_tokens = int(n_calib);
@@ -228,8 +240,8 @@ int prepare_command(int argc, char** argv) {
   std::printf("\nscale method %s, weights per %s, %zu calibration tokens\n", scale_method_name(policy.method),
               granularity.c_str(), n_calib);
   std::printf("shadow paths pruned: %d of %zu (fraction %.2f)\n", pruned, n, applied);
-  std::printf("resident shadow rows: %zu bytes = %.3f%% of the %zu int8 weight bytes\n", hot_bytes,
-              int8_bytes ? 100.0 * double(hot_bytes) / double(int8_bytes) : 0.0, int8_bytes);
+  std::printf("resident shadow rows and weight outliers: %zu bytes = %.3f%% of the %zu int8 weight bytes\n",
+              hot_bytes, int8_bytes ? 100.0 * double(hot_bytes) / double(int8_bytes) : 0.0, int8_bytes);
   std::printf("wrote %s in %.1f s, peak memory %.0f MiB\n", output.c_str(), now_seconds() - t0,
               peak_rss_mib());
   return 0;

@@ -250,6 +250,30 @@ Int8Linear::Int8Linear(const Int8LinearSpec& s)
   if (s.bias) bias_.assign(s.bias, s.bias + s.out);
   check(s.hot_channels.empty() || s.hot_rows, "int8 linear: hot channels without hot rows");
   set_hot(s.hot_channels, s.hot_rows);
+  check(s.weight_outliers == 0 || (s.weight_outlier_index && s.weight_outlier_value),
+        "int8 linear: weight outliers without indices or values");
+  const int64_t total = int64_t(s.in) * int64_t(s.out);
+  int64_t previous = -1;
+  for (size_t i = 0; i < s.weight_outliers; ++i) {
+    const int64_t idx = s.weight_outlier_index[i];
+    check(idx > previous && idx < total, "int8 linear: weight outlier index ", idx,
+          " is out of range or not increasing");
+    check(std::isfinite(s.weight_outlier_value[i]), "int8 linear: weight outlier ", i, " is not finite");
+    previous = idx;
+    outlier_row_.push_back(int32_t(idx / s.in));
+    outlier_col_.push_back(int32_t(idx % s.in));
+    outlier_value_.push_back(s.weight_outlier_value[i]);
+  }
+}
+
+void Int8Linear::add_weight_outliers(const float* x, int T, size_t ldx, float* y, size_t ldy) const {
+  const size_t count = outlier_value_.size();
+  for (int t = 0; t < T; ++t) {
+    const float* xr = x + size_t(t) * ldx;
+    float* yr = y + size_t(t) * ldy;
+    for (size_t i = 0; i < count; ++i)
+      yr[outlier_row_[i]] = std::fma(xr[outlier_col_[i]], outlier_value_[i], yr[outlier_row_[i]]);
+  }
 }
 
 void Int8Linear::set_hot(std::vector<int32_t> channels, const uint16_t* rows) {
@@ -338,6 +362,7 @@ void Int8Linear::forward_static(const float* x, int T, size_t ldx, float* y, siz
     int8_gemv(q, packed_, act_scale_, ep, pool);
   else
     int8_gemm(q, T, K, packed_, act_scale_, ep, pool);
+  add_weight_outliers(x, T, ldx, y, ldy);
   const size_t count = s.outliers.size();
   if (count == 0) return;
 
@@ -400,6 +425,7 @@ void Int8Linear::forward_dynamic(const float* x, int T, size_t ldx, float* y, si
     ep.out_f32 = yrow;
     ep.ld_out = int(ldy);
     int8_gemv(q, packed_, scale, ep, pool);
+    add_weight_outliers(x + size_t(t) * ldx, 1, ldx, yrow, ldy);
   }
 }
 

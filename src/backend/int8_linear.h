@@ -33,6 +33,11 @@ struct Int8LinearSpec {
   std::vector<int32_t> hot_channels;   // increasing, each < in
   const uint16_t* hot_rows = nullptr;  // F16 [hot][out]; copied (resident)
   const uint16_t* weight_t = nullptr;  // F16 [in][out]; used in place (mapped, read on demand)
+  // Weight outliers: sparse float weights kept out of the int8 matrix (their int8 value is 0), added on
+  // the host as y[t][n] += x[t][k] * value; index = n * in + k, increasing. Copied (resident).
+  const int32_t* weight_outlier_index = nullptr;
+  const float* weight_outlier_value = nullptr;
+  size_t weight_outliers = 0;
 };
 
 class Int8Linear final : public LinearOp {
@@ -45,7 +50,14 @@ class Int8Linear final : public LinearOp {
   size_t weight_bytes() const override { return int8_weight_bytes() + resident_shadow_bytes(); }
 
   size_t int8_weight_bytes() const { return size_t(in_features()) * size_t(out_features()); }
-  size_t resident_shadow_bytes() const { return hot_rows_.size() * sizeof(uint16_t); }
+  // Hot rows plus the weight outliers (index + value each), both resident on the host.
+  size_t resident_shadow_bytes() const {
+    return hot_rows_.size() * sizeof(uint16_t) + weight_outlier_bytes();
+  }
+  size_t weight_outlier_bytes() const {
+    return outlier_value_.size() * (sizeof(float) + 2 * sizeof(int32_t));
+  }
+  size_t weight_outlier_count() const { return outlier_value_.size(); }
   float act_scale() const { return act_scale_; }
   size_t hot_count() const { return hot_channels_.size(); }
 
@@ -69,6 +81,7 @@ class Int8Linear final : public LinearOp {
   void forward_dynamic(const float* x, int T, size_t ldx, float* y, size_t ldy, bool accumulate,
                        ThreadPool* pool) const;
   void set_hot(std::vector<int32_t> channels, const uint16_t* rows);
+  void add_weight_outliers(const float* x, int T, size_t ldx, float* y, size_t ldy) const;
 
   PackedInt8Matrix packed_;
   std::vector<float> bias_;
@@ -79,6 +92,8 @@ class Int8Linear final : public LinearOp {
   std::vector<int32_t> hot_index_;  // [in]: position in hot_channels_, or -1
   std::vector<uint16_t> hot_rows_;
   const uint16_t* weight_t_;
+  std::vector<int32_t> outlier_row_, outlier_col_;  // output n, input k of each weight outlier
+  std::vector<float> outlier_value_;
   mutable std::atomic<uint64_t> calls_{0}, outliers_{0}, hot_hits_{0}, cold_hits_{0};
 };
 

@@ -217,6 +217,13 @@ PreparedGraph load_prepared_model(const std::string& path, const LoadOptions& op
             typed(f, b + "hot_rows", GgmlType::F16, {N, hot->dims[0]}).data);
       }
       spec.weight_t = reinterpret_cast<const uint16_t*>(typed(f, b + "weight_t", GgmlType::F16, {N, K}).data);
+      if (const GgufTensor* idx = f.find_tensor(b + "weight_outlier_index")) {
+        check(idx->type == GgmlType::I32 && idx->dims.size() == 1 && idx->dims[0] <= K * N, "'", path,
+              "': tensor '", b, "weight_outlier_index' must be I32 with at most ", K * N, " entries");
+        spec.weight_outliers = size_t(idx->dims[0]);
+        spec.weight_outlier_index = reinterpret_cast<const int32_t*>(idx->data);
+        spec.weight_outlier_value = f32_tensor(f, b + "weight_outlier_value", {idx->dims[0]});
+      }
       try {
         ops.push_back(std::make_unique<Int8Linear>(spec));
       } catch (const Error& e) {
@@ -246,6 +253,9 @@ ModelGraph build_prepared_graph(const Model& model, const std::vector<quant::Pre
     spec.hot_channels = L.hot_channels;
     spec.hot_rows = L.hot_rows.data();
     spec.weight_t = L.weight_t.data();
+    spec.weight_outlier_index = L.weights.outlier_index.data();
+    spec.weight_outlier_value = L.weights.outlier_value.data();
+    spec.weight_outliers = L.weights.outlier_index.size();
     ops.push_back(std::make_unique<Int8Linear>(spec));
   }
   std::vector<Int8Linear*> local;

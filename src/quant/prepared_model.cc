@@ -69,7 +69,8 @@ PreparedLinear prepare_linear(int layer, LinearSlot slot, const float* w, int ou
   PreparedLinear p;
   p.layer = layer;
   p.slot = slot;
-  p.weights = quantize_weights(w, out, in, options.per_channel_weights);
+  p.weights = quantize_weights(w, out, in, options.per_channel_weights,
+                               weight_outliers_per_row(options.weight_outlier_share, in));
   p.bias = std::move(bias);
   p.act_scale = choice.scale;
   p.act_max = stats.max();
@@ -84,9 +85,11 @@ PreparedLinear prepare_linear(int layer, LinearSlot slot, const float* w, int ou
   p.importance = double(p.act_max) / double(p.act_scale);
   // W^T in F16: row k is the weight column of input channel k, what one outlier multiplies.
   const size_t N = size_t(out), K = size_t(in);
+  std::vector<float> rest(w, w + N * K);
+  for (int32_t idx : p.weights.outlier_index) rest[size_t(idx)] = 0;
   p.weight_t.resize(N * K);
   for (size_t n = 0; n < N; ++n)
-    for (size_t k = 0; k < K; ++k) p.weight_t[k * N + n] = float_to_half(w[n * K + k]);
+    for (size_t k = 0; k < K; ++k) p.weight_t[k * N + n] = float_to_half(rest[n * K + k]);
   for (int32_t k : p.hot_channels)
     p.hot_rows.insert(p.hot_rows.end(), p.weight_t.begin() + long(size_t(k) * N),
                       p.weight_t.begin() + long((size_t(k) + 1) * N));
@@ -150,6 +153,8 @@ void write_prepared_gguf(const Model& m, const std::vector<PreparedLinear>& line
   w.set(q + "channel_ratio", GgufValue::of_f32(float(s.policy.channel_ratio)));
   w.set(q + "max_channel_share", GgufValue::of_f32(float(s.policy.max_channel_share)));
   w.set(q + "weight_granularity", GgufValue::of_string(s.per_channel_weights ? "channel" : "tensor"));
+  w.set(q + "tail_percentile", GgufValue::of_f32(float(s.policy.tail_percentile)));
+  w.set(q + "weight_outlier_share", GgufValue::of_f32(float(s.weight_outlier_share)));
   w.set(q + "hot_share", GgufValue::of_f32(float(s.hot_share)));
   w.set(q + "prune", GgufValue::of_string(s.prune));
   w.set(q + "prune_fraction", GgufValue::of_f32(float(s.prune_fraction)));
@@ -205,6 +210,12 @@ void write_prepared_gguf(const Model& m, const std::vector<PreparedLinear>& line
     f32(b + "weight_scale", L.weights.scales.data(), {uint64_t(L.weights.scales.size())});
     if (!L.bias.empty()) f32(b + "bias", L.bias.data(), {out});
     f32(b + "act_scale", &L.act_scale, {1});
+    if (!L.weights.outlier_index.empty()) {
+      const uint64_t count = L.weights.outlier_index.size();
+      w.add_tensor(b + "weight_outlier_index", GgmlType::I32, {count}, L.weights.outlier_index.data(),
+                   count * 4);
+      f32(b + "weight_outlier_value", L.weights.outlier_value.data(), {count});
+    }
     if (!L.hot_channels.empty()) {
       w.add_tensor(b + "hot_channels", GgmlType::I32, {uint64_t(L.hot_channels.size())},
                    L.hot_channels.data(), L.hot_channels.size() * 4);

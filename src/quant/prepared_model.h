@@ -29,7 +29,8 @@ struct PreparedLinear {
   bool shadow = true;                 // false: pruned, outliers are clipped in prefill
   std::vector<int32_t> hot_channels;  // increasing
   std::vector<uint16_t> hot_rows;     // F16 [hot][out]: W[:, k] of each hot channel
-  std::vector<uint16_t> weight_t;     // F16 [in][out]: W^T, every channel (read on demand)
+  std::vector<uint16_t> weight_t;     // F16 [in][out]: W^T, every channel (read on demand), without
+                                      // the weight outliers (weights.outlier_*: they see the float x)
   // Calibration summary.
   float act_max = 0, p99 = 0, p999 = 0, p9999 = 0;
   int outlier_channels = 0;  // channels with at least one calibration outlier
@@ -40,7 +41,10 @@ struct PreparedLinear {
   int in() const { return weights.in; }
   int out() const { return weights.out; }
   std::string name() const { return linear_name(layer, slot); }
-  size_t hot_bytes() const { return hot_rows.size() * sizeof(uint16_t); }
+  // Resident host bytes: hot rows and weight outliers (as Int8Linear keeps them: row, column, value).
+  size_t hot_bytes() const {
+    return hot_rows.size() * sizeof(uint16_t) + weights.outlier_value.size() * 3 * sizeof(float);
+  }
   size_t int8_bytes() const { return weights.q.size(); }
 };
 
@@ -50,6 +54,7 @@ std::vector<float> fused_weights(const Model& model, int layer, LinearSlot slot,
 
 struct LinearPrepareOptions {
   bool per_channel_weights = true;
+  double weight_outlier_share = 0.01;  // of each row's weights, kept as sparse float (weight_quant.h)
   double hot_share = 0.8;
 };
 
@@ -66,6 +71,7 @@ int apply_pruning(std::vector<PreparedLinear>& linears, double fraction);
 struct PreparedSettings {
   ScalePolicy policy;
   bool per_channel_weights = true;
+  double weight_outlier_share = 0.01;
   double hot_share = 0.8;
   std::string prune = "auto";  // "auto" or the fraction given
   double prune_fraction = 0;   // what was applied

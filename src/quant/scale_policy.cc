@@ -67,6 +67,7 @@ ScaleChoice choose_scale(const ActivationStats& stats, const ScalePolicy& policy
       break;
     }
   }
+  if (policy.tail_percentile < 100) c.clip = std::min(c.clip, stats.percentile(policy.tail_percentile));
   c.scale = c.clip > 0 ? c.clip / 127.0f : 1.0f;
   if (!(c.clip > 0)) c.clip = 127.0f;
   return c;

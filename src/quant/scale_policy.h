@@ -25,6 +25,11 @@ struct ScalePolicy {
   double ratio = 64;                // percentile method
   double channel_ratio = 8;         // channel method
   double max_channel_share = 0.02;  // channel method
+  // Any method: the clip is at most this percentile of |x| (100 = no cap). A static per-tensor scale set
+  // by the largest values gives coarse steps to every typical token; the shadow path adds back the part
+  // of the few elements above the clip exactly, so a lower clip trades a little shadow work for accuracy.
+  // `llmnpu prepare` uses 99 by default.
+  double tail_percentile = 100;
 };
 
 struct ScaleChoice {

@@ -171,6 +171,63 @@ TEST(Int8Linear, DynamicDecodeRowScale) {
   EXPECT_GT(e, 0.005);
 }
 
+// Heavy-tailed weight rows: one large weight per row. Kept as sparse float outliers, the row scale only
+// covers the rest; the shadow path's W^T then holds the rest too (the outliers see the float x).
+void plant_weight_spikes(Problem& p, int per_row) {
+  for (int n = 0; n < p.N; ++n) p.w[size_t(n) * size_t(p.K) + size_t((n * 37) % p.K)] = 2.0f;
+  p.qw = quant::quantize_weights(p.w.data(), p.N, p.K, true, per_row);
+  std::vector<float> rest = p.w;
+  for (int32_t idx : p.qw.outlier_index) rest[size_t(idx)] = 0;
+  for (int n = 0; n < p.N; ++n)
+    for (int k = 0; k < p.K; ++k)
+      p.wt[size_t(k) * size_t(p.N) + size_t(n)] = float_to_half(rest[size_t(n) * size_t(p.K) + size_t(k)]);
+}
+
+Int8LinearSpec with_weight_outliers(Int8LinearSpec s, const quant::QuantizedWeights& qw) {
+  s.weight_outlier_index = qw.outlier_index.data();
+  s.weight_outlier_value = qw.outlier_value.data();
+  s.weight_outliers = qw.outlier_index.size();
+  return s;
+}
+
+TEST(WeightQuant, OutliersLeaveTheInt8Matrix) {
+  const std::vector<float> w{0.1f, -5.0f, 0.2f, -0.3f, /* row 1 */ 0.5f, 0.25f, 4.0f, -1.0f};
+  const auto q = quant::quantize_weights(w.data(), 2, 4, true, 1);
+  EXPECT_EQ(q.outlier_index, (std::vector<int32_t>{1, 6}));
+  EXPECT_EQ(q.outlier_value, (std::vector<float>{-5.0f, 4.0f}));
+  EXPECT_EQ(q.q[1], 0);
+  EXPECT_EQ(q.q[6], 0);
+  EXPECT_FLOAT_EQ(q.scales[0], 0.3f / 127.0f);
+  EXPECT_FLOAT_EQ(q.scales[1], 1.0f / 127.0f);
+  EXPECT_EQ(q.q[3], -127);
+  EXPECT_EQ(quant::weight_outliers_per_row(0.02, 64), 1);
+  EXPECT_EQ(quant::weight_outliers_per_row(0.02, 172), 3);
+  EXPECT_EQ(quant::weight_outliers_per_row(0, 172), 0);
+  EXPECT_THROW(quant::weight_outliers_per_row(1.5, 10), Error);
+}
+
+TEST(Int8Linear, WeightOutliersCutTheWeightError) {
+  Problem plain(23), sparse(23);
+  plant_weight_spikes(plain, 0);
+  plant_weight_spikes(sparse, 1);
+  const auto ref = sparse.reference(sparse.T);
+  Int8Linear a(plain.spec(true, {5}));
+  Int8Linear b(with_weight_outliers(sparse.spec(true, {5}), sparse.qw));
+  EXPECT_EQ(b.weight_outlier_count(), size_t(sparse.N));
+  EXPECT_EQ(b.resident_shadow_bytes(), size_t(sparse.N) * 2 + size_t(sparse.N) * 12);
+  const double e_plain = relative_error(run(a, plain, plain.T), ref);
+  const double e_sparse = relative_error(run(b, sparse, sparse.T), ref);
+  EXPECT_LT(e_sparse, 0.01);
+  EXPECT_GT(e_plain, 3 * e_sparse);
+  // Decode (both quantizations) adds the same correction: each row as in prefill.
+  std::vector<float> row(size_t(sparse.N), 0.0f);
+  b.forward(sparse.x.data(), 1, size_t(sparse.K), row.data(), size_t(sparse.N), false, nullptr);
+  EXPECT_LT(relative_error(row, std::vector<float>(ref.begin(), ref.begin() + sparse.N)), 0.01);
+  b.set_decode_quant(DecodeQuant::DynamicRow);
+  b.forward(sparse.x.data(), 1, size_t(sparse.K), row.data(), size_t(sparse.N), false, nullptr);
+  EXPECT_LT(relative_error(row, std::vector<float>(ref.begin(), ref.begin() + sparse.N)), 0.2);
+}
+
 TEST(Int8Linear, ShadowPassIsTheSameOnAnyThreadCount) {
   // Large enough for the shadow pass to split rows over threads (entries x N >= 64k).
   Problem p(11, 96, 256, 1024);

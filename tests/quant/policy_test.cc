@@ -92,6 +92,20 @@ TEST(ScalePolicy, PercentileRule) {
   EXPECT_FLOAT_EQ(d.clip, 1000.0f);
 }
 
+TEST(ScalePolicy, TailPercentileCapsAnyMethod) {
+  ScalePolicy p;
+  p.method = ScaleMethod::Max;
+  p.tail_percentile = 99;
+  // 1% of the elements (one channel of 100) at 50: p99 is about 1, the cap.
+  const ActivationStats s = channel_stats(100, 10, {{7, 50.0f}});
+  const ScaleChoice c = choose_scale(s, p);
+  EXPECT_GE(c.clip, 1.0f);
+  EXPECT_LE(c.clip, 1.02f);
+  EXPECT_FLOAT_EQ(c.scale, c.clip / 127.0f);
+  p.tail_percentile = 100;
+  EXPECT_FLOAT_EQ(choose_scale(s, p).clip, 50.0f);
+}
+
 TEST(ScalePolicy, AllZeroInput) {
   ActivationStats s(4);
   std::vector<float> x(8, 0.0f);

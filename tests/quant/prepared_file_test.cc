@@ -93,6 +93,8 @@ TEST(PreparedFile, RoundTripGivesIdenticalLogits) {
   for (size_t i = 0; i < mem_ops.size(); ++i) {
     EXPECT_EQ(loaded.linears[i]->shadow(), linears[i].shadow);
     EXPECT_EQ(loaded.linears[i]->resident_shadow_bytes(), linears[i].hot_bytes());
+    EXPECT_EQ(loaded.linears[i]->weight_outlier_count(), linears[i].weights.outlier_index.size());
+    EXPECT_GT(loaded.linears[i]->weight_outlier_count(), 0u);  // default share 0.01
   }
   EXPECT_EQ(loaded.model->config.dim, model->config.dim);
   ASSERT_NE(loaded.model->tokenizer, nullptr);
