@@ -303,6 +303,23 @@ TEST(Int8Linear, RejectsBadSpecs) {
   s = p.spec(true, {});
   s.hot_channels = {int32_t(p.K)};
   EXPECT_THROW(Int8Linear{s}, Error);
+  // Weight outliers: indices must be increasing and inside the matrix, values finite.
+  const std::vector<float> values{0.5f, 0.25f};
+  for (const std::vector<int32_t>& idx : {std::vector<int32_t>{7, 7}, std::vector<int32_t>{9, 3},
+                                          std::vector<int32_t>{0, p.K * p.N}, std::vector<int32_t>{-1, 2}}) {
+    s = p.spec(true, {});
+    s.weight_outlier_index = idx.data();
+    s.weight_outlier_value = values.data();
+    s.weight_outliers = 2;
+    EXPECT_THROW(Int8Linear{s}, Error) << idx[0] << "," << idx[1];
+  }
+  const std::vector<int32_t> ok{3, 9};
+  const std::vector<float> nan{0.5f, std::nanf("")};
+  s.weight_outlier_index = ok.data();
+  s.weight_outlier_value = nan.data();
+  EXPECT_THROW(Int8Linear{s}, Error);
+  s.weight_outlier_value = values.data();
+  EXPECT_NO_THROW(Int8Linear{s});
 }
 
 }  // namespace

@@ -115,6 +115,8 @@ TEST(PreparedFile, HostileFilesGiveErrors) {
   EXPECT_THROW(load_prepared_model(bad), Error);
   rewrite(good, bad, "", "blk.0.qkv.weight", "");
   EXPECT_THROW(load_prepared_model(bad), Error);
+  rewrite(good, bad, "blk.1.gate_up.weight_outlier_value", "", "");
+  EXPECT_THROW(load_prepared_model(bad), Error);
   rewrite(good, bad, "", "", "llmnpu.prepared.shadow");
   EXPECT_THROW(load_prepared_model(bad), Error);
   rewrite(good, bad, "", "", "llmnpu.prepared.rope_layout");
