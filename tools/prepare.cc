@@ -64,8 +64,8 @@ int prepare_command(int argc, char** argv) {
   std::string calib, output, method = "channel", granularity = "channel", prune = "auto";
   int calib_tokens = 4096, window = 512, prune_tokens = 512;
   ScalePolicy policy;
-  policy.tail_percentile = 99;
-  double hot_share = 0.8, prune_budget = 1.05, weight_outliers = 0.01;
+  policy.tail_percentile = 100;
+  double hot_share = 0.8, prune_budget = 1.05, weight_outliers = 0.0;
   app.add_option("--calib", calib, "calibration text file")->required();
   app.add_option("-o,--output", output, "prepared GGUF to write")->required();
   app.add_option("--calib-tokens", calib_tokens, "calibration tokens (default 4096)")
@@ -84,13 +84,14 @@ int prepare_command(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1.0));
   app.add_option(
          "--tail-percentile", policy.tail_percentile,
-         "any method: clip at most this percentile of |x|, the shadow path takes the rest (default 99, "
-         "100 = off)")
+         "any method: clip at most this percentile of |x|, the shadow path takes the rest (default 100 "
+         "= off; 99 for small models, see docs/quantization.md)")
       ->check(CLI::Range(0.0, 100.0));
   app.add_option("--weight-granularity", granularity, "int8 weight scales: channel (default) or tensor");
   app.add_option(
          "--weight-outliers", weight_outliers,
-         "share of each weight row kept as sparse float outliers outside the int8 matrix (default 0.01)")
+         "share of each weight row kept as sparse float outliers outside the int8 matrix (default 0; 0.01 "
+         "for small models, see docs/quantization.md)")
       ->check(CLI::Range(0.0, 0.5));
   app.add_option("--hot-share", hot_share,
                  "share of calibration outliers the hot channels cover (default 0.8)")
