@@ -61,7 +61,8 @@ bool pick_task(SchedulePolicy policy, const TaskGraph& graph, const ProcessorVie
     if (policy == SchedulePolicy::Sequential && t.chunk != oldest_chunk) continue;
     if (policy == SchedulePolicy::Pipeline && t.chunk > oldest_chunk + 1) continue;
     double score = 0;
-    if (policy == SchedulePolicy::OutOfOrder) {
+    // With one processor for every role there is no other processor to keep busy: ooo is oldest-first.
+    if (policy == SchedulePolicy::OutOfOrder && !(proc.runs_accelerator && proc.runs_host)) {
       for (TaskId u : graph.unlocked_by(t)) {
         const Subgraph& next = graph.subgraph(u);
         if (next.role != sg.role) score += latency.predict(next, u.chunk);
