@@ -103,15 +103,9 @@ std::vector<float> permute_rope_rows(const float* w, int n_heads, int head_dim, 
   return out;
 }
 
-void write_model_gguf(const Model& m, const std::string& path, GgmlType weight_type) {
+void set_model_metadata(const Model& m, GgufWriter& w) {
   const ModelConfig& c = m.config;
-  c.validate();
-  check(c.arch == "llama" || c.arch == "qwen2", "cannot write GGUF for architecture '", c.arch, "'");
-  check(weight_type == GgmlType::F32 || weight_type == GgmlType::F16 || weight_type == GgmlType::BF16 ||
-            weight_type == GgmlType::Q8_0,
-        "cannot write weights as ", ggml_type_name(weight_type), " (F32, F16, BF16, Q8_0 are supported)");
   const std::string p = c.arch + ".";
-  GgufWriter w;
   w.set("general.architecture", GgufValue::of_string(c.arch));
   w.set("general.name", GgufValue::of_string(c.name));
   w.set("general.alignment", GgufValue::of_u32(32));
@@ -139,6 +133,17 @@ void write_model_gguf(const Model& m, const std::string& path, GgmlType weight_t
     append_vocab_metadata(m.tokenizer->vocab(), keys);
     for (auto& [key, value] : keys) w.set(key, std::move(value));
   }
+}
+
+void write_model_gguf(const Model& m, const std::string& path, GgmlType weight_type) {
+  const ModelConfig& c = m.config;
+  c.validate();
+  check(c.arch == "llama" || c.arch == "qwen2", "cannot write GGUF for architecture '", c.arch, "'");
+  check(weight_type == GgmlType::F32 || weight_type == GgmlType::F16 || weight_type == GgmlType::BF16 ||
+            weight_type == GgmlType::Q8_0,
+        "cannot write weights as ", ggml_type_name(weight_type), " (F32, F16, BF16, Q8_0 are supported)");
+  GgufWriter w;
+  set_model_metadata(m, w);
   const RopeLayout target = c.arch == "llama" ? RopeLayout::Interleaved : RopeLayout::HalfSplit;
   std::list<std::vector<float>> scratch;
   for_each_weight(m, target, scratch,

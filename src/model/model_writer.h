@@ -6,12 +6,17 @@
 #include <vector>
 
 #include "format/ggml_type.h"
+#include "format/gguf_writer.h"
 #include "model/model.h"
 
 namespace llmnpu {
 
 // Matrices (2-D) are stored as weight_type (F32, F16, BF16 or Q8_0; Q8_0 falls back to F32 for rows
 // that are not a multiple of 32); norms and biases stay F32.
+// The standard GGUF keys of a model (general.*, <arch>.* hyperparameters, tokenizer.ggml.*): shared by
+// the float writer and the prepared-model writer.
+void set_model_metadata(const Model& model, GgufWriter& writer);
+
 void write_model_gguf(const Model& model, const std::string& path, GgmlType weight_type);
 
 // Writes FOLDER/config.json and FOLDER/model.safetensors (F32), creating FOLDER if needed.

@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/half.h"
 #include "format/gguf_writer.h"
+#include "model/model_writer.h"
 #include "quant/hot_channels.h"
 #include "tokenizer/vocab.h"
 
@@ -113,35 +114,8 @@ void write_prepared_gguf(const Model& m, const std::vector<PreparedLinear>& line
   c.validate();
   check(linears.size() == size_t(c.n_layers) * kSlotsPerLayer, "prepared model needs ",
         c.n_layers * kSlotsPerLayer, " linears, got ", linears.size());
-  const std::string p = c.arch + ".";
   GgufWriter w;
-  w.set("general.architecture", GgufValue::of_string(c.arch));
-  w.set("general.name", GgufValue::of_string(c.name));
-  w.set("general.alignment", GgufValue::of_u32(32));
-  w.set(p + "context_length", GgufValue::of_u32(uint32_t(c.max_seq_len)));
-  w.set(p + "embedding_length", GgufValue::of_u32(uint32_t(c.dim)));
-  w.set(p + "block_count", GgufValue::of_u32(uint32_t(c.n_layers)));
-  w.set(p + "feed_forward_length", GgufValue::of_u32(uint32_t(c.ffn_dim)));
-  w.set(p + "attention.head_count", GgufValue::of_u32(uint32_t(c.n_heads)));
-  w.set(p + "attention.head_count_kv", GgufValue::of_u32(uint32_t(c.n_kv_heads)));
-  w.set(p + "attention.key_length", GgufValue::of_u32(uint32_t(c.head_dim)));
-  w.set(p + "attention.value_length", GgufValue::of_u32(uint32_t(c.head_dim)));
-  w.set(p + "attention.layer_norm_rms_epsilon", GgufValue::of_f32(c.norm_eps));
-  w.set(p + "rope.freq_base", GgufValue::of_f32(c.rope_base));
-  w.set(p + "rope.dimension_count", GgufValue::of_u32(uint32_t(c.head_dim)));
-  if (c.rope_scaling != RopeScaling::None) {
-    w.set(p + "rope.scaling.type",
-          GgufValue::of_string(c.rope_scaling == RopeScaling::Linear ? "linear" : "llama3"));
-    w.set(p + "rope.scaling.factor", GgufValue::of_f32(c.rope_scaling_factor));
-    w.set(p + "rope.scaling.original_context_length", GgufValue::of_u32(uint32_t(c.rope_original_context)));
-    w.set(p + "rope.scaling.low_freq_factor", GgufValue::of_f32(c.rope_low_freq_factor));
-    w.set(p + "rope.scaling.high_freq_factor", GgufValue::of_f32(c.rope_high_freq_factor));
-  }
-  if (m.tokenizer) {
-    std::vector<std::pair<std::string, GgufValue>> keys;
-    append_vocab_metadata(m.tokenizer->vocab(), keys);
-    for (auto& [key, value] : keys) w.set(key, std::move(value));
-  }
+  set_model_metadata(m, w);
   // Prepared-model keys (docs/prepared-format.md).
   const std::string q = "llmnpu.prepared.";
   w.set(q + "version", GgufValue::of_u32(kPreparedVersion));
