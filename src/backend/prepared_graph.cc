@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "format/gguf.h"
+#include "model/gguf_config.h"
 #include "tokenizer/load.h"
 
 namespace llmnpu {
@@ -70,53 +71,10 @@ ModelGraph assemble(const ModelConfig& c, const Model& model, std::vector<std::u
 
 // --- file loading -----------------------------------------------------------------------------------
 
-int get_size(const GgufFile& f, const std::string& key, int64_t fallback = -1) {
-  const GgufValue* v = f.find(key);
-  if (!v) {
-    check(fallback >= 0, "'", f.path(), "': missing metadata key '", key, "'");
-    return int(fallback);
-  }
-  check(v->is_integer(), "'", f.path(), "': '", key, "' is not an integer");
-  int64_t n = v->as_int();
-  check(n > 0 && n <= (int64_t(1) << 30), "'", f.path(), "': '", key, "' = ", n, " is out of range");
-  return int(n);
-}
-
-float get_real(const GgufFile& f, const std::string& key, float fallback) {
-  const GgufValue* v = f.find(key);
-  if (!v) return fallback;
-  check(v->is_number(), "'", f.path(), "': '", key, "' is not a number");
-  check(std::isfinite(v->as_float()), "'", f.path(), "': '", key, "' is not finite");
-  return float(v->as_float());
-}
-
-// The architecture keys, as model/load_gguf.cc reads them (prepared files keep the same keys).
+// The architecture keys are the float model's (model/gguf_config.h); prepared files add their layout.
 ModelConfig read_config(const GgufFile& f) {
-  ModelConfig c;
+  ModelConfig c = read_gguf_hyperparameters(f);
   const std::string& path = f.path();
-  c.arch = f.get("general.architecture").as_string();
-  check(c.arch == "llama" || c.arch == "qwen2", "'", path, "': architecture '", c.arch, "' is not supported");
-  const std::string p = c.arch + ".";
-  c.name = f.get_string("general.name", std::filesystem::path(path).stem().string());
-  c.dim = get_size(f, p + "embedding_length");
-  c.n_layers = get_size(f, p + "block_count");
-  c.n_heads = get_size(f, p + "attention.head_count");
-  c.n_kv_heads = get_size(f, p + "attention.head_count_kv", c.n_heads);
-  c.head_dim = get_size(f, p + "attention.key_length", c.dim / c.n_heads);
-  c.ffn_dim = get_size(f, p + "feed_forward_length");
-  c.max_seq_len = get_size(f, p + "context_length", 2048);
-  c.norm_eps = get_real(f, p + "attention.layer_norm_rms_epsilon", 1e-5f);
-  c.rope_base = get_real(f, p + "rope.freq_base", 10000.0f);
-  const std::string scaling = f.get_string(p + "rope.scaling.type", "none");
-  if (scaling == "linear" || scaling == "llama3") {
-    c.rope_scaling = scaling == "linear" ? RopeScaling::Linear : RopeScaling::Llama3;
-    c.rope_scaling_factor = get_real(f, p + "rope.scaling.factor", 1.0f);
-    c.rope_low_freq_factor = get_real(f, p + "rope.scaling.low_freq_factor", 1.0f);
-    c.rope_high_freq_factor = get_real(f, p + "rope.scaling.high_freq_factor", 4.0f);
-    c.rope_original_context = get_size(f, p + "rope.scaling.original_context_length", 8192);
-  } else {
-    check(scaling == "none", "'", path, "': rope scaling type '", scaling, "' is not supported");
-  }
   // Prepared files store the weights in the source model's own RoPE layout and say which.
   const std::string layout = f.get_string("llmnpu.prepared.rope_layout", "");
   check(layout == "interleaved" || layout == "half_split", "'", path,

@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "format/gguf.h"
+#include "model/gguf_config.h"
 #include "model/load_common.h"
 #include "tokenizer/load.h"
 
@@ -35,9 +36,8 @@ float get_real(const GgufFile& f, const std::string& key, float fallback) {
 
 }  // namespace
 
-std::unique_ptr<Model> load_gguf_model(const std::string& path) {
-  auto file = std::make_shared<GgufFile>(path);
-  const GgufFile& f = *file;
+ModelConfig read_gguf_hyperparameters(const GgufFile& f) {
+  const std::string& path = f.path();
   const GgufValue& arch_value = f.get("general.architecture");
   check(arch_value.type == GgufType::STRING, "'", path, "': general.architecture is not a string");
   const std::string arch = arch_value.as_string();
@@ -45,10 +45,7 @@ std::unique_ptr<Model> load_gguf_model(const std::string& path) {
         "' is not supported (llama, qwen2 are)");
   const std::string p = arch + ".";
 
-  auto model = std::make_unique<Model>();
-  model->format = "gguf";
-  model->path = path;
-  ModelConfig& c = model->config;
+  ModelConfig c;
   c.arch = arch;
   c.name = f.find("general.name") && f.get("general.name").type == GgufType::STRING
                ? f.get("general.name").as_string()
@@ -66,7 +63,6 @@ std::unique_ptr<Model> load_gguf_model(const std::string& path) {
   c.max_seq_len = get_size(f, p + "context_length", 2048);
   c.norm_eps = get_real(f, p + "attention.layer_norm_rms_epsilon", arch == "qwen2" ? 1e-6f : 1e-5f);
   c.rope_base = get_real(f, p + "rope.freq_base", arch == "qwen2" ? 1000000.0f : 10000.0f);
-  c.rope_layout = arch == "llama" ? RopeLayout::Interleaved : RopeLayout::HalfSplit;
 
   const std::string scaling =
       f.find(p + "rope.scaling.type") ? f.get(p + "rope.scaling.type").as_string() : "none";
@@ -81,6 +77,19 @@ std::unique_ptr<Model> load_gguf_model(const std::string& path) {
     check(scaling == "none", "'", path, "': rope scaling type '", scaling,
           "' is not supported (linear, llama3 are)");
   }
+  return c;
+}
+
+std::unique_ptr<Model> load_gguf_model(const std::string& path) {
+  auto file = std::make_shared<GgufFile>(path);
+  const GgufFile& f = *file;
+  auto model = std::make_unique<Model>();
+  model->format = "gguf";
+  model->path = path;
+  ModelConfig& c = model->config;
+  c = read_gguf_hyperparameters(f);
+  c.rope_layout = c.arch == "llama" ? RopeLayout::Interleaved : RopeLayout::HalfSplit;
+
   check(!f.find_tensor("rope_freqs.weight") || c.rope_scaling == RopeScaling::Llama3, "'", path,
         "': has a rope_freqs tensor but no rope.scaling.type = llama3; precomputed RoPE factors are not "
         "supported");
