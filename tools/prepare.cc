@@ -1,22 +1,27 @@
 // llmnpu prepare: float model + calibration text -> one prepared W8A8 GGUF with shadow outlier data.
 // Steps: calibrate (two passes of the float reference over the text: statistics, then outlier counts
-// at the chosen clip), quantize every fused linear, pick hot channels, choose how many shadow paths to
-// prune (measured on held-out text after the calibration tokens), write. See docs/quantization.md.
+// at the chosen clip), quantize every fused linear, pick hot channels and cut them back to the resident
+// budget, choose the recipe (--recipe auto: the cheapest setting that matches a per-block-32 baseline on
+// held-out text after the calibration tokens), choose how many shadow paths to prune (measured on the
+// same held-out text), write. See docs/quantization.md.
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "accuracy.h"
 #include "backend/float_graph.h"
 #include "backend/prepared_graph.h"
+#include "backend/q8_block_linear.h"
 #include "command.h"
 #include "core/error.h"
 #include "core/progress.h"
 #include "core/timer.h"
 #include "model_options.h"
 #include "quant/prepared_model.h"
+#include "quant/recipe.h"
 #include "quant/recording_linear.h"
 
 namespace llmnpu::cli {
@@ -56,16 +61,123 @@ void run_calibration(const Model& model, std::vector<ActivationStats>& stats, Re
   bar.finish();
 }
 
+// Calibration pass 1 done; what quantizing one setting needs.
+struct Calibration {
+  const Model& model;
+  std::vector<ActivationStats>& stats;
+  const std::vector<std::vector<int32_t>>& windows;
+  int context = 0, threads = 0;
+};
+
+struct QuantizedModel {
+  std::vector<PreparedLinear> linears;
+  BudgetedHotChannels budget;
+  size_t int8_bytes = 0, budget_bytes = 0;
+};
+
+size_t budget_bytes_for(size_t int8_bytes, double share) {
+  return size_t(std::floor(share * double(int8_bytes)));
+}
+
+// Scales for the policy, calibration pass 2 (outlier counts at those clips), every fused linear quantized,
+// hot channels cut back to the resident budget.
+QuantizedModel quantize_setting(const Calibration& cal, const ScalePolicy& policy,
+                                const LinearPrepareOptions& lpo, double budget_share, const char* label) {
+  std::vector<ScaleChoice> choices;
+  for (auto& s : cal.stats) {
+    choices.push_back(choose_scale(s, policy));
+    s.set_outlier_clip(choices.back().clip);
+  }
+  run_calibration(cal.model, cal.stats, RecordPass::Outliers, cal.windows, cal.context, cal.threads, label);
+  QuantizedModel q;
+  const size_t n = cal.stats.size();
+  for (size_t i = 0; i < n; ++i) {
+    const int layer = int(i / kSlotsPerLayer);
+    const LinearSlot slot = LinearSlot(i % kSlotsPerLayer);
+    std::vector<float> bias;
+    std::vector<float> w = fused_weights(cal.model, layer, slot, &bias);
+    const int in = cal.stats[i].channels(), out = int(w.size() / size_t(in));
+    q.linears.push_back(
+        prepare_linear(layer, slot, w.data(), out, in, std::move(bias), cal.stats[i], choices[i], lpo));
+    q.int8_bytes += q.linears.back().int8_bytes();
+  }
+  q.budget_bytes = budget_bytes_for(q.int8_bytes, budget_share);
+  q.budget = apply_resident_budget(q.linears, q.budget_bytes);
+  return q;
+}
+
+// Resident bytes of the weight outliers alone for a share (known before quantizing: per-row counts).
+size_t weight_outlier_bytes(const ModelConfig& c, double share) {
+  const size_t per = 3 * sizeof(float);
+  auto slot = [&](int in, int out) { return size_t(weight_outliers_per_row(share, in)) * size_t(out) * per; };
+  const size_t layer = slot(c.dim, c.q_dim() + 2 * c.kv_dim()) + slot(c.q_dim(), c.dim) +
+                       slot(c.dim, 2 * c.ffn_dim) + slot(c.ffn_dim, c.dim);
+  return layer * size_t(c.n_layers);
+}
+
+// Held-out accuracy: the float reference engine is built once; each call measures one prepared model at
+// several pruning fractions, and optionally the per-block-32 dynamic int8 baseline (last result).
+class HeldOut {
+ public:
+  HeldOut(const Model& model, std::vector<int32_t> tokens, int window, int32_t bos, int threads)
+      : model_(model), tokens_(std::move(tokens)), window_(window), bos_(bos) {
+    options_.threads = threads;
+    options_.context = window;
+    ref_graph_ = std::make_unique<ModelGraph>(build_float_graph(model));
+    ref_ = std::make_unique<Engine>(model, *ref_graph_, options_);
+  }
+  size_t tokens() const { return tokens_.size(); }
+
+  std::vector<AccuracyResult> measure(std::vector<PreparedLinear>& linears,
+                                      const std::vector<double>& fractions, bool with_baseline,
+                                      const std::string& label) {
+    std::vector<Int8Linear*> ops;
+    ModelGraph qgraph = build_prepared_graph(model_, linears, &ops);
+    Engine quant(model_, qgraph, options_);
+    std::vector<AccuracyVariant> variants;
+    for (double f : fractions)
+      variants.push_back({str("prune ", f), &quant, [&linears, &ops, f] {
+                            apply_pruning(linears, f);
+                            for (size_t i = 0; i < ops.size(); ++i) ops[i]->set_shadow(linears[i].shadow);
+                          }});
+    std::unique_ptr<ModelGraph> q8_graph;
+    std::unique_ptr<Engine> q8;
+    if (with_baseline) {
+      q8_graph = std::make_unique<ModelGraph>(build_q8_block_graph(model_));
+      q8 = std::make_unique<Engine>(model_, *q8_graph, options_);
+      variants.push_back({"q8 blocks of 32", q8.get(), nullptr});
+    }
+    ProgressBar bar(label, make_windows(tokens_, window_, bos_).size(), true);
+    auto r = compare_to_reference(*ref_, variants, tokens_, window_, bos_,
+                                  [&](int d, int) { bar.update(size_t(d)); });
+    bar.finish();
+    return r;
+  }
+
+ private:
+  const Model& model_;
+  std::vector<int32_t> tokens_;
+  int window_;
+  int32_t bos_;
+  EngineOptions options_;
+  std::unique_ptr<ModelGraph> ref_graph_;
+  std::unique_ptr<Engine> ref_;
+};
+
+double percent(size_t part, size_t whole) { return whole ? 100.0 * double(part) / double(whole) : 0.0; }
+
 int prepare_command(int argc, char** argv) {
   CLI::App app{"Prepare a W8A8 model with shadow outlier execution (one GGUF file)."};
   app.name(argv[0]);
   ModelOptions mo;
   mo.add_to(app);
-  std::string calib, output, method = "channel", granularity = "channel", prune = "auto";
+  std::string calib, output, method = "channel", granularity = "channel", prune = "auto",
+                             recipe_mode = "auto";
   int calib_tokens = 4096, window = 512, prune_tokens = 512;
   ScalePolicy policy;
   policy.tail_percentile = 100;
-  double hot_share = 0.8, prune_budget = 1.05, weight_outliers = 0.0;
+  double hot_share = 0.8, prune_budget = 1.05, weight_outliers = 0.0, resident_budget = 0.01,
+         recipe_margin = 0.95;
   app.add_option("--calib", calib, "calibration text file")->required();
   app.add_option("-o,--output", output, "prepared GGUF to write")->required();
   app.add_option("--calib-tokens", calib_tokens, "calibration tokens (default 4096)")
@@ -85,26 +197,40 @@ int prepare_command(int argc, char** argv) {
   app.add_option(
          "--tail-percentile", policy.tail_percentile,
          "any method: clip at most this percentile of |x|, the shadow path takes the rest (default 100 "
-         "= off; 99 for small models, see docs/quantization.md)")
+         "= off; --recipe auto lowers it when needed, see docs/quantization.md)")
       ->check(CLI::Range(0.0, 100.0));
   app.add_option("--weight-granularity", granularity, "int8 weight scales: channel (default) or tensor");
-  app.add_option(
-         "--weight-outliers", weight_outliers,
-         "share of each weight row kept as sparse float outliers outside the int8 matrix (default 0; 0.01 "
-         "for small models, see docs/quantization.md)")
+  app.add_option("--weight-outliers", weight_outliers,
+                 "share of each weight row kept as sparse float outliers outside the int8 matrix (default 0; "
+                 "see docs/quantization.md)")
       ->check(CLI::Range(0.0, 0.5));
   app.add_option("--hot-share", hot_share,
                  "share of calibration outliers the hot channels cover (default 0.8)")
       ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--resident-budget", resident_budget,
+                 "resident shadow memory (hot rows + weight outliers) at most this share of the int8 weight "
+                 "bytes; hot channels are cut back to fit (default 0.01)")
+      ->check(CLI::Range(0.0, 100.0));
+  app.add_option("--recipe", recipe_mode,
+                 "auto (default): if the settings lose to a per-block-32 int8 baseline on held-out text, try "
+                 "lower tail caps and weight outliers and keep the cheapest that matches it within the "
+                 "budget; default: the settings as given");
+  app.add_option("--recipe-margin", recipe_margin,
+                 "--recipe auto: a setting matches the baseline when its held-out mean KL <= margin x the "
+                 "baseline's (default 0.95: the held-out text is short and may differ from yours)")
+      ->check(CLI::Range(0.0, 10.0));
   app.add_option("--prune", prune, "shadow paths to drop: auto (default) or a fraction 0..1");
   app.add_option("--prune-budget", prune_budget,
                  "auto pruning: largest fraction whose held-out mean KL <= budget x unpruned (default 1.05)");
-  app.add_option("--prune-tokens", prune_tokens, "held-out tokens for auto pruning (default 512)")
+  app.add_option("--prune-tokens", prune_tokens,
+                 "held-out tokens for auto pruning and the recipe choice (default 512)")
       ->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
   policy.method = parse_scale_method(method);
   check(granularity == "channel" || granularity == "tensor",
         "--weight-granularity must be channel or tensor");
+  check(recipe_mode == "auto" || recipe_mode == "default", "--recipe must be auto or default, got '",
+        recipe_mode, "'");
   double fixed_prune = -1;
   if (prune != "auto") {
     try {
@@ -115,6 +241,7 @@ int prepare_command(int argc, char** argv) {
     check(fixed_prune >= 0 && fixed_prune <= 1, "--prune must be auto or a fraction in [0, 1], got '", prune,
           "'");
   }
+  const bool auto_recipe = recipe_mode == "auto";
   const double t0 = now_seconds();
 
   LoadOptions lo;
@@ -137,7 +264,7 @@ int prepare_command(int argc, char** argv) {
   const auto windows = make_windows(calib_ids, window, bos);
   const int context = window;
 
-  // Calibration, pass 1: statistics; choose scales; pass 2: outlier counts at the chosen clips.
+  // Calibration pass 1: statistics (pass 2, the outlier counts, depends on the clips of each setting).
   const size_t n = size_t(c.n_layers) * kSlotsPerLayer;
   std::vector<ActivationStats> stats;
   for (int l = 0; l < c.n_layers; ++l) {
@@ -147,70 +274,134 @@ int prepare_command(int argc, char** argv) {
     stats.emplace_back(c.ffn_dim);
   }
   run_calibration(*model, stats, RecordPass::Statistics, windows, context, mo.threads, "calibrate 1/2");
-  std::vector<ScaleChoice> choices;
-  for (auto& s : stats) {
-    choices.push_back(choose_scale(s, policy));
-    s.set_outlier_clip(choices.back().clip);
-  }
-  run_calibration(*model, stats, RecordPass::Outliers, windows, context, mo.threads, "calibrate 2/2");
+  const Calibration cal{*model, stats, windows, context, mo.threads};
 
   LinearPrepareOptions lpo;
   lpo.per_channel_weights = granularity == "channel";
   lpo.hot_share = hot_share;
   lpo.weight_outlier_share = weight_outliers;
-  std::vector<PreparedLinear> linears;
-  {
-    ProgressBar bar("quantize", n, true);
-    for (size_t i = 0; i < n; ++i) {
-      const int layer = int(i / kSlotsPerLayer);
-      const LinearSlot slot = LinearSlot(i % kSlotsPerLayer);
-      std::vector<float> bias;
-      std::vector<float> w = fused_weights(*model, layer, slot, &bias);
-      const int in = stats[i].channels(), out = int(w.size() / size_t(in));
-      linears.push_back(
-          prepare_linear(layer, slot, w.data(), out, in, std::move(bias), stats[i], choices[i], lpo));
-      bar.update(i + 1);
+  auto settings_of = [&](const Recipe& r) {
+    std::pair<ScalePolicy, LinearPrepareOptions> s{policy, lpo};
+    s.first.tail_percentile = r.tail_percentile;
+    s.second.weight_outlier_share = r.weight_outlier_share;
+    return s;
+  };
+  auto quantize = [&](const Recipe& r, const char* label) {
+    auto [p, o] = settings_of(r);
+    return quantize_setting(cal, p, o, resident_budget, label);
+  };
+
+  // Candidate 0: the settings as given.
+  std::vector<RecipeCandidate> candidates(1);
+  candidates[0].recipe = {policy.tail_percentile, weight_outliers};
+  QuantizedModel q = quantize(candidates[0].recipe, "calibrate 2/2");
+  candidates[0].resident_bytes = q.budget.resident_bytes;
+  size_t held_index = 0;  // the candidate whose linears q holds
+
+  // Held-out measurements: pruning fractions, recipe candidates and the baseline share one reference.
+  const std::vector<double> fractions =
+      fixed_prune < 0 ? std::vector<double>{0, 0.25, 0.5, 0.75, 0.85, 1} : std::vector<double>{fixed_prune};
+  std::unique_ptr<HeldOut> held;
+  if (fixed_prune < 0 || auto_recipe) {
+    std::vector<int32_t> tokens(ids.begin() + long(n_calib), ids.end());
+    if (tokens.size() > size_t(prune_tokens)) tokens.resize(size_t(prune_tokens));
+    if (tokens.size() < 16) {
+      std::fprintf(stderr,
+                   "note: no held-out text after the calibration tokens; measuring on the last calibration "
+                   "tokens instead\n");
+      tokens.assign(calib_ids.end() - long(std::min(calib_ids.size(), size_t(prune_tokens))),
+                    calib_ids.end());
     }
+    held = std::make_unique<HeldOut>(*model, std::move(tokens), window, bos, mo.threads);
+  }
+  std::vector<AccuracyResult> pruning;      // per fraction, for the candidate held in q
+  double baseline_kl = -1, target_kl = -1;  // target: what a setting must reach to match the baseline
+  if (held) {
+    pruning = held->measure(q.linears, fractions, auto_recipe, "held-out");
+    if (auto_recipe) {
+      baseline_kl = pruning.back().mean_kl;
+      target_kl = recipe_margin * baseline_kl;
+      pruning.pop_back();
+    }
+    candidates[0].measured = true;
+    candidates[0].mean_kl = pruning[0].mean_kl;
   }
 
-  // Pruning: a fixed fraction, or the most pruning whose held-out KL stays within the budget.
+  // Recipe search, cheapest first, stopping at the first candidate that matches the baseline.
+  RecipeDecision decision;
+  if (auto_recipe) {
+    decision = choose_recipe(candidates, target_kl, q.budget_bytes);
+    if (!decision.meets_baseline) {
+      std::printf(
+          "settings as given: held-out mean KL %.4g > %.3g x per-block-32 baseline %.4g: trying recipes\n",
+          candidates[0].mean_kl, recipe_margin, baseline_kl);
+      for (const Recipe& step : recipe_ladder()) {
+        Recipe r{std::min(step.tail_percentile, policy.tail_percentile),
+                 std::max(step.weight_outlier_share, weight_outliers)};
+        bool seen = false;
+        for (const auto& cand : candidates)
+          seen |= cand.recipe.tail_percentile == r.tail_percentile &&
+                  cand.recipe.weight_outlier_share == r.weight_outlier_share;
+        if (seen) continue;
+        RecipeCandidate cand;
+        cand.recipe = r;
+        cand.resident_bytes = weight_outlier_bytes(c, r.weight_outlier_share);
+        if (cand.resident_bytes <= q.budget_bytes) {
+          q = quantize(r, "recipe calibrate");
+          held_index = candidates.size();
+          cand.resident_bytes = q.budget.resident_bytes;
+          const auto m = held->measure(q.linears, {fractions[0]}, false, "recipe held-out");
+          cand.measured = true;
+          cand.mean_kl = m[0].mean_kl;
+        }
+        candidates.push_back(cand);
+        decision = choose_recipe(candidates, target_kl, q.budget_bytes);
+        if (decision.meets_baseline) break;
+      }
+    }
+    std::printf(
+        "recipe candidates (held-out mean KL at prune %.2f; target %.4g = %.3g x per-block-32 baseline %.4g; "
+        "budget %.3g%%):\n",
+        fractions[0], target_kl, recipe_margin, baseline_kl, 100 * resident_budget);
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      const RecipeCandidate& cand = candidates[i];
+      const std::string name = i == 0 ? "as given (" + cand.recipe.name() + ")" : cand.recipe.name();
+      if (cand.measured)
+        std::printf("  %-44s mean KL %9.4g  resident %7.3f%% %s\n", name.c_str(), cand.mean_kl,
+                    percent(cand.resident_bytes, q.int8_bytes), i == decision.index ? "<- chosen" : "");
+      else
+        std::printf("  %-44s not measured: weight outliers alone are %.3f%% resident (over budget)\n",
+                    name.c_str(), percent(cand.resident_bytes, q.int8_bytes));
+    }
+    if (!decision.meets_baseline)
+      std::printf(
+          "NOTE: no candidate reaches the target (margin x per-block-32 baseline) within the resident "
+          "budget; keeping the "
+          "lowest-KL one that fits (%s)\n",
+          candidates[decision.index].recipe.name().c_str());
+    if (decision.index != held_index) {
+      q = quantize(candidates[decision.index].recipe, "recipe calibrate");
+      held_index = decision.index;
+    }
+    if (decision.index != 0) pruning.clear();  // measured for the settings as given
+  }
+  const Recipe chosen = candidates[decision.index].recipe;
+  std::vector<PreparedLinear>& linears = q.linears;
+
+  // Pruning: a fixed fraction, or the most pruning whose held-out KL stays within the budget (and, when
+  // the baseline was measured and the unpruned model reaches the recipe target, within that target).
   double applied = fixed_prune;
   if (fixed_prune < 0) {
-    std::vector<int32_t> held(ids.begin() + long(n_calib), ids.end());
-    if (held.size() > size_t(prune_tokens)) held.resize(size_t(prune_tokens));
-    if (held.size() < 16) {
-      std::fprintf(stderr,
-                   "note: no held-out text after the calibration tokens; measuring pruning on the last "
-                   "calibration tokens instead\n");
-      held.assign(calib_ids.end() - long(std::min(calib_ids.size(), size_t(prune_tokens))), calib_ids.end());
-    }
-    ModelGraph ref_graph = build_float_graph(*model);
-    std::vector<Int8Linear*> ops;
-    ModelGraph qgraph = build_prepared_graph(*model, linears, &ops);
-    EngineOptions eo;
-    eo.threads = mo.threads;
-    eo.context = window;
-    Engine ref(*model, ref_graph, eo), quant(*model, qgraph, eo);
-    const double fractions[] = {0, 0.25, 0.5, 0.75, 0.85, 1};
-    std::vector<AccuracyVariant> variants;
-    for (double f : fractions)
-      variants.push_back({str("prune ", f), &quant, [&, f] {
-                            apply_pruning(linears, f);
-                            for (size_t i = 0; i < n; ++i) ops[i]->set_shadow(linears[i].shadow);
-                          }});
-    std::vector<AccuracyResult> r;
-    {
-      ProgressBar bar("pruning", make_windows(held, window, bos).size(), true);
-      r = compare_to_reference(ref, variants, held, window, bos, [&](int d, int) { bar.update(size_t(d)); });
-    }
-    const double limit = r[0].mean_kl * prune_budget;
+    if (pruning.empty()) pruning = held->measure(linears, fractions, false, "pruning");
+    double limit = pruning[0].mean_kl * prune_budget;
+    if (target_kl >= 0 && pruning[0].mean_kl <= target_kl) limit = std::min(limit, target_kl);
     applied = 0;
-    std::printf("auto pruning on %d held-out tokens (budget: mean KL <= %.3gx unpruned = %.4g):\n",
-                r[0].tokens, prune_budget, limit);
-    for (size_t i = 0; i < r.size(); ++i) {
-      const bool ok = r[i].mean_kl <= limit + 1e-12;
-      std::printf("  prune %.2f: mean KL %.4g  top-1 %.4f %s\n", fractions[i], r[i].mean_kl,
-                  r[i].top1_agreement, ok ? "(within budget)" : "");
+    std::printf("auto pruning on %zu held-out tokens (budget: mean KL <= %.4g = min(%.3gx unpruned%s)):\n",
+                held->tokens(), limit, prune_budget, target_kl >= 0 ? ", recipe target" : "");
+    for (size_t i = 0; i < pruning.size(); ++i) {
+      const bool ok = pruning[i].mean_kl <= limit + 1e-12;
+      std::printf("  prune %.2f: mean KL %.4g  top-1 %.4f %s\n", fractions[i], pruning[i].mean_kl,
+                  pruning[i].top1_agreement, ok ? "(within budget)" : "");
       if (ok) applied = std::max(applied, fractions[i]);
     }
   }
@@ -219,30 +410,47 @@ int prepare_command(int argc, char** argv) {
   // Report.
   std::printf("\n%-14s %9s %9s %9s %9s %7s %6s %8s %7s\n", "linear", "max|x|", "p99.9", "clip", "max/clip",
               "outl.ch", "hot", "coverage", "shadow");
-  size_t int8_bytes = 0, hot_bytes = 0;
+  size_t hot_bytes = 0, outlier_channels = 0, max_outlier_channels = 0;
+  double min_coverage = 1;
   for (size_t i = 0; i < n; ++i) {
     const PreparedLinear& L = linears[i];
-    int8_bytes += L.int8_bytes();
     hot_bytes += L.hot_bytes();
+    outlier_channels += size_t(L.outlier_channels);
+    max_outlier_channels = std::max(max_outlier_channels, size_t(L.outlier_channels));
+    min_coverage = std::min(min_coverage, L.hot_coverage);
     std::printf("%-14s %9.3g %9.3g %9.3g %9.1f %7d %6zu %7.1f%% %7s\n", L.name().c_str(), double(L.act_max),
                 double(L.p999), double(L.act_scale * 127.0f), L.importance / 127.0, L.outlier_channels,
                 L.hot_channels.size(), 100.0 * L.hot_coverage, L.shadow ? "on" : "pruned");
   }
   PreparedSettings ps;
-  ps.policy = policy;
+  ps.policy = settings_of(chosen).first;
   ps.per_channel_weights = lpo.per_channel_weights;
   ps.hot_share = hot_share;
-  ps.weight_outlier_share = weight_outliers;
+  ps.weight_outlier_share = chosen.weight_outlier_share;
   ps.prune = prune;
   ps.prune_fraction = applied;
   ps.calibration_tokens = int(n_calib);
   ps.calibration_file = calib;
+  ps.resident_budget = resident_budget;
+  ps.recipe_mode = recipe_mode;
+  ps.recipe = decision.index == 0 ? "default" : chosen.name();
+  ps.heldout_kl = candidates[decision.index].measured ? candidates[decision.index].mean_kl : -1;
+  ps.heldout_baseline_kl = baseline_kl;
   write_prepared_gguf(*model, linears, ps, output);
-  std::printf("\nscale method %s, weights per %s, %zu calibration tokens\n", scale_method_name(policy.method),
-              granularity.c_str(), n_calib);
+  std::printf("\nscale method %s, weights per %s, %zu calibration tokens, recipe: %s (%s)\n",
+              scale_method_name(policy.method), granularity.c_str(), n_calib, ps.recipe.c_str(),
+              chosen.name().c_str());
+  std::printf("outlier channels per linear: mean %.1f, max %zu; hot coverage: overall min %.1f%%\n",
+              double(outlier_channels) / double(n), max_outlier_channels, 100 * min_coverage);
   std::printf("shadow paths pruned: %d of %zu (fraction %.2f)\n", pruned, n, applied);
+  std::printf(
+      "resident budget %.3g%% of the int8 weight bytes = %zu bytes: requested %zu bytes (%.3f%%), %zu "
+      "hot channels made cold%s\n",
+      100 * resident_budget, q.budget_bytes, q.budget.requested_bytes,
+      percent(q.budget.requested_bytes, q.int8_bytes), q.budget.dropped_channels,
+      q.budget.fits ? "" : "; OVER BUDGET: the weight outliers alone exceed it");
   std::printf("resident shadow rows and weight outliers: %zu bytes = %.3f%% of the %zu int8 weight bytes\n",
-              hot_bytes, int8_bytes ? 100.0 * double(hot_bytes) / double(int8_bytes) : 0.0, int8_bytes);
+              hot_bytes, percent(hot_bytes, q.int8_bytes), q.int8_bytes);
   std::printf("wrote %s in %.1f s, peak memory %.0f MiB\n", output.c_str(), now_seconds() - t0,
               peak_rss_mib());
   return 0;

@@ -81,8 +81,7 @@ PreparedLinear prepare_linear(int layer, LinearSlot slot, const float* w, int ou
   const auto& counts = stats.channel_outliers();
   p.outliers = stats.total_outliers();
   p.outlier_channels = int(std::count_if(counts.begin(), counts.end(), [](uint64_t n) { return n > 0; }));
-  p.hot_channels = select_hot_channels(counts, options.hot_share);
-  p.hot_coverage = outlier_coverage(counts, p.hot_channels);
+  p.channel_outliers = counts;
   p.importance = double(p.act_max) / double(p.act_scale);
   // W^T in F16: row k is the weight column of input channel k, what one outlier multiplies.
   const size_t N = size_t(out), K = size_t(in);
@@ -91,10 +90,32 @@ PreparedLinear prepare_linear(int layer, LinearSlot slot, const float* w, int ou
   p.weight_t.resize(N * K);
   for (size_t n = 0; n < N; ++n)
     for (size_t k = 0; k < K; ++k) p.weight_t[k * N + n] = float_to_half(rest[n * K + k]);
-  for (int32_t k : p.hot_channels)
+  set_hot_channels(p, select_hot_channels(counts, options.hot_share));
+  return p;
+}
+
+void set_hot_channels(PreparedLinear& p, std::vector<int32_t> channels) {
+  const size_t N = size_t(p.out());
+  check(std::is_sorted(channels.begin(), channels.end()), p.name(), ": hot channels must be increasing");
+  p.hot_rows.clear();
+  for (int32_t k : channels) {
+    check(k >= 0 && k < p.in(), p.name(), ": hot channel ", k, " out of range");
     p.hot_rows.insert(p.hot_rows.end(), p.weight_t.begin() + long(size_t(k) * N),
                       p.weight_t.begin() + long((size_t(k) + 1) * N));
-  return p;
+  }
+  p.hot_channels = std::move(channels);
+  p.hot_coverage = outlier_coverage(p.channel_outliers, p.hot_channels);
+}
+
+BudgetedHotChannels apply_resident_budget(std::vector<PreparedLinear>& linears, size_t budget_bytes) {
+  std::vector<HotChannelRequest> requests;
+  for (const PreparedLinear& L : linears)
+    requests.push_back({L.hot_channels, L.channel_outliers, size_t(L.out()) * sizeof(uint16_t),
+                        L.hot_bytes() - L.hot_rows.size() * sizeof(uint16_t)});
+  BudgetedHotChannels r = fit_hot_channels(requests, budget_bytes);
+  for (size_t i = 0; i < linears.size(); ++i)
+    if (r.channels[i] != linears[i].hot_channels) set_hot_channels(linears[i], r.channels[i]);
+  return r;
 }
 
 int apply_pruning(std::vector<PreparedLinear>& linears, double fraction) {
@@ -134,6 +155,11 @@ void write_prepared_gguf(const Model& m, const std::vector<PreparedLinear>& line
   w.set(q + "prune_fraction", GgufValue::of_f32(float(s.prune_fraction)));
   w.set(q + "calibration_tokens", GgufValue::of_u32(uint32_t(s.calibration_tokens)));
   w.set(q + "calibration_file", GgufValue::of_string(s.calibration_file));
+  w.set(q + "resident_budget", GgufValue::of_f32(float(s.resident_budget)));
+  w.set(q + "recipe_mode", GgufValue::of_string(s.recipe_mode));
+  w.set(q + "recipe", GgufValue::of_string(s.recipe));
+  w.set(q + "heldout_mean_kl", GgufValue::of_f32(float(s.heldout_kl)));
+  w.set(q + "heldout_baseline_kl", GgufValue::of_f32(float(s.heldout_baseline_kl)));
   std::vector<std::string> names;
   std::vector<int32_t> shadow, outlier_channels, hot_counts;
   std::vector<float> importance, act_max, p99, p999, p9999, outliers, coverage;

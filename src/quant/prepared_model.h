@@ -8,6 +8,7 @@
 
 #include "model/model.h"
 #include "quant/activation_stats.h"
+#include "quant/resident_budget.h"
 #include "quant/scale_policy.h"
 #include "quant/weight_quant.h"
 
@@ -33,10 +34,11 @@ struct PreparedLinear {
                                       // the weight outliers (weights.outlier_*: they see the float x)
   // Calibration summary.
   float act_max = 0, p99 = 0, p999 = 0, p9999 = 0;
-  int outlier_channels = 0;  // channels with at least one calibration outlier
-  uint64_t outliers = 0;     // calibration elements beyond the clip
-  double hot_coverage = 1;   // share of those in hot channels
-  double importance = 0;     // act_max / act_scale: the largest outlier in int8 steps
+  int outlier_channels = 0;                // channels with at least one calibration outlier
+  std::vector<uint64_t> channel_outliers;  // [in]: calibration outliers per input channel
+  uint64_t outliers = 0;                   // calibration elements beyond the clip
+  double hot_coverage = 1;                 // share of those in hot channels
+  double importance = 0;                   // act_max / act_scale: the largest outlier in int8 steps
 
   int in() const { return weights.in; }
   int out() const { return weights.out; }
@@ -64,6 +66,13 @@ PreparedLinear prepare_linear(int layer, LinearSlot slot, const float* w, int ou
                               std::vector<float> bias, const ActivationStats& stats,
                               const ScaleChoice& choice, const LinearPrepareOptions& options);
 
+// Makes exactly `channels` (increasing) hot: copies their rows from weight_t, updates the coverage.
+void set_hot_channels(PreparedLinear& linear, std::vector<int32_t> channels);
+
+// Cuts the hot channels of all linears back to budget_bytes of resident shadow memory (hot rows + weight
+// outliers), keeping the channels with the most calibration outliers per byte (quant/resident_budget.h).
+BudgetedHotChannels apply_resident_budget(std::vector<PreparedLinear>& linears, size_t budget_bytes);
+
 // Turns the shadow path off for round(fraction * n) linears of least importance (on for the others).
 // Returns how many were pruned.
 int apply_pruning(std::vector<PreparedLinear>& linears, double fraction);
@@ -77,6 +86,10 @@ struct PreparedSettings {
   double prune_fraction = 0;   // what was applied
   int calibration_tokens = 0;
   std::string calibration_file;
+  double resident_budget = 0.01;                     // share of the int8 weight bytes
+  std::string recipe_mode = "auto";                  // --recipe: auto or default
+  std::string recipe = "default";                    // what was chosen ("default": the settings as given)
+  double heldout_kl = -1, heldout_baseline_kl = -1;  // measured by prepare (-1: not measured)
 };
 
 // Writes the prepared GGUF: architecture keys and tokenizer of `source`, its embedding, norms and
