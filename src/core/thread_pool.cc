@@ -1,11 +1,53 @@
 #include "core/thread_pool.h"
 
 #include <pthread.h>
-#include <sched.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdlib>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 namespace llmnpu {
+namespace {
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#elif defined(__aarch64__)
+  __asm__ volatile("yield");
+#endif
+}
+
+// Spins until done() or the spin budget is spent; true if done() became true.
+template <typename Done>
+bool spin_until(const Done& done) {
+  if (ThreadPool::spin_microseconds() == 0) return done();
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::microseconds(ThreadPool::spin_microseconds());
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      if (done()) return true;
+      cpu_relax();
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return done();
+  }
+}
+
+}  // namespace
+
+int ThreadPool::spin_microseconds() {
+  static const int us = [] {
+    const char* env = std::getenv("LLMNPU_SPIN_US");
+    if (!env || !*env) return 50;
+    char* end = nullptr;
+    const long v = std::strtol(env, &end, 10);
+    return *end == '\0' && v >= 0 && v <= 1000000 ? int(v) : 50;
+  }();
+  return us;
+}
 
 bool pin_current_thread(int cpu) {
   cpu_set_t set;
@@ -22,7 +64,11 @@ int ThreadPool::hardware_threads() {
 
 ThreadPool::ThreadPool(int threads, std::vector<int> cores) {
   threads = std::max(1, threads);
-  if (!cores.empty()) pin_current_thread(cores[0]);
+  if (!cores.empty()) {
+    restore_affinity_ =
+        pthread_getaffinity_np(pthread_self(), sizeof(caller_affinity_), &caller_affinity_) == 0;
+    pin_current_thread(cores[0]);
+  }
   for (int i = 1; i < threads; ++i) {
     int cpu = i < int(cores.size()) ? cores[i] : -1;
     workers_.emplace_back([this, i, cpu] {
@@ -35,27 +81,30 @@ ThreadPool::ThreadPool(int threads, std::vector<int> cores) {
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard lock(mutex_);
-    stop_ = true;
+    stop_.store(true, std::memory_order_release);
   }
   wake_.notify_all();
   for (auto& t : workers_) t.join();
+  // Threads the caller creates later (another pool, a library's OpenMP team) inherit its affinity.
+  if (restore_affinity_) pthread_setaffinity_np(pthread_self(), sizeof(caller_affinity_), &caller_affinity_);
 }
 
 void ThreadPool::worker_loop(int index) {
-  size_t seen = 0;
+  uint64_t seen = 0;
   for (;;) {
-    const std::function<void(int)>* job;
-    {
+    auto ready = [&] {
+      return stop_.load(std::memory_order_acquire) || generation_.load(std::memory_order_acquire) != seen;
+    };
+    if (!spin_until(ready)) {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
-      job = job_;
+      wake_.wait(lock, ready);
     }
-    (*job)(index);
-    {
-      std::lock_guard lock(mutex_);
-      if (--pending_ == 0) done_.notify_one();
+    if (stop_.load(std::memory_order_acquire)) return;
+    seen = generation_.load(std::memory_order_acquire);
+    (*job_)(index);
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      std::lock_guard lock(mutex_);  // the caller may be between its check and its wait
+      done_.notify_one();
     }
   }
 }
@@ -65,16 +114,19 @@ void ThreadPool::run_on_all(const std::function<void(int)>& fn) {
     fn(0);
     return;
   }
+  job_ = &fn;
+  pending_.store(int(workers_.size()), std::memory_order_relaxed);
   {
+    // Under the mutex: a worker that is about to sleep either sees the new generation or gets the notify.
     std::lock_guard lock(mutex_);
-    job_ = &fn;
-    pending_ = int(workers_.size());
-    ++generation_;
+    generation_.fetch_add(1, std::memory_order_release);
   }
   wake_.notify_all();
   fn(0);
+  auto finished = [&] { return pending_.load(std::memory_order_acquire) == 0; };
+  if (spin_until(finished)) return;
   std::unique_lock lock(mutex_);
-  done_.wait(lock, [&] { return pending_ == 0; });
+  done_.wait(lock, finished);
 }
 
 void ThreadPool::parallel_for(size_t n, const std::function<void(int, size_t, size_t)>& fn) {

@@ -1,8 +1,17 @@
 #pragma once
 // A fixed set of worker threads that run one parallel loop at a time.
 // parallel_for splits [0, n) into contiguous ranges, one per thread (the caller is thread 0).
+//
+// Hand-offs spin briefly before sleeping: prefill issues thousands of short parallel loops (norms,
+// quantization, GEMMs), and a futex wake-up costs several microseconds each way. The spin is bounded
+// (spin_microseconds(): 50 by default, LLMNPU_SPIN_US in the environment overrides it, 0 = never spin),
+// so on a loaded machine idle threads still go to sleep quickly.
+#include <sched.h>
+
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -12,7 +21,8 @@ namespace llmnpu {
 
 class ThreadPool {
  public:
-  // threads: total threads including the caller. cores: optional CPU ids to pin to (thread i -> cores[i]).
+  // threads: total threads including the caller. cores: optional CPU ids to pin to (thread i -> cores[i]);
+  // the caller's own affinity is restored when the pool is destroyed.
   explicit ThreadPool(int threads, std::vector<int> cores = {});
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
@@ -26,6 +36,7 @@ class ThreadPool {
   void run_on_all(const std::function<void(int)>& fn);
 
   static int hardware_threads();
+  static int spin_microseconds();  // read once
 
  private:
   void worker_loop(int index);
@@ -34,9 +45,11 @@ class ThreadPool {
   std::mutex mutex_;
   std::condition_variable wake_, done_;
   const std::function<void(int)>* job_ = nullptr;
-  size_t generation_ = 0;
-  int pending_ = 0;
-  bool stop_ = false;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> pending_{0};
+  std::atomic<bool> stop_{false};
+  bool restore_affinity_ = false;
+  cpu_set_t caller_affinity_{};
 };
 
 // Pins the calling thread to one CPU; returns false if the OS refused.
