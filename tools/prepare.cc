@@ -91,6 +91,7 @@ QuantizedModel quantize_setting(const Calibration& cal, const ScalePolicy& polic
   run_calibration(cal.model, cal.stats, RecordPass::Outliers, cal.windows, cal.context, cal.threads, label);
   QuantizedModel q;
   const size_t n = cal.stats.size();
+  ProgressBar bar("quantize", n, true);
   for (size_t i = 0; i < n; ++i) {
     const int layer = int(i / kSlotsPerLayer);
     const LinearSlot slot = LinearSlot(i % kSlotsPerLayer);
@@ -100,7 +101,9 @@ QuantizedModel quantize_setting(const Calibration& cal, const ScalePolicy& polic
     q.linears.push_back(
         prepare_linear(layer, slot, w.data(), out, in, std::move(bias), cal.stats[i], choices[i], lpo));
     q.int8_bytes += q.linears.back().int8_bytes();
+    bar.update(i + 1);
   }
+  bar.finish();
   q.budget_bytes = budget_bytes_for(q.int8_bytes, budget_share);
   q.budget = apply_resident_budget(q.linears, q.budget_bytes);
   return q;
@@ -129,8 +132,7 @@ class HeldOut {
   size_t tokens() const { return tokens_.size(); }
 
   std::vector<AccuracyResult> measure(std::vector<PreparedLinear>& linears,
-                                      const std::vector<double>& fractions, bool with_baseline,
-                                      const std::string& label) {
+                                      const std::vector<double>& fractions, const std::string& label) {
     std::vector<Int8Linear*> ops;
     ModelGraph qgraph = build_prepared_graph(model_, linears, &ops);
     Engine quant(model_, qgraph, options_);
@@ -140,13 +142,20 @@ class HeldOut {
                             apply_pruning(linears, f);
                             for (size_t i = 0; i < ops.size(); ++i) ops[i]->set_shadow(linears[i].shadow);
                           }});
-    std::unique_ptr<ModelGraph> q8_graph;
-    std::unique_ptr<Engine> q8;
-    if (with_baseline) {
-      q8_graph = std::make_unique<ModelGraph>(build_q8_block_graph(model_));
-      q8 = std::make_unique<Engine>(model_, *q8_graph, options_);
-      variants.push_back({"q8 blocks of 32", q8.get(), nullptr});
-    }
+    return compare(variants, label);
+  }
+
+  // Measured on its own, before any prepared linears exist: its dequantized float weights are as large
+  // as the float model's, so they never share memory with the prepared ones (1.4 GB on qwen2.5-0.5b).
+  double baseline_kl() {
+    ModelGraph q8_graph = build_q8_block_graph(model_);
+    Engine q8(model_, q8_graph, options_);
+    return compare({{"q8 blocks of 32", &q8, nullptr}}, "baseline")[0].mean_kl;
+  }
+
+ private:
+  std::vector<AccuracyResult> compare(const std::vector<AccuracyVariant>& variants,
+                                      const std::string& label) {
     ProgressBar bar(label, make_windows(tokens_, window_, bos_).size(), true);
     auto r = compare_to_reference(*ref_, variants, tokens_, window_, bos_,
                                   [&](int d, int) { bar.update(size_t(d)); });
@@ -154,7 +163,6 @@ class HeldOut {
     return r;
   }
 
- private:
   const Model& model_;
   std::vector<int32_t> tokens_;
   int window_;
@@ -291,14 +299,7 @@ int prepare_command(int argc, char** argv) {
     return quantize_setting(cal, p, o, resident_budget, label);
   };
 
-  // Candidate 0: the settings as given.
-  std::vector<RecipeCandidate> candidates(1);
-  candidates[0].recipe = {policy.tail_percentile, weight_outliers};
-  QuantizedModel q = quantize(candidates[0].recipe, "calibrate 2/2");
-  candidates[0].resident_bytes = q.budget.resident_bytes;
-  size_t held_index = 0;  // the candidate whose linears q holds
-
-  // Held-out measurements: pruning fractions, recipe candidates and the baseline share one reference.
+  // Held-out measurements: pruning fractions, recipe candidates and the baseline share one reference engine.
   const std::vector<double> fractions =
       fixed_prune < 0 ? std::vector<double>{0, 0.25, 0.5, 0.75, 0.85, 1} : std::vector<double>{fixed_prune};
   std::unique_ptr<HeldOut> held;
@@ -314,15 +315,22 @@ int prepare_command(int argc, char** argv) {
     }
     held = std::make_unique<HeldOut>(*model, std::move(tokens), window, bos, mo.threads);
   }
-  std::vector<AccuracyResult> pruning;      // per fraction, for the candidate held in q
   double baseline_kl = -1, target_kl = -1;  // target: what a setting must reach to match the baseline
+  if (auto_recipe) {
+    baseline_kl = held->baseline_kl();
+    target_kl = recipe_margin * baseline_kl;
+  }
+
+  // Candidate 0: the settings as given.
+  std::vector<RecipeCandidate> candidates(1);
+  candidates[0].recipe = {policy.tail_percentile, weight_outliers};
+  QuantizedModel q = quantize(candidates[0].recipe, "calibrate 2/2");
+  candidates[0].resident_bytes = q.budget.resident_bytes;
+  size_t held_index = 0;  // the candidate whose linears q holds
+
+  std::vector<AccuracyResult> pruning;  // per fraction, for the candidate held in q
   if (held) {
-    pruning = held->measure(q.linears, fractions, auto_recipe, "held-out");
-    if (auto_recipe) {
-      baseline_kl = pruning.back().mean_kl;
-      target_kl = recipe_margin * baseline_kl;
-      pruning.pop_back();
-    }
+    pruning = held->measure(q.linears, fractions, "held-out");
     candidates[0].measured = true;
     candidates[0].mean_kl = pruning[0].mean_kl;
   }
@@ -350,7 +358,7 @@ int prepare_command(int argc, char** argv) {
           q = quantize(r, "recipe calibrate");
           held_index = candidates.size();
           cand.resident_bytes = q.budget.resident_bytes;
-          const auto m = held->measure(q.linears, {fractions[0]}, false, "recipe held-out");
+          const auto m = held->measure(q.linears, {fractions[0]}, "recipe held-out");
           cand.measured = true;
           cand.mean_kl = m[0].mean_kl;
         }
@@ -392,7 +400,7 @@ int prepare_command(int argc, char** argv) {
   // the baseline was measured and the unpruned model reaches the recipe target, within that target).
   double applied = fixed_prune;
   if (fixed_prune < 0) {
-    if (pruning.empty()) pruning = held->measure(linears, fractions, false, "pruning");
+    if (pruning.empty()) pruning = held->measure(linears, fractions, "pruning");
     double limit = pruning[0].mean_kl * prune_budget;
     if (target_kl >= 0 && pruning[0].mean_kl <= target_kl) limit = std::min(limit, target_kl);
     applied = 0;
@@ -411,13 +419,15 @@ int prepare_command(int argc, char** argv) {
   std::printf("\n%-14s %9s %9s %9s %9s %7s %6s %8s %7s\n", "linear", "max|x|", "p99.9", "clip", "max/clip",
               "outl.ch", "hot", "coverage", "shadow");
   size_t hot_bytes = 0, outlier_channels = 0, max_outlier_channels = 0;
-  double min_coverage = 1;
+  double min_coverage = 1, outliers = 0, covered = 0;
   for (size_t i = 0; i < n; ++i) {
     const PreparedLinear& L = linears[i];
     hot_bytes += L.hot_bytes();
     outlier_channels += size_t(L.outlier_channels);
     max_outlier_channels = std::max(max_outlier_channels, size_t(L.outlier_channels));
     min_coverage = std::min(min_coverage, L.hot_coverage);
+    outliers += double(L.outliers);
+    covered += L.hot_coverage * double(L.outliers);
     std::printf("%-14s %9.3g %9.3g %9.3g %9.1f %7d %6zu %7.1f%% %7s\n", L.name().c_str(), double(L.act_max),
                 double(L.p999), double(L.act_scale * 127.0f), L.importance / 127.0, L.outlier_channels,
                 L.hot_channels.size(), 100.0 * L.hot_coverage, L.shadow ? "on" : "pruned");
@@ -440,8 +450,12 @@ int prepare_command(int argc, char** argv) {
   std::printf("\nscale method %s, weights per %s, %zu calibration tokens, recipe: %s (%s)\n",
               scale_method_name(policy.method), granularity.c_str(), n_calib, ps.recipe.c_str(),
               chosen.name().c_str());
-  std::printf("outlier channels per linear: mean %.1f, max %zu; hot coverage: overall min %.1f%%\n",
-              double(outlier_channels) / double(n), max_outlier_channels, 100 * min_coverage);
+  std::printf(
+      "outlier channels per linear: mean %.1f, max %zu; hot channels cover %.1f%% of all calibration "
+      "outliers "
+      "(per linear: min %.1f%%)\n",
+      double(outlier_channels) / double(n), max_outlier_channels,
+      outliers > 0 ? 100 * covered / outliers : 100.0, 100 * min_coverage);
   std::printf("shadow paths pruned: %d of %zu (fraction %.2f)\n", pruned, n, applied);
   std::printf(
       "resident budget %.3g%% of the int8 weight bytes = %zu bytes: requested %zu bytes (%.3f%%), %zu "
