@@ -128,10 +128,16 @@ void CpuBackend::run_o_mlp(int layer, Chunk& ch, ThreadPool* pool) const {
   ops.o->forward(ch.att.data(), ch.T, size_t(c.q_dim()), ch.x.data(), dim, true, pool);
   kernels::rmsnorm(ch.x.data(), dim, ch.T, c.dim, w.ffn_norm, c.norm_eps, ch.xb.data(), dim, pool);
   ops.gate_up->forward(ch.xb.data(), ch.T, dim, ch.gate_up.data(), 2 * ffn, false, pool);
-  for (int t = 0; t < ch.T; ++t) {
-    const float* gu = ch.gate_up.data() + size_t(t) * 2 * ffn;
-    kernels::silu_mul(gu, gu + ffn, ch.hidden.data() + size_t(t) * ffn, ffn);
-  }
+  auto silu_rows = [&](size_t t0, size_t t1) {
+    for (size_t t = t0; t < t1; ++t) {
+      const float* gu = ch.gate_up.data() + t * 2 * ffn;
+      kernels::silu_mul(gu, gu + ffn, ch.hidden.data() + t * ffn, ffn);
+    }
+  };
+  if (pool && ch.T > 1)
+    pool->parallel_for(size_t(ch.T), [&](int, size_t t0, size_t t1) { silu_rows(t0, t1); });
+  else
+    silu_rows(0, size_t(ch.T));
   ops.down->forward(ch.hidden.data(), ch.T, ffn, ch.x.data(), dim, true, pool);
 }
 

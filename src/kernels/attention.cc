@@ -1,12 +1,13 @@
 // Causal GQA attention, flash-attention style. Work item = (kv head, tile of up to kTq queries) for all
 // the query heads of that kv head. Per
 // key block of kBk positions: S = Q·K^T and O += P·V both go through the packed GEMM microkernels
-// (K is packed transposed, V as is), with an online softmax in between, so any context length streams
-// through fixed-size buffers. Decode-sized chunks (T < kTiledMinT) use dot products instead, because
-// packing a key block costs as much as using it once.
+// (K is packed transposed, V as is, once per call for all tiles), with an online softmax in between, so
+// any context length streams through fixed-size per-tile buffers. Decode-sized chunks (T < kTiledMinT) use
+// dot products instead, because packing a key block costs as much as using it once.
 #include "kernels/attention.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -34,20 +35,56 @@ float scale_of(const AttentionArgs& a) {
 }
 
 struct TileBuffers {
-  std::vector<float> q, s, k_packed, v_packed, o, row_max, row_sum;
+  std::vector<float> q, s, o, row_max, row_sum;
 };
+
+// K and V of every key block of every kv head, packed once per call and shared by all query tiles
+// (each tile used to pack them again). Block b of kv head g holds keys [b kBk, b kBk + rows(b)),
+// rows(b) = min(kBk, kv_total - b kBk): K packed as the N operand of S = Q·K^T (a prefix of it serves a
+// shorter block), V as the K operand of O += P·V (rows(b) rows; P is zero past each query's keys).
+struct PackedKv {
+  std::vector<float> k, v;
+  size_t k_block = 0, v_block = 0;  // floats per block
+  int blocks = 0, kv_total = 0;
+  const float* keys(int g, int b) const { return k.data() + (size_t(g) * blocks + b) * k_block; }
+  const float* values(int g, int b) const { return v.data() + (size_t(g) * blocks + b) * v_block; }
+  int rows(int b) const { return std::min(kBk, kv_total - b * kBk); }
+};
+
+void pack_kv(const detail::FloatIsa& isa, const AttentionArgs& a, PackedKv& p, ThreadPool* pool) {
+  const int d = a.head_dim;
+  p.kv_total = a.q_start + a.T;
+  p.blocks = (p.kv_total + kBk - 1) / kBk;
+  p.k_block = detail::packed_size(kBk, d, isa.panel);
+  p.v_block = detail::packed_size(d, kBk, isa.panel);
+  const size_t items = size_t(a.n_kv_heads) * size_t(p.blocks);
+  if (p.k.size() < items * p.k_block) p.k.resize(items * p.k_block);
+  if (p.v.size() < items * p.v_block) p.v.resize(items * p.v_block);
+  auto run = [&](size_t i0, size_t i1) {
+    for (size_t i = i0; i < i1; ++i) {
+      const int g = int(i / size_t(p.blocks)), b = int(i % size_t(p.blocks)), j0 = b * kBk;
+      const float* kbase = a.k + size_t(g) * a.kv_head_stride;
+      const float* vbase = a.v + size_t(g) * a.kv_head_stride;
+      float* kd = p.k.data() + i * p.k_block;
+      float* vd = p.v.data() + i * p.v_block;
+      isa.pack_b_nk(kbase, a.kv_pos_stride, j0, p.rows(b), 0, d, isa.panel, kd);
+      detail::pack_b_from_kn(vbase, a.kv_pos_stride, 0, d, j0, p.rows(b), isa.panel, vd);
+    }
+  };
+  if (pool && items > 1)
+    pool->parallel_for(items, [&](int, size_t i0, size_t i1) { run(i0, i1); });
+  else
+    run(0, items);
+}
 
 // Queries [t0, t1) of every query head sharing kv head g. The group's query rows are stacked into one
 // matrix (row = head_in_group * tq + i), so each packed key/value block serves the whole group.
-void attend_tile(const detail::FloatIsa& isa, const AttentionArgs& a, int g, int t0, int t1, TileBuffers& b) {
+void attend_tile(const detail::FloatIsa& isa, const AttentionArgs& a, const PackedKv& kv, int g, int t0,
+                 int t1, TileBuffers& b) {
   const int d = a.head_dim, tq = t1 - t0, group = a.n_heads / a.n_kv_heads, rows = group * tq;
-  const float* kbase = a.k + size_t(g) * a.kv_head_stride;
-  const float* vbase = a.v + size_t(g) * a.kv_head_stride;
   const float scale = scale_of(a);
   b.q.resize(size_t(rows) * d);
   b.s.resize(size_t(rows) * kBk);
-  b.k_packed.resize(detail::packed_size(kBk, d, isa.panel));
-  b.v_packed.resize(detail::packed_size(d, kBk, isa.panel));
   b.o.assign(size_t(rows) * d, 0.0f);
   b.row_max.assign(size_t(rows), -std::numeric_limits<float>::infinity());
   b.row_sum.assign(size_t(rows), 0.0f);
@@ -58,20 +95,20 @@ void attend_tile(const detail::FloatIsa& isa, const AttentionArgs& a, int g, int
     for (int c = 0; c < d; ++c) b.q[size_t(r) * d + c] = src[c] * scale;
   }
   const int kv_end = a.q_start + t1;  // the last query sees keys [0, kv_end)
-  for (int j0 = 0; j0 < kv_end; j0 += kBk) {
-    const int bk = std::min(kBk, kv_end - j0);
-    isa.pack_b_nk(kbase, a.kv_pos_stride, j0, bk, 0, d, isa.panel, b.k_packed.data());
-    if (isa.gemm_packed_init) {  // S = Q·K^T without zeroing S first
-      isa.gemm_packed_init(b.q.data(), size_t(d), b.k_packed.data(), rows, bk, d, b.s.data(), kBk, nullptr,
+  for (int j0 = 0, blk = 0; j0 < kv_end; j0 += kBk, ++blk) {
+    const int bk = std::min(kBk, kv_end - j0);  // keys this tile needs from the block
+    const int packed_rows = kv.rows(blk);       // >= bk: V's packed depth
+    if (isa.gemm_packed_init) {                 // S = Q·K^T without zeroing S first
+      isa.gemm_packed_init(b.q.data(), size_t(d), kv.keys(g, blk), rows, bk, d, b.s.data(), kBk, nullptr,
                            false);
     } else {
       std::fill_n(b.s.data(), size_t(rows) * kBk, 0.0f);
-      isa.gemm_packed(b.q.data(), size_t(d), b.k_packed.data(), rows, bk, d, b.s.data(), kBk);
+      isa.gemm_packed(b.q.data(), size_t(d), kv.keys(g, blk), rows, bk, d, b.s.data(), kBk);
     }
     for (int r = 0; r < rows; ++r) {
       float* srow = b.s.data() + size_t(r) * kBk;
       const int valid = std::clamp(a.q_start + t0 + r % tq - j0 + 1, 0, bk);  // causal mask
-      std::fill(srow + valid, srow + bk, 0.0f);
+      std::fill(srow + valid, srow + packed_rows, 0.0f);
       if (valid == 0) continue;
       const float old_max = b.row_max[size_t(r)];
       const float new_max = std::max(old_max, isa.max(srow, valid));
@@ -84,8 +121,7 @@ void attend_tile(const detail::FloatIsa& isa, const AttentionArgs& a, int g, int
       b.row_max[size_t(r)] = new_max;
       b.row_sum[size_t(r)] += sum;
     }
-    detail::pack_b_from_kn(vbase, a.kv_pos_stride, 0, d, j0, bk, isa.panel, b.v_packed.data());
-    isa.gemm_packed(b.s.data(), kBk, b.v_packed.data(), rows, d, bk, b.o.data(), size_t(d));
+    isa.gemm_packed(b.s.data(), kBk, kv.values(g, blk), rows, d, packed_rows, b.o.data(), size_t(d));
   }
   for (int r = 0; r < rows; ++r) {
     const int h = g * group + r / tq, t = t0 + r % tq;
@@ -129,20 +165,26 @@ void causal_attention(const AttentionArgs& a, ThreadPool* pool) {
     if (!pool) return run(0, items);
     return pool->parallel_for(items, [&](int, size_t i0, size_t i1) { run(i0, i1); });
   }
+  // The caller's buffer, filled here and read by every thread below through this reference (inside the
+  // lambda the thread_local's own name would mean each worker's own, empty, instance).
+  thread_local PackedKv callers_packed;
+  const PackedKv& packed = callers_packed;
+  pack_kv(isa, a, callers_packed, pool);
   const int tiles = (a.T + kTq - 1) / kTq;
-  // Item = (query tile, kv head). Later tiles see more keys, so tiles are visited heavy, light, next
-  // heavy, next light... and contiguous ranges of items carry similar work.
+  // Item = (query tile, kv head), handed out heaviest first (later tiles see more keys) from a shared
+  // counter: a thread that is slowed down (shared cores) leaves the rest of the work to the others.
   const size_t items = size_t(a.n_kv_heads) * size_t(tiles);
-  auto run = [&](size_t i0, size_t i1) {
+  std::atomic<size_t> next{0};
+  auto run = [&](int) {
     thread_local TileBuffers buffers;
-    for (size_t i = i0; i < i1; ++i) {
-      const int g = int(i % size_t(a.n_kv_heads)), j = int(i / size_t(a.n_kv_heads));
-      const int tile = j % 2 == 0 ? tiles - 1 - j / 2 : j / 2;
-      attend_tile(isa, a, g, tile * kTq, std::min(a.T, (tile + 1) * kTq), buffers);
+    for (size_t i = next.fetch_add(1, std::memory_order_relaxed); i < items;
+         i = next.fetch_add(1, std::memory_order_relaxed)) {
+      const int g = int(i % size_t(a.n_kv_heads)), tile = tiles - 1 - int(i / size_t(a.n_kv_heads));
+      attend_tile(isa, a, packed, g, tile * kTq, std::min(a.T, (tile + 1) * kTq), buffers);
     }
   };
-  if (!pool) return run(0, items);
-  pool->parallel_for(items, [&](int, size_t i0, size_t i1) { run(i0, i1); });
+  if (!pool || items == 1) return run(0);
+  pool->run_on_all(run);
 }
 
 void causal_attention_reference(const AttentionArgs& a) {

@@ -20,7 +20,8 @@ struct FloatIsa {
   void (*axpy)(float alpha, const float* x, float* y, int n);  // y += alpha * x
   void (*scale)(float* x, int n, float s);                     // x *= s
   float (*max)(const float* x, int n);                         // -inf when n == 0
-  float (*exp_shift_sum)(float* x, int n, float shift);        // x = exp(x - shift); returns the sum
+  // x = exp(x - shift), returns the sum; shift >= max(x) (every caller shifts by the max: no overflow)
+  float (*exp_shift_sum)(float* x, int n, float shift);
   void (*silu_mul)(const float* gate, const float* up, float* out, size_t n);
   void (*add)(const float* a, const float* b, float* out, size_t n);
   float (*sum_squares)(const float* x, int n);

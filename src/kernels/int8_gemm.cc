@@ -42,8 +42,8 @@ PackedInt8Matrix pack_int8_weights(const int8_t* w, int n, int k, const float* s
       const int8_t* src = w + size_t(col) * size_t(k);
       int32_t sum = 0;
       for (int kk = 0; kk < k; ++kk) {
-        check(src[kk] != -128, "pack_int8_weights: weight -128 at [", col, "][", kk,
-              "] (range is -127..127)");
+        if (src[kk] == -128)
+          fail("pack_int8_weights: weight -128 at [", col, "][", kk, "] (range is -127..127)");
         dst[(size_t(kk / 4) * width + c) * 4 + kk % 4] = src[kk];
         sum += src[kk];
       }
@@ -95,9 +95,9 @@ void gemm_scalar(const int8_detail::GemmArgs& g) {
   }
 }
 
-// Handing a call to the pool costs a wake-up of the other threads (several microseconds, far more when the
-// cores are shared), so calls that one thread finishes in a few tens of microseconds stay on the caller:
-// fewer than ~2 MiB of weights to stream and fewer than ~64M multiply-adds (~80 us for AMX at M = 256).
+// Handing a call to the pool costs a hand-off to the other threads (about a microsecond while they spin,
+// several when they sleep), so calls that one thread finishes in a few microseconds stay on the caller:
+// fewer than 512 KiB of weights to stream and fewer than 8M multiply-adds (~10 us for AMX).
 bool worth_threads(int m, const PackedInt8Matrix& w) {
   const double weight_bytes = double(w.n) * w.k, macs = double(m) * weight_bytes;
   const int8_detail::ParallelThreshold& t = int8_detail::parallel_threshold();

@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <vector>
@@ -176,7 +177,16 @@ void gemm_amx(const GemmArgs& g, ThreadPool* pool) {
   const TileOut out{&w, g.ep, g.a_scale, 1.0f / g.ep->out_scale, false};
   static thread_local AlignedArray<int8_t> packed_a_buffer;
   int8_t* packed_a = scratch(packed_a_buffer, size_t(padded_m) * w.k);
-  pack_a(g.a, g.m, size_t(g.lda), k_steps, packed_a, 0, padded_m);
+  // Packing A is a copy of M x K bytes (1.2 MB for the down projection of a 256-row chunk): threads share
+  // it rather than leave the others waiting.
+  if (pool && threads > 1 && size_t(padded_m) * w.k >= (256u << 10)) {
+    const size_t groups = size_t(padded_m) / 16;
+    pool->parallel_for(groups, [&](int, size_t g0, size_t g1) {
+      pack_a(g.a, g.m, size_t(g.lda), k_steps, packed_a, int(g0 * 16), int(g1 * 16));
+    });
+  } else {
+    pack_a(g.a, g.m, size_t(g.lda), k_steps, packed_a, 0, padded_m);
+  }
 
   // Work is split in tasks of (a run of 32-column blocks, a chunk of row blocks). Rows are only chunked
   // when there are too few column blocks to keep every thread busy.
@@ -194,7 +204,15 @@ void gemm_amx(const GemmArgs& g, ThreadPool* pool) {
   // cores) hand work to the others: tasks are taken dynamically, which changes no result.
   constexpr int kGroupBytes = 1 << 20;
   int group = std::clamp(kGroupBytes / (w.k * kBlockCols), 1, 16);
-  if (threads > 1) group = std::min(group, std::max(1, col_blocks / (4 * threads)));
+  if (threads > 1) {
+    // At least ~3 tasks per thread, and of the group sizes that allows, the largest one whose rounds of
+    // tasks end together on every thread (36 column blocks on 2 threads: 6 tasks of 6, not 9 of 4 + 1).
+    const int cap = std::clamp(col_blocks / (3 * threads), 1, group);
+    auto makespan = [&](int g) { return (((col_blocks + g - 1) / g + threads - 1) / threads) * g; };
+    group = 1;
+    for (int g = 2; g <= cap; ++g)
+      if (makespan(g) <= makespan(group)) group = g;
+  }
   const int col_tasks = (col_blocks + group - 1) / group;
   const int tasks = col_tasks * row_chunks;
 

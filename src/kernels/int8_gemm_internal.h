@@ -57,8 +57,8 @@ inline void store_one(const Int8Epilogue& ep, int row, int col, int32_t acc, flo
 // multiply-adds (below that, waking the pool costs more than it saves). Tests lower it to 0 to run the
 // threaded paths on small shapes; not synchronized, set it before any concurrent call.
 struct ParallelThreshold {
-  double weight_bytes = double(2 << 20);
-  double macs = 64e6;
+  double weight_bytes = double(512 << 10);
+  double macs = 8e6;
 };
 ParallelThreshold& parallel_threshold();
 
