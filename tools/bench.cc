@@ -11,6 +11,7 @@
 #include "command.h"
 #include "core/error.h"
 #include "core/timer.h"
+#include "kernels/bandwidth_probe.h"
 #include "kernels/peak_probe.h"
 #include "model_options.h"
 #include "prefill_options.h"
@@ -102,11 +103,14 @@ int bench_command(int argc, char** argv) {
   int hw_threads = threads > 0 ? threads : ThreadPool::hardware_threads();
   double peak_int8 = measure_peak_gmacs(PeakKind::Int8Dot, hw_threads, 0.2);
   double peak_fp32 = measure_peak_gmacs(PeakKind::Fp32Fma, hw_threads, 0.2);
+  double bandwidth = measure_read_bandwidth_gbs(hw_threads);
   bool text = output == "text";
   if (text)
-    std::printf("machine: %d threads, measured peak %.0f int8 GMAC/s (%s), %.0f fp32 GMAC/s (%s)\n",
-                hw_threads, peak_int8, peak_instruction(PeakKind::Int8Dot), peak_fp32,
-                peak_instruction(PeakKind::Fp32Fma));
+    std::printf(
+        "machine: %d threads, measured peak %.0f int8 GMAC/s (%s), %.0f fp32 GMAC/s (%s), memory read %.1f "
+        "GB/s\n",
+        hw_threads, peak_int8, peak_instruction(PeakKind::Int8Dot), peak_fp32,
+        peak_instruction(PeakKind::Fp32Fma), bandwidth);
 
   nlohmann::json results = nlohmann::json::array();
   int max_len = *std::max_element(lengths.begin(), lengths.end());
@@ -121,11 +125,18 @@ int bench_command(int argc, char** argv) {
     const ModelConfig& c = lm.model->config;
     double macs = linear_macs_per_token(c);
     double roofline_tps = peak_int8 * 1e9 / macs;
+    // Decode streams every weight once per token: bandwidth / those bytes is its roofline.
+    double decode_bytes = double(lm.graph->head ? lm.graph->head->weight_bytes() : 0);
+    for (const LayerLinears& l : lm.graph->layers)
+      decode_bytes += double(l.qkv->weight_bytes() + l.o->weight_bytes() + l.gate_up->weight_bytes() +
+                             l.down->weight_bytes());
+    double decode_roofline_tps = bandwidth * 1e9 / decode_bytes;
     if (text)
       std::printf(
-          "\nmodel %s: %s, %d layers, dim %d | %s | int8 roofline %.0f tokens/s (%.0f M linear MACs/token)\n",
+          "\nmodel %s: %s, %d layers, dim %d | %s | int8 roofline %.0f tokens/s (%.0f M linear MACs/token) | "
+          "decode roofline %.1f tokens/s (%.0f MB of weights per token)\n",
           path.c_str(), c.arch.c_str(), c.n_layers, c.dim, lm.graph->describe.c_str(), roofline_tps,
-          macs / 1e6);
+          macs / 1e6, decode_roofline_tps, decode_bytes / 1e6);
     for (const std::string& topo : topology_list) {
       for (const std::string& sched : schedule_list) {
         PrefillOptions opt = po;
@@ -170,6 +181,9 @@ int bench_command(int argc, char** argv) {
                                 {"peak_memory_mib", peak_rss_mib()},
                                 {"int8_roofline_tokens_per_second", roofline_tps},
                                 {"prefill_share_of_int8_roofline", p_tps / roofline_tps},
+                                {"decode_bytes_per_token", decode_bytes},
+                                {"decode_memory_roofline_tokens_per_second", decode_roofline_tps},
+                                {"decode_share_of_memory_roofline", median(decode_tps) / decode_roofline_tps},
                                 {"repetitions", reps}};
           nlohmann::json lane_json = nlohmann::json::array();
           for (const auto& l : lanes)
@@ -183,9 +197,10 @@ int bench_command(int argc, char** argv) {
               lane_text += str(" | ", l.name, " busy ", int(l.busy_share * 100), "%");
             std::printf(
                 "  p=%-5d %-10s %-60s prefill %8.1f tok/s (%4.1f%% of roofline) ttft %7.3f s decode %6.1f "
-                "tok/s%s\n",
+                "tok/s (%4.1f%% of memory roofline)%s\n",
                 len, sched.c_str(), prefiller.describe().c_str(), p_tps, 100 * p_tps / roofline_tps,
-                median(ttft_s), median(decode_tps), lane_text.c_str());
+                median(ttft_s), median(decode_tps), 100 * median(decode_tps) / decode_roofline_tps,
+                lane_text.c_str());
             std::fflush(stdout);
           }
         }
@@ -203,6 +218,7 @@ int bench_command(int argc, char** argv) {
                            {{"threads", hw_threads},
                             {"peak_int8_gmacs", peak_int8},
                             {"peak_fp32_gmacs", peak_fp32},
+                            {"memory_read_gbs", bandwidth},
                             {"int8_instruction", peak_instruction(PeakKind::Int8Dot)},
                             {"note", "no NPU: the accelerator role runs integer kernels on CPU cores"}}},
                           {"results", results}};
