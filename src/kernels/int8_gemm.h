@@ -8,20 +8,24 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <new>
+#include <type_traits>
+
+#include "core/aligned_memory.h"
 
 namespace llmnpu {
 
 class ThreadPool;
 
-// 64-byte aligned owning array (the packed panels are read with aligned 512-bit loads).
+// 64-byte aligned owning array (the packed panels are read with aligned 512-bit loads); large arrays get
+// huge pages where the OS allows (core/aligned_memory.h). Elements are left uninitialized (T trivial).
 template <typename T>
 class AlignedArray {
+  static_assert(std::is_trivial_v<T>, "AlignedArray holds plain values (no constructors run)");
+
  public:
   AlignedArray() = default;
   explicit AlignedArray(size_t count)
-      : data_(count ? static_cast<T*>(::operator new[](count * sizeof(T), std::align_val_t(64))) : nullptr),
-        size_(count) {}
+      : data_(count ? static_cast<T*>(allocate_aligned(count * sizeof(T))) : nullptr), size_(count) {}
   T* data() { return data_.get(); }
   const T* data() const { return data_.get(); }
   size_t size() const { return size_; }
@@ -30,7 +34,7 @@ class AlignedArray {
 
  private:
   struct Free {
-    void operator()(T* p) const { ::operator delete[](p, std::align_val_t(64)); }
+    void operator()(T* p) const { release_aligned(p); }
   };
   std::unique_ptr<T, Free> data_;
   size_t size_ = 0;
