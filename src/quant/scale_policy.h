@@ -28,7 +28,7 @@ struct ScalePolicy {
   // Any method: the clip is at most this percentile of |x| (100 = no cap). A static per-tensor scale set
   // by the largest values gives coarse steps to every typical token; the shadow path adds back the part
   // of the few elements above the clip exactly, so a lower clip trades a little shadow work for accuracy.
-  // `llmnpu prepare` uses 99 by default.
+  // `llmnpu prepare` leaves it at 100 unless --recipe auto lowers it (quant/recipe.h).
   double tail_percentile = 100;
 };
 
