@@ -355,6 +355,7 @@ int prepare_command(int argc, char** argv) {
         cand.recipe = r;
         cand.resident_bytes = weight_outlier_bytes(c, r.weight_outlier_share);
         if (cand.resident_bytes <= q.budget_bytes) {
+          q = {};  // release the previous candidate first: one prepared model in memory at a time
           q = quantize(r, "recipe calibrate");
           held_index = candidates.size();
           cand.resident_bytes = q.budget.resident_bytes;
@@ -384,10 +385,10 @@ int prepare_command(int argc, char** argv) {
     if (!decision.meets_baseline)
       std::printf(
           "NOTE: no candidate reaches the target (margin x per-block-32 baseline) within the resident "
-          "budget; keeping the "
-          "lowest-KL one that fits (%s)\n",
+          "budget; keeping the lowest-KL one that fits (%s)\n",
           candidates[decision.index].recipe.name().c_str());
     if (decision.index != held_index) {
+      q = {};
       q = quantize(candidates[decision.index].recipe, "recipe calibrate");
       held_index = decision.index;
     }
