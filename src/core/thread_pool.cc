@@ -56,11 +56,19 @@ bool pin_current_thread(int cpu) {
   return pthread_setaffinity_np(pthread_self(), sizeof(set), &set) == 0;
 }
 
-int ThreadPool::hardware_threads() {
+namespace {
+int allowed_cpus() {
   cpu_set_t set;
   if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
-  return std::max(1u, std::thread::hardware_concurrency());
+  return int(std::max(1u, std::thread::hardware_concurrency()));
 }
+// Read at start-up, before any pool pins the main thread: asked later, the pinned caller would see one CPU
+// (a probe asking then put both of its "two-core" threads on one core).
+const int kAllowedCpus = allowed_cpus();
+}  // namespace
+
+// (Before static initialization reaches kAllowedCpus it is still 0: ask the OS then.)
+int ThreadPool::hardware_threads() { return kAllowedCpus > 0 ? kAllowedCpus : allowed_cpus(); }
 
 ThreadPool::ThreadPool(int threads, std::vector<int> cores) {
   threads = std::max(1, threads);

@@ -63,3 +63,15 @@ TEST(ThreadPool, PinningTheCallerIsUndoneWhenThePoolGoes) {
 
 }  // namespace
 }  // namespace llmnpu
+
+namespace llmnpu {
+namespace {
+
+TEST(ThreadPool, HardwareThreadsIgnoresAPinnedCaller) {
+  const int before = ThreadPool::hardware_threads();
+  ThreadPool pool(1, {0});  // pins this thread to CPU 0 while the pool lives
+  EXPECT_EQ(ThreadPool::hardware_threads(), before);
+}
+
+}  // namespace
+}  // namespace llmnpu
