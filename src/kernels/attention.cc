@@ -41,7 +41,8 @@ struct TileBuffers {
 // K and V of every key block of every kv head, packed once per call and shared by all query tiles
 // (each tile used to pack them again). Block b of kv head g holds keys [b kBk, b kBk + rows(b)),
 // rows(b) = min(kBk, kv_total - b kBk): K packed as the N operand of S = Q·K^T (a prefix of it serves a
-// shorter block), V as the K operand of O += P·V (rows(b) rows; P is zero past each query's keys).
+// shorter block), V as the K operand of O += P·V (rows(b) rows per panel; a tile that needs fewer keys
+// multiplies each panel over its own rows only).
 struct PackedKv {
   std::vector<float> k, v;
   size_t k_block = 0, v_block = 0;  // floats per block
@@ -108,7 +109,7 @@ void attend_tile(const detail::FloatIsa& isa, const AttentionArgs& a, const Pack
     for (int r = 0; r < rows; ++r) {
       float* srow = b.s.data() + size_t(r) * kBk;
       const int valid = std::clamp(a.q_start + t0 + r % tq - j0 + 1, 0, bk);  // causal mask
-      std::fill(srow + valid, srow + packed_rows, 0.0f);
+      std::fill(srow + valid, srow + bk, 0.0f);
       if (valid == 0) continue;
       const float old_max = b.row_max[size_t(r)];
       const float new_max = std::max(old_max, isa.max(srow, valid));
@@ -121,7 +122,12 @@ void attend_tile(const detail::FloatIsa& isa, const AttentionArgs& a, const Pack
       b.row_max[size_t(r)] = new_max;
       b.row_sum[size_t(r)] += sum;
     }
-    isa.gemm_packed(b.s.data(), kBk, kv.values(g, blk), rows, d, packed_rows, b.o.data(), size_t(d));
+    // O += P·V over this tile's bk keys only: V is packed with packed_rows rows per panel, so each panel
+    // is its own call (same sums in the same order as one call over all panels).
+    const float* v = kv.values(g, blk);
+    for (int c0 = 0; c0 < d; c0 += isa.panel)
+      isa.gemm_packed(b.s.data(), kBk, v + size_t(c0) * size_t(packed_rows), rows,
+                      std::min(isa.panel, d - c0), bk, b.o.data() + c0, size_t(d));
   }
   for (int r = 0; r < rows; ++r) {
     const int h = g * group + r / tq, t = t0 + r % tq;
