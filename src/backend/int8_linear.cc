@@ -182,30 +182,50 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void head_gemv_panels_avx
   for (int p = p0; p < p1; ++p) {
     const int width = w.panel_width(p), nv = width / 16;
     const int8_t* panel = w.panel(p);
-    __m512 f[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-    for (int g0 = 0, b = 0; g0 < w.k4; g0 += kHeadBlockK4, ++b) {
-      const int g1 = std::min(w.k4, g0 + kHeadBlockK4);
-      __m512i acc[4] = {zero, zero, zero, zero};
-      for (int g = g0; g < g1; ++g) {
-        const __m512i av = _mm512_set1_epi32(a4[g]);
-        const __mmask64 neg = signs[g];
-        const int8_t* row = panel + size_t(g) * size_t(width) * 4;
-        for (int v = 0; v < nv; ++v) {
-          const __m512i wv = _mm512_load_si512(row + 64 * v);
-          acc[v] = _mm512_dpbusd_epi32(acc[v], av, _mm512_mask_sub_epi8(wv, neg, zero, wv));
-        }
-      }
+    // Blocks [0, half) and [half, blocks) are read as two streams at once (as in gemv_panels_avx512),
+    // into two float sums added at the end.
+    __m512 f[2][4];
+    for (auto& side : f)
+      for (auto& x : side) x = _mm512_setzero_ps();
+    auto scale_into = [&](int b, const __m512i* acc, __m512* sum) {
       const __m512 sb = _mm512_set1_ps(block_scales[b]);
       const float* ws = weight_block_scales + (size_t(p) * size_t(blocks) + size_t(b)) * 64;
       for (int v = 0; v < nv; ++v)
-        f[v] =
-            _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[v]), _mm512_mul_ps(sb, _mm512_load_ps(ws + 16 * v)), f[v]);
+        sum[v] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[v]), _mm512_mul_ps(sb, _mm512_load_ps(ws + 16 * v)),
+                                 sum[v]);
+    };
+    auto group = [&](int g, __m512i* acc) {
+      const __m512i av = _mm512_set1_epi32(a4[g]);
+      const __mmask64 neg = signs[g];
+      const int8_t* row = panel + size_t(g) * size_t(width) * 4;
+      for (int v = 0; v < nv; ++v) {
+        const __m512i wv = _mm512_load_si512(row + 64 * v);
+        acc[v] = _mm512_dpbusd_epi32(acc[v], av, _mm512_mask_sub_epi8(wv, neg, zero, wv));
+      }
+    };
+    const int half = blocks / 2;
+    for (int b = 0; b < half; ++b) {
+      const int lo0 = b * kHeadBlockK4, hi0 = (half + b) * kHeadBlockK4;
+      const int lo_n = std::min(w.k4 - lo0, kHeadBlockK4), hi_n = std::min(w.k4 - hi0, kHeadBlockK4);
+      __m512i lo[4] = {zero, zero, zero, zero}, hi[4] = {zero, zero, zero, zero};
+      for (int j = 0; j < kHeadBlockK4; ++j) {
+        if (j < lo_n) group(lo0 + j, lo);
+        if (j < hi_n) group(hi0 + j, hi);
+      }
+      scale_into(b, lo, f[0]);
+      scale_into(half + b, hi, f[1]);
     }
+    for (int b = 2 * half; b < blocks; ++b) {  // an odd block count: the last one
+      __m512i acc[4] = {zero, zero, zero, zero};
+      for (int g = b * kHeadBlockK4; g < std::min(w.k4, (b + 1) * kHeadBlockK4); ++g) group(g, acc);
+      scale_into(b, acc, f[1]);
+    }
+    for (int v = 0; v < nv; ++v) f[0][v] = _mm512_add_ps(f[0][v], f[1][v]);
     for (int v = 0; v < nv; ++v) {
       const int col = p * PackedInt8Matrix::kPanelColumns + v * 16;
       if (col >= w.n) break;
       const __mmask16 m = w.n - col >= 16 ? __mmask16(0xffff) : __mmask16((1u << (w.n - col)) - 1);
-      __m512 o = f[v];
+      __m512 o = f[0][v];
       if (residual) o = _mm512_add_ps(o, _mm512_maskz_loadu_ps(m, residual + col));
       _mm512_mask_storeu_ps(out + col, m, o);
     }
