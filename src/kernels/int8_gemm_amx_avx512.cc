@@ -177,9 +177,9 @@ void gemm_amx(const GemmArgs& g, ThreadPool* pool) {
   const TileOut out{&w, g.ep, g.a_scale, 1.0f / g.ep->out_scale, false};
   static thread_local AlignedArray<int8_t> packed_a_buffer;
   int8_t* packed_a = scratch(packed_a_buffer, size_t(padded_m) * w.k);
-  // Packing A is a copy of M x K bytes (1.2 MB for the down projection of a 256-row chunk): threads share
+  // Packing A is a copy of M x K bytes (230 KB to 1.2 MB for a 256-row chunk of qwen2.5-0.5b): threads share
   // it rather than leave the others waiting.
-  if (pool && threads > 1 && size_t(padded_m) * w.k >= (256u << 10)) {
+  if (pool && threads > 1 && size_t(padded_m) * w.k >= (64u << 10)) {
     const size_t groups = size_t(padded_m) / 16;
     pool->parallel_for(groups, [&](int, size_t g0, size_t g1) {
       pack_a(g.a, g.m, size_t(g.lda), k_steps, packed_a, int(g0 * 16), int(g1 * 16));
