@@ -51,7 +51,7 @@ double measure_read_bandwidth_gbs(int threads, size_t bytes, int passes) {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     best = std::max(best, double(words * 8) / seconds / 1e9);
   }
-  return sink.load() == 0 && words == 0 ? 0.0 : best;
+  return best;  // (the sums went into `sink`, so no read could be dropped)
 }
 
 }  // namespace llmnpu
