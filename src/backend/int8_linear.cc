@@ -106,8 +106,8 @@ void add_f16_rows(const kernels::OutlierEntry* e, const uint16_t* const* rows, s
     add_f16_rows_scalar(e, rows, count, n0, n1, y);
 }
 
-// Decode (one row) straight over the packed panels: each panel's weights are one contiguous stream, read
-// once with aligned loads, four vpdpbusd per group of 4 k; threads take contiguous runs of panels. The
+// Decode (one row) straight over the packed panels: each panel's weights are read once with aligned loads
+// (as four streams, below), four vpdpbusd per group of 4 k; threads take runs of panels. The
 // epilogue performs the int8_gemm epilogue's float operations in the same order (bit-identical results).
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) void gemv_panels_avx512(
     const uint8_t* a, const PackedInt8Matrix& w, float a_scale, const Int8Epilogue& ep, int p0, int p1) {
