@@ -137,22 +137,35 @@ void attend_tile(const detail::FloatIsa& isa, const AttentionArgs& a, const Pack
   }
 }
 
-// One query (decode): scores by dot products, softmax, weighted sum of value rows.
-void attend_single(const detail::FloatIsa& isa, const AttentionArgs& a, int h, int t,
+// One query position t (decode) for query heads [h0, h1) of one kv group: scores by dot products,
+// softmax, weighted sum of value rows. Keys and values are walked once for all the group's heads (key j
+// stays in L1 for its dot with every head), not once per head; each head's sums run in the same order
+// as one head alone.
+void attend_single(const detail::FloatIsa& isa, const AttentionArgs& a, int h0, int h1, int t,
                    std::vector<float>& scores) {
-  const int d = a.head_dim, group = a.n_heads / a.n_kv_heads;
-  const float* kbase = a.k + size_t(h / group) * a.kv_head_stride;
-  const float* vbase = a.v + size_t(h / group) * a.kv_head_stride;
-  const float* q = a.q + size_t(t) * a.q_row_stride + size_t(h) * d;
+  const int d = a.head_dim, group = a.n_heads / a.n_kv_heads, heads = h1 - h0;
+  const float* kbase = a.k + size_t(h0 / group) * a.kv_head_stride;
+  const float* vbase = a.v + size_t(h0 / group) * a.kv_head_stride;
+  const float* q = a.q + size_t(t) * a.q_row_stride + size_t(h0) * d;
+  float* out = a.out + size_t(t) * a.out_row_stride + size_t(h0) * d;
   const int n = a.q_start + t + 1;
   const float scale = scale_of(a);
-  scores.resize(size_t(n));
-  for (int j = 0; j < n; ++j) scores[size_t(j)] = isa.dot(q, kbase + size_t(j) * a.kv_pos_stride, d) * scale;
-  const float sum = isa.exp_shift_sum(scores.data(), n, isa.max(scores.data(), n));
-  float* dst = a.out + size_t(t) * a.out_row_stride + size_t(h) * d;
-  std::fill_n(dst, d, 0.0f);
-  for (int j = 0; j < n; ++j) isa.axpy(scores[size_t(j)], vbase + size_t(j) * a.kv_pos_stride, dst, d);
-  isa.scale(dst, d, 1.0f / sum);
+  scores.resize(size_t(heads) * size_t(n) + size_t(heads));  // then each head's sum
+  float* sums = scores.data() + size_t(heads) * size_t(n);
+  for (int j = 0; j < n; ++j) {
+    const float* key = kbase + size_t(j) * a.kv_pos_stride;
+    for (int i = 0; i < heads; ++i) scores[size_t(i) * n + j] = isa.dot(q + size_t(i) * d, key, d) * scale;
+  }
+  for (int i = 0; i < heads; ++i) {
+    float* row = scores.data() + size_t(i) * n;
+    sums[i] = isa.exp_shift_sum(row, n, isa.max(row, n));
+    std::fill_n(out + size_t(i) * d, d, 0.0f);
+  }
+  for (int j = 0; j < n; ++j) {
+    const float* value = vbase + size_t(j) * a.kv_pos_stride;
+    for (int i = 0; i < heads; ++i) isa.axpy(scores[size_t(i) * n + j], value, out + size_t(i) * d, d);
+  }
+  for (int i = 0; i < heads; ++i) isa.scale(out + size_t(i) * d, d, 1.0f / sums[i]);
 }
 
 }  // namespace
@@ -162,11 +175,19 @@ void causal_attention(const AttentionArgs& a, ThreadPool* pool) {
   if (a.T == 0) return;
   const detail::FloatIsa& isa = detail::float_isa();
   if (a.T < kTiledMinT) {
-    const size_t items = size_t(a.n_heads) * size_t(a.T);
+    // Item = (position, kv group, part of the group's heads): whole groups share the key/value walk;
+    // groups are split only as far as needed to give every thread work.
+    const int group = a.n_heads / a.n_kv_heads, threads = pool ? pool->size() : 1;
+    const int parts = std::clamp(2 * threads / (a.n_kv_heads * a.T), 1, group);
+    const size_t items = size_t(a.T) * size_t(a.n_kv_heads) * size_t(parts);
     auto run = [&](size_t i0, size_t i1) {
       thread_local std::vector<float> scores;
-      for (size_t i = i0; i < i1; ++i)
-        attend_single(isa, a, int(i / size_t(a.T)), int(i % size_t(a.T)), scores);
+      for (size_t i = i0; i < i1; ++i) {
+        const int t = int(i / (size_t(a.n_kv_heads) * parts)), rest = int(i % (size_t(a.n_kv_heads) * parts));
+        const int g = rest / parts, part = rest % parts;
+        const int h0 = g * group + group * part / parts, h1 = g * group + group * (part + 1) / parts;
+        if (h0 < h1) attend_single(isa, a, h0, h1, t, scores);
+      }
     };
     if (!pool) return run(0, items);
     return pool->parallel_for(items, [&](int, size_t i0, size_t i1) { run(i0, i1); });
