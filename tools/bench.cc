@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -138,35 +139,50 @@ int bench_command(int argc, char** argv) {
           path.c_str(), c.arch.c_str(), c.n_layers, c.dim, lm.graph->describe.c_str(), roofline_tps,
           macs / 1e6, decode_roofline_tps, decode_bytes / 1e6);
     for (const std::string& topo : topology_list) {
+      std::vector<std::unique_ptr<Prefiller>> prefillers;
       for (const std::string& sched : schedule_list) {
         PrefillOptions opt = po;
         opt.schedule = sched;
         opt.topology = topo;
         engine.reset();
-        Prefiller prefiller(engine, opt, engine.pool().size());
-        for (int len : lengths) {
-          std::vector<int32_t> ids(static_cast<size_t>(len));
-          for (int i = 0; i < len; ++i)
-            ids[size_t(i)] = int32_t((uint64_t(i) * 2654435761u + 17) % uint64_t(c.vocab_size));
+        prefillers.push_back(std::make_unique<Prefiller>(engine, opt, engine.pool().size()));
+      }
+      for (int len : lengths) {
+        std::vector<int32_t> ids(static_cast<size_t>(len));
+        for (int i = 0; i < len; ++i)
+          ids[size_t(i)] = int32_t((uint64_t(i) * 2654435761u + 17) % uint64_t(c.vocab_size));
+        struct Samples {
           std::vector<double> prefill_s, ttft_s, decode_tps;
           std::vector<LaneSummary> lanes;
-          for (int r = 0; r <= reps; ++r) {  // r == 0 warms up (first touch of weights, thread start)
+        };
+        std::vector<Samples> samples(schedule_list.size());
+        // Repetitions go round-robin over the schedules, so a slow stretch of a shared machine slows them
+        // all alike instead of whichever schedule happened to run then. r == 0 warms up.
+        for (int r = 0; r <= reps; ++r) {
+          for (size_t si = 0; si < schedule_list.size(); ++si) {
+            Samples& out = samples[si];
             engine.reset();
             Trace trace;
             double t0 = now_seconds();
-            std::vector<float> logits = prefiller.run(ids, &trace);
+            std::vector<float> logits = prefillers[si]->run(ids, &trace);
             double t1 = now_seconds();
             int32_t next = argmax(logits.data(), c.vocab_size);
             double t2 = now_seconds();
             for (int g = 0; g < n_gen; ++g) next = argmax(engine.decode(next).data(), c.vocab_size);
             double t3 = now_seconds();
             if (r == 0) continue;
-            prefill_s.push_back(t1 - t0);
-            ttft_s.push_back(t2 - t0);
-            if (n_gen > 0) decode_tps.push_back(n_gen / (t3 - t2));
-            lanes = trace.summarize();
+            out.prefill_s.push_back(t1 - t0);
+            out.ttft_s.push_back(t2 - t0);
+            if (n_gen > 0) out.decode_tps.push_back(n_gen / (t3 - t2));
+            out.lanes = trace.summarize();
           }
-          double p_tps = len / median(prefill_s);
+        }
+        for (size_t si = 0; si < schedule_list.size(); ++si) {
+          const std::string& sched = schedule_list[si];
+          const Prefiller& prefiller = *prefillers[si];
+          const Samples& got = samples[si];
+          double p_tps = len / median(got.prefill_s);
+          double d_tps = median(got.decode_tps);
           nlohmann::json row = {{"model", path},
                                 {"weights", lm.graph->describe},
                                 {"prompt_tokens", len},
@@ -176,31 +192,30 @@ int bench_command(int argc, char** argv) {
                                 {"schedule", sched},
                                 {"topology", prefiller.describe()},
                                 {"prefill_tokens_per_second", p_tps},
-                                {"time_to_first_token_s", median(ttft_s)},
-                                {"decode_tokens_per_second", median(decode_tps)},
+                                {"time_to_first_token_s", median(got.ttft_s)},
+                                {"decode_tokens_per_second", d_tps},
                                 {"peak_memory_mib", peak_rss_mib()},
                                 {"int8_roofline_tokens_per_second", roofline_tps},
                                 {"prefill_share_of_int8_roofline", p_tps / roofline_tps},
                                 {"decode_bytes_per_token", decode_bytes},
                                 {"decode_memory_roofline_tokens_per_second", decode_roofline_tps},
-                                {"decode_share_of_memory_roofline", median(decode_tps) / decode_roofline_tps},
+                                {"decode_share_of_memory_roofline", d_tps / decode_roofline_tps},
                                 {"repetitions", reps}};
           nlohmann::json lane_json = nlohmann::json::array();
-          for (const auto& l : lanes)
+          for (const auto& l : got.lanes)
             lane_json.push_back(
                 {{"processor", l.name}, {"busy_share", l.busy_share}, {"bubble_share", l.bubble_share}});
           row["lanes"] = lane_json;
           results.push_back(row);
           if (text) {
             std::string lane_text;
-            for (const auto& l : lanes)
+            for (const auto& l : got.lanes)
               lane_text += str(" | ", l.name, " busy ", int(l.busy_share * 100), "%");
             std::printf(
                 "  p=%-5d %-10s %-60s prefill %8.1f tok/s (%4.1f%% of roofline) ttft %7.3f s decode %6.1f "
                 "tok/s (%4.1f%% of memory roofline)%s\n",
                 len, sched.c_str(), prefiller.describe().c_str(), p_tps, 100 * p_tps / roofline_tps,
-                median(ttft_s), median(decode_tps), 100 * median(decode_tps) / decode_roofline_tps,
-                lane_text.c_str());
+                median(got.ttft_s), d_tps, 100 * d_tps / decode_roofline_tps, lane_text.c_str());
             std::fflush(stdout);
           }
         }
