@@ -1,6 +1,8 @@
 // llmnpu bench: prefill and decode speed over prompt lengths, topologies and schedules, with the
 // prefill rate as a share of this machine's measured int8 roofline.
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -20,6 +22,37 @@
 
 namespace llmnpu::cli {
 namespace {
+
+// The bandwidth probe reads a 512 MiB buffer. It runs in a child process so that the buffer does not
+// become this process's peak memory (getrusage's ru_maxrss, reported per row, never goes down). Called
+// while this process has a single thread, so fork() is safe.
+double measure_bandwidth_in_child(int threads) {
+  int fds[2];
+  if (pipe(fds) != 0) return measure_read_bandwidth_gbs(threads);
+  const pid_t pid = fork();
+  if (pid < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    return measure_read_bandwidth_gbs(threads);
+  }
+  if (pid == 0) {
+    close(fds[0]);
+    double gbs = 0;
+    try {
+      gbs = measure_read_bandwidth_gbs(threads);
+    } catch (...) {
+    }
+    const ssize_t written = write(fds[1], &gbs, sizeof gbs);
+    _exit(written == ssize_t(sizeof gbs) ? 0 : 1);
+  }
+  close(fds[1]);
+  double gbs = 0;
+  const ssize_t got = read(fds[0], &gbs, sizeof gbs);
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return got == ssize_t(sizeof gbs) ? gbs : 0.0;
+}
 
 double median(std::vector<double> v) {
   if (v.empty()) return 0;
@@ -104,7 +137,7 @@ int bench_command(int argc, char** argv) {
   int hw_threads = threads > 0 ? threads : ThreadPool::hardware_threads();
   double peak_int8 = measure_peak_gmacs(PeakKind::Int8Dot, hw_threads, 0.2);
   double peak_fp32 = measure_peak_gmacs(PeakKind::Fp32Fma, hw_threads, 0.2);
-  double bandwidth = measure_read_bandwidth_gbs(hw_threads);
+  double bandwidth = measure_bandwidth_in_child(hw_threads);
   bool text = output == "text";
   if (text)
     std::printf(

@@ -109,7 +109,12 @@ void ThreadPool::worker_loop(int index) {
     }
     if (stop_.load(std::memory_order_acquire)) return;
     seen = generation_.load(std::memory_order_acquire);
-    (*job_)(index);
+    try {
+      (*job_)(index);
+    } catch (...) {
+      std::lock_guard lock(mutex_);
+      if (!error_) error_ = std::current_exception();
+    }
     if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
       std::lock_guard lock(mutex_);  // the caller may be between its check and its wait
       done_.notify_one();
@@ -130,11 +135,26 @@ void ThreadPool::run_on_all(const std::function<void(int)>& fn) {
     generation_.fetch_add(1, std::memory_order_release);
   }
   wake_.notify_all();
-  fn(0);
+  // The workers are running fn: whatever happens here, wait for them before leaving (fn may live on the
+  // caller's stack), then report the first failure.
+  std::exception_ptr caller_error;
+  try {
+    fn(0);
+  } catch (...) {
+    caller_error = std::current_exception();
+  }
   auto finished = [&] { return pending_.load(std::memory_order_acquire) == 0; };
-  if (spin_until(finished)) return;
-  std::unique_lock lock(mutex_);
-  done_.wait(lock, finished);
+  std::exception_ptr error;
+  if (!spin_until(finished)) {
+    std::unique_lock lock(mutex_);
+    done_.wait(lock, finished);
+  }
+  {
+    std::lock_guard lock(mutex_);
+    error = caller_error ? caller_error : error_;
+    error_ = nullptr;
+  }
+  if (error) std::rethrow_exception(error);
 }
 
 void ThreadPool::parallel_for(size_t n, const std::function<void(int, size_t, size_t)>& fn) {

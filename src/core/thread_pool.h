@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -32,7 +33,8 @@ class ThreadPool {
 
   // fn(thread_index, begin, end). Blocks until every range is done.
   void parallel_for(size_t n, const std::function<void(int, size_t, size_t)>& fn);
-  // fn(thread_index) on every thread.
+  // fn(thread_index) on every thread. If any of them throws, the call still waits for every thread to
+  // finish, then rethrows the first exception on the caller.
   void run_on_all(const std::function<void(int)>& fn);
 
   static int hardware_threads();
@@ -48,6 +50,7 @@ class ThreadPool {
   std::atomic<uint64_t> generation_{0};
   std::atomic<int> pending_{0};
   std::atomic<bool> stop_{false};
+  std::exception_ptr error_;  // the first exception a worker's job threw (guarded by mutex_)
   bool restore_affinity_ = false;
   cpu_set_t caller_affinity_{};
 };

@@ -42,7 +42,7 @@ double measure_read_bandwidth_gbs(int threads, size_t bytes, int passes) {
     std::vector<std::thread> readers;
     for (int t = 0; t < threads; ++t)
       readers.emplace_back([&, t] {
-        pin_current_thread(t);
+        if (t < ThreadPool::hardware_threads()) pin_current_thread(t);
         const size_t begin = words * size_t(t) / size_t(threads),
                      end = words * size_t(t + 1) / size_t(threads);
         sink.fetch_add(read_range(buffer.data() + begin, end - begin), std::memory_order_relaxed);

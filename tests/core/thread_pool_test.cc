@@ -8,6 +8,8 @@
 #include <atomic>
 #include <chrono>
 #include <numeric>
+#include <stdexcept>
+#include <thread>
 #include <vector>
 
 namespace llmnpu {
@@ -71,6 +73,30 @@ TEST(ThreadPool, HardwareThreadsIgnoresAPinnedCaller) {
   const int before = ThreadPool::hardware_threads();
   ThreadPool pool(1, {0});  // pins this thread to CPU 0 while the pool lives
   EXPECT_EQ(ThreadPool::hardware_threads(), before);
+}
+
+}  // namespace
+}  // namespace llmnpu
+
+namespace llmnpu {
+namespace {
+
+TEST(ThreadPool, AnExceptionOnAnyThreadReachesTheCallerAfterEveryThreadFinished) {
+  ThreadPool pool(3);
+  for (int thrower = 0; thrower < 3; ++thrower) {
+    std::atomic<int> finished{0};
+    EXPECT_THROW(pool.run_on_all([&](int i) {
+      if (i == thrower) throw std::runtime_error("job failed");
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      finished.fetch_add(1);
+    }),
+                 std::runtime_error);
+    EXPECT_EQ(finished.load(), 2) << thrower;  // the others ran to the end before the call returned
+  }
+  // The pool still works afterwards, and an old failure is not reported again.
+  std::atomic<int> runs{0};
+  pool.run_on_all([&](int) { runs.fetch_add(1); });
+  EXPECT_EQ(runs.load(), 3);
 }
 
 }  // namespace
