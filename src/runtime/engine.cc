@@ -33,17 +33,22 @@ Chunk Engine::make_chunk(int index, int pos0, const std::vector<int32_t>& tokens
   Chunk chunk;
   chunk.index = index;
   chunk.pos0 = pos0;
+  chunk.all_logits = all_logits;
+  chunk.allocate(c, std::max(rows, int(tokens.size())));
+  embed(tokens, chunk);
+  return chunk;
+}
+
+void Engine::embed(const std::vector<int32_t>& tokens, Chunk& chunk) const {
+  const ModelConfig& c = model_.config;
   chunk.T = int(tokens.size());
   chunk.tokens = tokens;
-  chunk.all_logits = all_logits;
-  chunk.allocate(c, std::max(rows, chunk.T));
   for (int t = 0; t < chunk.T; ++t) {
     int32_t id = tokens[size_t(t)];
     check(id >= 0 && id < c.vocab_size, "token id ", id, " is outside the vocabulary of ", c.vocab_size);
     std::memcpy(&chunk.x[size_t(t) * size_t(c.dim)],
                 model_.weights.token_embedding + size_t(id) * size_t(c.dim), size_t(c.dim) * sizeof(float));
   }
-  return chunk;
 }
 
 void Engine::run_subgraph(const Subgraph& sg, Chunk& chunk, ThreadPool* pool) {
@@ -84,16 +89,11 @@ std::vector<float> Engine::prefill(const std::vector<int32_t>& tokens, int chunk
 
 const std::vector<float>& Engine::decode(int32_t token) {
   check(position_ < context_, "context of ", context_, " tokens is full");
-  const ModelConfig& c = model_.config;
-  check(token >= 0 && token < c.vocab_size, "token id ", token, " is outside the vocabulary of ",
-        c.vocab_size);
   // One row, buffers kept from the previous step: a decode step allocates nothing.
-  if (decode_chunk_.rows != 1) decode_chunk_.allocate(c, 1);
+  if (decode_chunk_.rows != 1) decode_chunk_.allocate(model_.config, 1);
   decode_chunk_.pos0 = position_;
-  decode_chunk_.T = 1;
-  decode_chunk_.tokens.assign(1, token);
-  std::memcpy(decode_chunk_.x.data(), model_.weights.token_embedding + size_t(token) * size_t(c.dim),
-              size_t(c.dim) * sizeof(float));
+  decode_step_tokens_.assign(1, token);
+  embed(decode_step_tokens_, decode_chunk_);
   for (const Subgraph& sg : graph_.chunk_subgraphs) run_subgraph(sg, decode_chunk_, pool_.get());
   ++position_;
   return decode_chunk_.logits;

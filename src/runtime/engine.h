@@ -57,6 +57,8 @@ class Engine {
   // The CPU backends compile for this chunk length but accept any row count (decode, one chunk).
   static constexpr int kCompiledChunkRows = 256;
   CpuBackend& backend_for(const Subgraph& sg);
+  // chunk.T = tokens.size(), chunk.tokens = tokens and their embeddings in chunk.x (buffers allocated).
+  void embed(const std::vector<int32_t>& tokens, Chunk& chunk) const;
 
   const Model& model_;
   const ModelGraph& graph_;
@@ -67,6 +69,7 @@ class Engine {
   std::vector<std::unique_ptr<CompiledSubgraph>> compiled_;  // static subgraphs, by per-chunk index
   int position_ = 0;
   Chunk decode_chunk_;
+  std::vector<int32_t> decode_step_tokens_;  // reused: a decode step allocates nothing
 };
 
 }  // namespace llmnpu
