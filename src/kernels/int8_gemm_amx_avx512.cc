@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "core/thread_pool.h"
@@ -161,6 +162,69 @@ T* scratch(AlignedArray<T>& v, size_t count) {
   return v.data();
 }
 
+// Row blocks [rb_begin, rb_end) x column blocks [cb_begin, cb_end), row block by row block: the columns'
+// weights stay in L2 and a row block of A in L1 across them, and the epilogue writes contiguous row segments.
+void run_blocks(const PackedInt8Matrix& w, const int8_t* packed_a, int k_steps, int m, int rb_begin,
+                int rb_end, int cb_begin, int cb_end, Pending& pending, const TileOut& out) {
+  for (int rb = rb_begin; rb < rb_end; ++rb) {
+    const int8_t* a0 = packed_a + size_t(2 * rb) * k_steps * 1024;
+    const int8_t* a1 = a0 + size_t(k_steps) * 1024;
+    const int r = rb * kBlockRows;
+    for (int cb = cb_begin; cb < cb_end; ++cb) {
+      const int col = cb * kBlockCols;
+      const int panel = col / PackedInt8Matrix::kPanelColumns, c = col % PackedInt8Matrix::kPanelColumns;
+      const int width = w.panel_width(panel);
+      const int cols = std::min(kBlockCols, width - c);
+      block(a0, a1, w.panel(panel) + size_t(c) * 4, size_t(width) * 4, k_steps, cols, pending, out);
+      pending.start(r, col, std::min(kBlockRows, m - r), (std::min(cols, w.n - col) + 15) / 16);
+    }
+  }
+}
+
+// Several threads and at least one row block each: every thread packs its own rows of A and computes them
+// against all columns, so neither A nor the output crosses cores (a row of A packed on one core and read on
+// the other costs a cross-core transfer per line; weights are only read, and both cores can cache them).
+// The column groups of each thread's rows are taken from a shared counter: a thread that is done helps with
+// the rows of another (after their A is packed), so a slowed-down core does not hold everyone up.
+void gemm_amx_row_split(const GemmArgs& g, ThreadPool& pool, int8_t* packed_a, int k_steps, int padded_m,
+                        const TileOut& out) {
+  const PackedInt8Matrix& w = *g.w;
+  const int threads = pool.size();
+  const int row_blocks = padded_m / kBlockRows, col_blocks = (w.n + kBlockCols - 1) / kBlockCols;
+  constexpr int kGroupBytes = 1 << 20;
+  const int group = std::clamp(std::min(kGroupBytes / (w.k * kBlockCols), col_blocks / 4), 1, 16);
+  const int col_tasks = (col_blocks + group - 1) / group;
+  struct alignas(64) Rows {
+    std::atomic<int> next_task{0};
+    std::atomic<bool> packed{false};
+  };
+  std::unique_ptr<Rows[]> rows(new Rows[size_t(threads)]);
+  pool.run_on_all([&](int t) {
+    auto first_block = [&](int i) { return int(int64_t(i) * row_blocks / threads); };
+    pack_a(g.a, g.m, size_t(g.lda), k_steps, packed_a, first_block(t) * kBlockRows,
+           first_block(t + 1) * kBlockRows);
+    rows[size_t(t)].packed.store(true, std::memory_order_release);
+    configure_tiles();
+    Pending pending;
+    for (int i = 0; i < threads; ++i) {
+      const int owner = (t + i) % threads;
+      Rows& r = rows[size_t(owner)];
+      bool ready = owner == t;
+      for (int task = r.next_task.fetch_add(1, std::memory_order_relaxed); task < col_tasks;
+           task = r.next_task.fetch_add(1, std::memory_order_relaxed)) {
+        while (!ready) {
+          ready = r.packed.load(std::memory_order_acquire);
+          if (!ready) _mm_pause();
+        }
+        run_blocks(w, packed_a, k_steps, g.m, first_block(owner), first_block(owner + 1), task * group,
+                   std::min(col_blocks, (task + 1) * group), pending, out);
+      }
+    }
+    pending.advance(out, pending.remaining());
+    release_tiles();
+  });
+}
+
 }  // namespace
 
 bool amx_int8_available() {
@@ -177,6 +241,18 @@ void gemm_amx(const GemmArgs& g, ThreadPool* pool) {
   const TileOut out{&w, g.ep, g.a_scale, 1.0f / g.ep->out_scale, false};
   static thread_local AlignedArray<int8_t> packed_a_buffer;
   int8_t* packed_a = scratch(packed_a_buffer, size_t(padded_m) * w.k);
+  const int col_blocks = (w.n + kBlockCols - 1) / kBlockCols;
+  const int row_blocks = padded_m / kBlockRows;
+
+  // Row split when every thread gets enough rows to reuse the weights it streams (weights are read by every
+  // thread then), or when the weights fit in L2 anyway: measured 6-29% faster than the column split at
+  // M = 256 on two threads, but up to 17% slower at 32 rows per thread on 4 MB of weights.
+  const bool row_split =
+      row_blocks >= threads && (padded_m / threads >= 128 || size_t(w.k) * size_t(w.n) <= (size_t(2) << 20));
+  if (pool && threads > 1 && row_split) {
+    gemm_amx_row_split(g, *pool, packed_a, k_steps, padded_m, out);
+    return;
+  }
   // Packing A is a copy of M x K bytes (230 KB to 1.2 MB for a 256-row chunk of qwen2.5-0.5b): threads share
   // it rather than leave the others waiting.
   if (pool && threads > 1 && size_t(padded_m) * w.k >= (64u << 10)) {
@@ -190,8 +266,6 @@ void gemm_amx(const GemmArgs& g, ThreadPool* pool) {
 
   // Work is split in tasks of (a run of 32-column blocks, a chunk of row blocks). Rows are only chunked
   // when there are too few column blocks to keep every thread busy.
-  const int col_blocks = (w.n + kBlockCols - 1) / kBlockCols;
-  const int row_blocks = padded_m / kBlockRows;
   int row_chunks = 1;
   if (col_blocks < 2 * threads)
     row_chunks = std::min(row_blocks, (2 * threads + col_blocks - 1) / col_blocks);

@@ -322,40 +322,62 @@ void gemm_avx512_vnni(const GemmArgs& g, ThreadPool* pool) {
   const int groups = (g.m + kRows - 1) / kRows;
   if (biased.size() < size_t(groups) * group_bytes + 64) biased.resize(size_t(groups) * group_bytes + 64);
   uint8_t* const biased_a = biased.data();  // the caller's buffer (inside the lambdas `biased` is per thread)
+  const bool row_split = pool && threads > 1 && groups >= threads &&
+                         (g.m / threads >= 128 || size_t(w.k) * size_t(w.n) <= (size_t(2) << 20));
   auto prepare = [&](int, size_t group_begin, size_t group_end) {
     const int row_begin = int(group_begin) * kRows, row_end = std::min(g.m, int(group_end) * kRows);
     bias_rows(g.a + size_t(row_begin) * g.lda, g.lda, row_end - row_begin, w.k, w.k4,
               biased_a + group_begin * group_bytes);
   };
+  // Rows [row_begin, row_end) against one panel, K-block by K-block (partial sums in scratch).
+  auto compute = [&](int panel, int row_begin, int row_end, int32_t* scratch) {
+    const int width = w.panel_width(panel), vectors = width / 16;
+    const int col = panel * PackedInt8Matrix::kPanelColumns;
+    for (int kb = 0; kb < k_blocks; ++kb) {
+      const int q0 = kb * block_k4, q1 = std::min(w.k4, q0 + block_k4);
+      if (q0 >= q1 && kb > 0) break;
+      const bool first = kb == 0, last = kb == k_blocks - 1 || q1 >= w.k4;
+      const int8_t* wp = w.panel(panel) + size_t(q0) * size_t(width) * 4;
+      for (int r = row_begin; r < row_end; r += kRows) {
+        const int rows = std::min(kRows, row_end - r);
+        kTiles[(rows - 1) * kMaxVectors + (vectors - 1)](
+            biased_a + size_t(r) / kRows * group_bytes + size_t(q0) * size_t(rows) * 4, wp, q1 - q0,
+            k_blocks > 1 ? scratch + size_t(r - row_begin) * 64 : nullptr, first, last, out, r, col);
+      }
+    }
+  };
+  // 64-byte aligned per-thread scratch for rows x 64 partial sums (aligned zmm loads and stores).
+  auto thread_scratch = [&](int rows) -> int32_t* {
+    thread_local std::vector<int32_t> storage;
+    if (k_blocks > 1 && storage.size() < size_t(rows) * 64 + 16) storage.resize(size_t(rows) * 64 + 16);
+    return reinterpret_cast<int32_t*>((reinterpret_cast<uintptr_t>(storage.data()) + 63) & ~uintptr_t(63));
+  };
+
+  if (row_split) {
+    // Every thread biases its own rows and computes them against all panels: A and the output stay on
+    // the core that produced them (see gemm_amx for the measurements behind the rule).
+    const int chunk_groups = (groups + threads - 1) / threads;
+    pool->run_on_all([&](int t) {
+      const int group_begin = std::min(groups, t * chunk_groups),
+                group_end = std::min(groups, group_begin + chunk_groups);
+      if (group_begin == group_end) return;
+      prepare(t, size_t(group_begin), size_t(group_end));
+      const int row_begin = group_begin * kRows, row_end = std::min(g.m, group_end * kRows);
+      int32_t* scratch = thread_scratch(row_end - row_begin);
+      for (int panel = 0; panel < w.panels; ++panel) compute(panel, row_begin, row_end, scratch);
+    });
+    return;
+  }
   if (pool && groups > 1)
     pool->parallel_for(size_t(groups), prepare);
   else
     prepare(0, 0, size_t(groups));
-
   auto work = [&](int, size_t unit_begin, size_t unit_end) {
-    thread_local std::vector<int32_t> scratch_storage;
-    const size_t need_scratch = size_t(split.chunk_rows) * 64 + 16;
-    if (k_blocks > 1 && scratch_storage.size() < need_scratch) scratch_storage.resize(need_scratch);
-    // 64-byte aligned view of the scratch (aligned zmm loads and stores).
-    int32_t* scratch = reinterpret_cast<int32_t*>((reinterpret_cast<uintptr_t>(scratch_storage.data()) + 63) &
-                                                  ~uintptr_t(63));
+    int32_t* scratch = thread_scratch(split.chunk_rows);
     for (size_t u = unit_begin; u < unit_end; ++u) {
       const int panel = int(u) / split.row_chunks, chunk = int(u) % split.row_chunks;
       const int row_begin = chunk * split.chunk_rows, row_end = std::min(g.m, row_begin + split.chunk_rows);
-      const int width = w.panel_width(panel), vectors = width / 16;
-      const int col = panel * PackedInt8Matrix::kPanelColumns;
-      for (int kb = 0; kb < k_blocks; ++kb) {
-        const int q0 = kb * block_k4, q1 = std::min(w.k4, q0 + block_k4);
-        if (q0 >= q1 && kb > 0) break;
-        const bool first = kb == 0, last = kb == k_blocks - 1 || q1 >= w.k4;
-        const int8_t* wp = w.panel(panel) + size_t(q0) * size_t(width) * 4;
-        for (int r = row_begin; r < row_end; r += kRows) {
-          const int rows = std::min(kRows, row_end - r);
-          kTiles[(rows - 1) * kMaxVectors + (vectors - 1)](
-              biased_a + size_t(r) / kRows * group_bytes + size_t(q0) * size_t(rows) * 4, wp, q1 - q0,
-              k_blocks > 1 ? scratch + size_t(r - row_begin) * 64 : nullptr, first, last, out, r, col);
-        }
-      }
+      compute(panel, row_begin, row_end, scratch);
     }
   };
   if (pool && split.units > 1)

@@ -192,6 +192,20 @@ TEST(Int8Gemm, ThreadsGiveIdenticalResults) {
   int8_detail::parallel_threshold() = saved;
 }
 
+// On several threads the AVX-512 kernels split rows between threads (each prepares and computes its own
+// rows) unless the weights are large and each thread would get few rows; then they split columns.
+TEST(Int8Gemm, RowAndColumnSplitsAgree) {
+  ThreadPool pool(2);
+  const int8_detail::ParallelThreshold saved = int8_detail::parallel_threshold();
+  int8_detail::parallel_threshold() = {0.0, 0.0};
+  for (Int8Kernel kernel : {Int8Kernel::Avx512Vnni, Int8Kernel::Amx}) {
+    if (!int8_kernel_available(kernel)) continue;
+    expect_same(make_problem(290, 100, 192, 1, 3, 27), true, Out::F32BiasResidual, kernel, &pool);
+    expect_same(make_problem(33, 2100, 1024, 0, 1, 28), true, Out::F32BiasResidual, kernel, &pool);
+  }
+  int8_detail::parallel_threshold() = saved;
+}
+
 TEST(Int8Gemm, PackedLayoutIsDocumented) {
   Problem p = make_problem(1, 70, 9, 0, 0, 31);
   const PackedInt8Matrix packed = pack_int8_weights(p.w.data(), 70, 9, p.scales.data(), true);
