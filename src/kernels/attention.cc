@@ -138,9 +138,10 @@ void attend_tile(const detail::FloatIsa& isa, const AttentionArgs& a, const Pack
 }
 
 // One query position t (decode) for query heads [h0, h1) of one kv group: scores by dot products,
-// softmax, weighted sum of value rows. Keys and values are walked once for all the group's heads (key j
-// stays in L1 for its dot with every head), not once per head; each head's sums run in the same order
-// as one head alone.
+// softmax, weighted sum of value rows. Each head's sums run in the same order as one head alone. With
+// the ISA's row kernels (gemv_rows, weighted_row_sum) each head walks the group's keys and values once,
+// from L2 (a call per key and head cost ~10x more at 1000 keys); otherwise keys and values are walked once
+// for all the group's heads, a dot and an axpy per key and head.
 void attend_single(const detail::FloatIsa& isa, const AttentionArgs& a, int h0, int h1, int t,
                    std::vector<float>& scores) {
   const int d = a.head_dim, group = a.n_heads / a.n_kv_heads, heads = h1 - h0;
@@ -152,18 +153,28 @@ void attend_single(const detail::FloatIsa& isa, const AttentionArgs& a, int h0, 
   const float scale = scale_of(a);
   scores.resize(size_t(heads) * size_t(n) + size_t(heads));  // then each head's sum
   float* sums = scores.data() + size_t(heads) * size_t(n);
-  for (int j = 0; j < n; ++j) {
-    const float* key = kbase + size_t(j) * a.kv_pos_stride;
-    for (int i = 0; i < heads; ++i) scores[size_t(i) * n + j] = isa.dot(q + size_t(i) * d, key, d) * scale;
-  }
-  for (int i = 0; i < heads; ++i) {
-    float* row = scores.data() + size_t(i) * n;
-    sums[i] = isa.exp_shift_sum(row, n, isa.max(row, n));
-    std::fill_n(out + size_t(i) * d, d, 0.0f);
-  }
-  for (int j = 0; j < n; ++j) {
-    const float* value = vbase + size_t(j) * a.kv_pos_stride;
-    for (int i = 0; i < heads; ++i) isa.axpy(scores[size_t(i) * n + j], value, out + size_t(i) * d, d);
+  if (isa.weighted_row_sum) {
+    for (int i = 0; i < heads; ++i) {
+      float* row = scores.data() + size_t(i) * n;
+      isa.gemv_rows(kbase, a.kv_pos_stride, q + size_t(i) * d, d, n, row);
+      for (int j = 0; j < n; ++j) row[j] *= scale;
+      sums[i] = isa.exp_shift_sum(row, n, isa.max(row, n));
+      isa.weighted_row_sum(row, n, vbase, a.kv_pos_stride, d, out + size_t(i) * d);
+    }
+  } else {
+    for (int j = 0; j < n; ++j) {
+      const float* key = kbase + size_t(j) * a.kv_pos_stride;
+      for (int i = 0; i < heads; ++i) scores[size_t(i) * n + j] = isa.dot(q + size_t(i) * d, key, d) * scale;
+    }
+    for (int i = 0; i < heads; ++i) {
+      float* row = scores.data() + size_t(i) * n;
+      sums[i] = isa.exp_shift_sum(row, n, isa.max(row, n));
+      std::fill_n(out + size_t(i) * d, d, 0.0f);
+    }
+    for (int j = 0; j < n; ++j) {
+      const float* value = vbase + size_t(j) * a.kv_pos_stride;
+      for (int i = 0; i < heads; ++i) isa.axpy(scores[size_t(i) * n + j], value, out + size_t(i) * d, d);
+    }
   }
   for (int i = 0; i < heads; ++i) isa.scale(out + size_t(i) * d, d, 1.0f / sums[i]);
 }

@@ -74,9 +74,9 @@ void scale_mul(const float* x, float s, const float* w, float* y, int n) {
   for (int i = 0; i < n; ++i) y[i] = x[i] * s * (w ? w[i] : 1.0f);
 }
 
-const FloatIsa kScalar = {"scalar", kScalarPanel, gemm_packed, gemv_rows,      dot,
-                          axpy,     scale,        max,         exp_shift_sum,  silu_mul,
-                          add,      sum_squares,  scale_mul,   pack_b_from_nk, nullptr};
+const FloatIsa kScalar = {
+    "scalar",      kScalarPanel, gemm_packed, gemv_rows,   dot,       axpy,           scale,   max,
+    exp_shift_sum, silu_mul,     add,         sum_squares, scale_mul, pack_b_from_nk, nullptr, nullptr};
 
 const FloatIsa* forced = nullptr;
 

@@ -193,9 +193,9 @@ void scale_mul(const float* x, float s, const float* w, float* y, int n) {
   }
 }
 
-const FloatIsa kIsa = {"avx2", kPanel,      gemm_packed, gemv_rows,      dot,
-                       axpy,   scale,       max,         exp_shift_sum,  silu_mul,
-                       add,    sum_squares, scale_mul,   pack_b_from_nk, nullptr};
+const FloatIsa kIsa = {"avx2",  kPanel,        gemm_packed, gemv_rows, dot,         axpy,      scale,
+                       max,     exp_shift_sum, silu_mul,    add,       sum_squares, scale_mul, pack_b_from_nk,
+                       nullptr, nullptr};
 
 }  // namespace
 

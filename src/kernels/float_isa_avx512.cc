@@ -285,9 +285,35 @@ void scale_mul(const float* x, float s, const float* w, float* y, int n) {
   }
 }
 
-const FloatIsa kIsa = {"avx512", kPanel,      gemm_packed, gemv_rows,     dot,
-                       axpy,     scale,       max,         exp_shift_sum, silu_mul,
-                       add,      sum_squares, scale_mul,   pack_b_nk,     gemm_packed_init};
+// Up to 64 columns per pass over the rows, two rows per step into two sets of accumulators (FMA latency),
+// each row's vectors loaded once; the sets are added at the end.
+void weighted_row_sum(const float* p, int n, const float* x, size_t ldx, int d, float* y) {
+  for (int c0 = 0; c0 < d; c0 += 64) {
+    __mmask16 m[4];
+    for (int v = 0; v < 4; ++v) m[v] = d - c0 - 16 * v <= 0 ? __mmask16(0) : tail_mask(d - c0 - 16 * v);
+    __m512 even[4], odd[4];
+    for (int v = 0; v < 4; ++v) even[v] = odd[v] = _mm512_setzero_ps();
+    const float* row = x + c0;
+    int j = 0;
+    for (; j + 2 <= n; j += 2, row += 2 * ldx) {
+      const __m512 p0 = _mm512_set1_ps(p[j]), p1 = _mm512_set1_ps(p[j + 1]);
+      for (int v = 0; v < 4; ++v) {
+        even[v] = _mm512_fmadd_ps(p0, _mm512_maskz_loadu_ps(m[v], row + 16 * v), even[v]);
+        odd[v] = _mm512_fmadd_ps(p1, _mm512_maskz_loadu_ps(m[v], row + ldx + 16 * v), odd[v]);
+      }
+    }
+    if (j < n) {
+      const __m512 p0 = _mm512_set1_ps(p[j]);
+      for (int v = 0; v < 4; ++v)
+        even[v] = _mm512_fmadd_ps(p0, _mm512_maskz_loadu_ps(m[v], row + 16 * v), even[v]);
+    }
+    for (int v = 0; v < 4; ++v) _mm512_mask_storeu_ps(y + c0 + 16 * v, m[v], _mm512_add_ps(even[v], odd[v]));
+  }
+}
+
+const FloatIsa kIsa = {"avx512",  kPanel,    gemm_packed,      gemv_rows,       dot, axpy,
+                       scale,     max,       exp_shift_sum,    silu_mul,        add, sum_squares,
+                       scale_mul, pack_b_nk, gemm_packed_init, weighted_row_sum};
 
 }  // namespace
 
