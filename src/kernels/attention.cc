@@ -139,9 +139,10 @@ void attend_tile(const detail::FloatIsa& isa, const AttentionArgs& a, const Pack
 
 // One query position t (decode) for query heads [h0, h1) of one kv group: scores by dot products,
 // softmax, weighted sum of value rows. Each head's sums run in the same order as one head alone. With
-// the ISA's row kernels (gemv_rows, weighted_row_sum) each head walks the group's keys and values once,
-// from L2 (a call per key and head cost ~10x more at 1000 keys); otherwise keys and values are walked once
-// for all the group's heads, a dot and an axpy per key and head.
+// the ISA's row kernels (gemv_rows, weighted_row_sum), keys and values are taken in blocks of
+// kDecodeBlock positions (32 KiB at head_dim 64: in L1 for every head of the group), each head's scores
+// and weighted sums computed per block (a dot and an axpy call per key and head cost ~2x more at 1000
+// keys). Otherwise a dot and an axpy per key and head, walking keys and values once for all heads.
 void attend_single(const detail::FloatIsa& isa, const AttentionArgs& a, int h0, int h1, int t,
                    std::vector<float>& scores) {
   const int d = a.head_dim, group = a.n_heads / a.n_kv_heads, heads = h1 - h0;
@@ -154,13 +155,21 @@ void attend_single(const detail::FloatIsa& isa, const AttentionArgs& a, int h0, 
   scores.resize(size_t(heads) * size_t(n) + size_t(heads));  // then each head's sum
   float* sums = scores.data() + size_t(heads) * size_t(n);
   if (isa.weighted_row_sum) {
+    constexpr int kDecodeBlock = 128;
+    for (int j0 = 0; j0 < n; j0 += kDecodeBlock)
+      for (int i = 0; i < heads; ++i)
+        isa.gemv_rows(kbase + size_t(j0) * a.kv_pos_stride, a.kv_pos_stride, q + size_t(i) * d, d,
+                      std::min(kDecodeBlock, n - j0), scores.data() + size_t(i) * n + j0);
     for (int i = 0; i < heads; ++i) {
       float* row = scores.data() + size_t(i) * n;
-      isa.gemv_rows(kbase, a.kv_pos_stride, q + size_t(i) * d, d, n, row);
       for (int j = 0; j < n; ++j) row[j] *= scale;
       sums[i] = isa.exp_shift_sum(row, n, isa.max(row, n));
-      isa.weighted_row_sum(row, n, vbase, a.kv_pos_stride, d, out + size_t(i) * d);
+      std::fill_n(out + size_t(i) * d, d, 0.0f);
     }
+    for (int j0 = 0; j0 < n; j0 += kDecodeBlock)
+      for (int i = 0; i < heads; ++i)
+        isa.weighted_row_sum(scores.data() + size_t(i) * n + j0, std::min(kDecodeBlock, n - j0),
+                             vbase + size_t(j0) * a.kv_pos_stride, a.kv_pos_stride, d, out + size_t(i) * d);
   } else {
     for (int j = 0; j < n; ++j) {
       const float* key = kbase + size_t(j) * a.kv_pos_stride;

@@ -32,7 +32,7 @@ struct FloatIsa {
   // the same rounding as that two-step sequence. Saves a pass over C for the first K block.
   void (*gemm_packed_init)(const float* a, size_t lda, const float* b_packed, int M, int N, int K, float* c,
                            size_t ldc, const float* bias, bool load_c);
-  // Optional (null: zero y, then axpy per row): y[0, d) = sum_j p[j] * x[j * ldx + (0, d)] over j < n, the
+  // Optional (null: axpy per row): y[0, d) += sum_j p[j] * x[j * ldx + (0, d)] over j < n, the
   // probability-weighted sum of value rows of one head in decode attention.
   void (*weighted_row_sum)(const float* p, int n, const float* x, size_t ldx, int d, float* y);
 };

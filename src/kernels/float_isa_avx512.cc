@@ -307,7 +307,11 @@ void weighted_row_sum(const float* p, int n, const float* x, size_t ldx, int d, 
       for (int v = 0; v < 4; ++v)
         even[v] = _mm512_fmadd_ps(p0, _mm512_maskz_loadu_ps(m[v], row + 16 * v), even[v]);
     }
-    for (int v = 0; v < 4; ++v) _mm512_mask_storeu_ps(y + c0 + 16 * v, m[v], _mm512_add_ps(even[v], odd[v]));
+    for (int v = 0; v < 4; ++v) {
+      const __m512 sum = _mm512_add_ps(even[v], odd[v]);
+      _mm512_mask_storeu_ps(y + c0 + 16 * v, m[v],
+                            _mm512_add_ps(_mm512_maskz_loadu_ps(m[v], y + c0 + 16 * v), sum));
+    }
   }
 }
 
