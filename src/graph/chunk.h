@@ -20,8 +20,7 @@ struct Chunk {
   std::vector<float> xb;       // [rows][dim] normed input of a linear
   std::vector<float> qkv;      // [rows][q_dim + 2 kv_dim]
   std::vector<float> att;      // [rows][q_dim]
-  std::vector<float> gate_up;  // [rows][2 ffn_dim]
-  std::vector<float> hidden;   // [rows][ffn_dim]
+  std::vector<float> gate_up;  // [rows][2 ffn_dim]: gate | up, then silu(gate) * up over the gate half
   std::vector<float> logits;   // [1 or T][vocab]
 
   void allocate(const ModelConfig& c, int rows);

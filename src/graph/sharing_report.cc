@@ -19,7 +19,8 @@ static SubgraphFootprint footprint(const Subgraph& sg, const ModelGraph& g, cons
       const LayerLinears& L = g.layers[size_t(sg.layer)];
       f.weight_bytes =
           L.o->weight_bytes() + L.gate_up->weight_bytes() + L.down->weight_bytes() + size_t(c.dim) * fl;
-      f.buffer_bytes = rows * (size_t(c.q_dim()) + 2 * size_t(c.dim) + 3 * size_t(c.ffn_dim)) * fl;
+      // att, x, xb and gate_up (silu(gate) * up is written over the gate half).
+      f.buffer_bytes = rows * (size_t(c.q_dim()) + 2 * size_t(c.dim) + 2 * size_t(c.ffn_dim)) * fl;
       break;
     }
     case SubgraphOp::Head:
