@@ -50,23 +50,45 @@ void check_args(int T, int n_heads, int head_dim, const std::vector<double>& inv
         " exceeds head_dim ", head_dim);
 }
 
+// cos/sin of positions [pos0, pos0 + T) for every frequency, [T][cos half | sin half], computed in
+// double. The last table is kept per thread: the q and k of every layer of a chunk use the same
+// positions (48 calls per chunk for a 24-layer model), so the table is computed once, not 48 times.
+const float* rope_table(int pos0, int T, const std::vector<double>& inv_freq) {
+  struct Table {
+    int pos0 = -1, T = -1;
+    std::vector<double> inv_freq;
+    std::vector<float> cs;
+  };
+  thread_local Table table;
+  if (table.pos0 != pos0 || table.T < T || table.inv_freq != inv_freq) {
+    const size_t half = inv_freq.size();
+    table.cs.resize(size_t(T) * half * 2);
+    for (int t = 0; t < T; ++t) {
+      const double pos = double(pos0) + t;
+      float* row = table.cs.data() + size_t(t) * half * 2;
+      for (size_t i = 0; i < half; ++i) {
+        const double angle = pos * inv_freq[i];
+        row[i] = float(std::cos(angle));
+        row[half + i] = float(std::sin(angle));
+      }
+    }
+    table.pos0 = pos0, table.T = T, table.inv_freq = inv_freq;
+  }
+  return table.cs.data();
+}
+
 }  // namespace
 
 void rope_apply(float* x, size_t x_row_stride, int T, int n_heads, int head_dim, int pos0,
                 const std::vector<double>& inv_freq, RopePairing pairing) {
   check_args(T, n_heads, head_dim, inv_freq);
   const int half = int(inv_freq.size());
-  // cos/sin computed once per token in double, shared by every head.
-  std::vector<float> cs(size_t(half) * 2);
+  if (T == 0 || half == 0) return;
+  const float* cs_all = rope_table(pos0, T, inv_freq);
   for (int t = 0; t < T; ++t) {
-    double pos = double(pos0) + t;
-    for (int i = 0; i < half; ++i) {
-      double angle = pos * inv_freq[size_t(i)];
-      cs[size_t(i)] = float(std::cos(angle));
-      cs[size_t(half + i)] = float(std::sin(angle));
-    }
-    const float* c = cs.data();
-    const float* s = cs.data() + half;
+    const float* cs = cs_all + size_t(t) * size_t(half) * 2;
+    const float* c = cs;
+    const float* s = cs + half;
     for (int h = 0; h < n_heads; ++h) {
       float* v = x + size_t(t) * x_row_stride + size_t(h) * head_dim;
       if (pairing == RopePairing::Interleaved) {

@@ -114,6 +114,29 @@ TEST(Rope, MatchesReferenceAtLongPositionsBothPairings) {
       }
 }
 
+// rope_apply keeps the last cos/sin table per thread: a call with other positions, another length or
+// other frequencies (same rotary size) must not reuse it.
+TEST(Rope, KeptTableFollowsPositionsLengthAndFrequencies) {
+  const int heads = 2, head_dim = 64;
+  const size_t stride = size_t(heads) * head_dim;
+  const auto base_a = rope_inv_freq(head_dim, 1e4), base_b = rope_inv_freq(head_dim, 1e6);
+  struct Call {
+    int pos0, T;
+    const std::vector<double>* inv_freq;
+  };
+  const Call calls[] = {{0, 4, &base_a}, {0, 4, &base_a}, {0, 2, &base_a}, {0, 9, &base_a},
+                        {7, 9, &base_a}, {7, 9, &base_b}, {7, 3, &base_a}};
+  for (const Call& c : calls) {
+    auto x = random_vector(size_t(c.T) * stride, 9, 1.0f);
+    std::vector<float> want = x, got = x;
+    rope_apply_reference(want.data(), stride, c.T, heads, head_dim, c.pos0, *c.inv_freq,
+                         RopePairing::HalfSplit);
+    rope_apply(got.data(), stride, c.T, heads, head_dim, c.pos0, *c.inv_freq, RopePairing::HalfSplit);
+    SCOPED_TRACE(testing::Message() << "pos0=" << c.pos0 << " T=" << c.T);
+    expect_rel_close(got, want, 0, 5e-7);
+  }
+}
+
 TEST(Rope, InverseFrequenciesAndScaling) {
   auto plain = rope_inv_freq(8, 10000.0);
   ASSERT_EQ(plain.size(), 4u);
