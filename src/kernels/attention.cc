@@ -3,7 +3,8 @@
 // key block of kBk positions: S = Q·K^T and O += P·V both go through the packed GEMM microkernels
 // (K is packed transposed, V as is, once per call for all tiles), with an online softmax in between, so
 // any context length streams through fixed-size per-tile buffers. Decode-sized chunks (T < kTiledMinT) use
-// dot products instead, because packing a key block costs as much as using it once.
+// row kernels on the unpacked cache instead (attend_single), because packing a key block costs as much as
+// using it once.
 #include "kernels/attention.h"
 
 #include <algorithm>

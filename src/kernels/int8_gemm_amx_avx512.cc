@@ -189,7 +189,9 @@ void run_blocks(const PackedInt8Matrix& w, const int8_t* packed_a, int k_steps, 
       const int8_t* next = nullptr;
       if (rb == rb_begin && cb + 1 < cb_end) {
         const int ncol = (cb + 1) * kBlockCols, npanel = ncol / PackedInt8Matrix::kPanelColumns;
-        if (ncol % PackedInt8Matrix::kPanelColumns + kBlockCols <= w.panel_width(npanel))
+        // (only where the next block has this panel's row stride: block() steps by it)
+        if (ncol % PackedInt8Matrix::kPanelColumns + kBlockCols <= w.panel_width(npanel) &&
+            w.panel_width(npanel) == width)
           next = w.panel(npanel) + size_t(ncol % PackedInt8Matrix::kPanelColumns) * 4;
       }
       block(a0, a1, w.panel(panel) + size_t(c) * 4, size_t(width) * 4, k_steps, cols, pending, out, next);
@@ -226,13 +228,11 @@ void gemm_amx_row_split(const GemmArgs& g, ThreadPool& pool, int8_t* packed_a, i
     for (int i = 0; i < threads; ++i) {
       const int owner = (t + i) % threads;
       Rows& r = rows[size_t(owner)];
-      bool ready = owner == t;
+      // Another thread's rows only once their A is packed: a thread still packing finishes its own
+      // tasks anyway, and waiting for it here would burn this core (or a shared core's time slice).
+      if (owner != t && !r.packed.load(std::memory_order_acquire)) continue;
       for (int task = r.next_task.fetch_add(1, std::memory_order_relaxed); task < col_tasks;
            task = r.next_task.fetch_add(1, std::memory_order_relaxed)) {
-        while (!ready) {
-          ready = r.packed.load(std::memory_order_acquire);
-          if (!ready) _mm_pause();
-        }
         run_blocks(w, packed_a, k_steps, g.m, first_block(owner), first_block(owner + 1), task * group,
                    std::min(col_blocks, (task + 1) * group), pending, out);
       }
@@ -316,19 +316,7 @@ void gemm_amx(const GemmArgs& g, ThreadPool* pool) {
       const int cb_begin = t / row_chunks * group, cb_end = std::min(col_blocks, cb_begin + group);
       const int rb_begin = t % row_chunks * chunk_blocks,
                 rb_end = std::min(row_blocks, rb_begin + chunk_blocks);
-      for (int rb = rb_begin; rb < rb_end; ++rb) {
-        const int8_t* a0 = packed_a + size_t(2 * rb) * k_steps * 1024;
-        const int8_t* a1 = a0 + size_t(k_steps) * 1024;
-        const int r = rb * kBlockRows;
-        for (int cb = cb_begin; cb < cb_end; ++cb) {
-          const int col = cb * kBlockCols;
-          const int panel = col / PackedInt8Matrix::kPanelColumns, c = col % PackedInt8Matrix::kPanelColumns;
-          const int width = w.panel_width(panel);
-          const int cols = std::min(kBlockCols, width - c);
-          block(a0, a1, w.panel(panel) + size_t(c) * 4, size_t(width) * 4, k_steps, cols, pending, out);
-          pending.start(r, col, std::min(kBlockRows, g.m - r), (std::min(cols, w.n - col) + 15) / 16);
-        }
-      }
+      run_blocks(w, packed_a, k_steps, g.m, rb_begin, rb_end, cb_begin, cb_end, pending, out);
     }
     pending.advance(out, pending.remaining());
     release_tiles();

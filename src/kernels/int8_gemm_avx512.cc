@@ -356,10 +356,9 @@ void gemm_avx512_vnni(const GemmArgs& g, ThreadPool* pool) {
   if (row_split) {
     // Every thread biases its own rows and computes them against all panels: A and the output stay on
     // the core that produced them (see gemm_amx for the measurements behind the rule).
-    const int chunk_groups = (groups + threads - 1) / threads;
     pool->run_on_all([&](int t) {
-      const int group_begin = std::min(groups, t * chunk_groups),
-                group_end = std::min(groups, group_begin + chunk_groups);
+      const int group_begin = int(int64_t(t) * groups / threads),
+                group_end = int(int64_t(t + 1) * groups / threads);
       if (group_begin == group_end) return;
       prepare(t, size_t(group_begin), size_t(group_end));
       const int row_begin = group_begin * kRows, row_end = std::min(g.m, group_end * kRows);

@@ -84,6 +84,8 @@ TEST(Attention, MatchesReference) {
   const Case cases[] = {
       {1, 0, 1, 1, 64, false},     // first token
       {1, 300, 14, 2, 64, false},  // decode, GQA 7
+      {1, 300, 7, 1, 80, false},   // decode, head_dim 80 (a partial 64-column pass)
+      {1, 127, 14, 2, 64, true},   // decode, keys exactly one block of 128
       {3, 40, 4, 2, 128, true},    // short chunk (dot-product path)
       {7, 0, 2, 2, 80, false},     // head_dim 80, no GQA
       {33, 0, 14, 2, 64, false},   // prefill from scratch, GQA 7

@@ -180,14 +180,17 @@ TEST(Int8Gemm, ThreadsGiveIdenticalResults) {
   const int8_detail::ParallelThreshold saved = int8_detail::parallel_threshold();
   int8_detail::parallel_threshold() = {0.0, 0.0};
   for (Int8Kernel kernel : available_kernels()) {
-    // Few panels (rows get split) and many panels (columns get split).
+    // Rows split between the threads (AVX-512 kernels: enough row groups, small weights), narrow and wide N.
     expect_same(make_problem(50, 70, 600, 2, 1, 21), true, Out::F32BiasResidual, kernel, &pool);
     expect_same(make_problem(20, 700, 130, 0, 0, 22), false, Out::I8, kernel, &pool);
     expect_same(make_problem(1, 333, 900, 0, 2, 23), true, Out::F32, kernel, &pool);
-    // K % 64 == 0 (the AMX path): many column blocks taken as tasks, rows chunked for a narrow N.
+    // K % 64 == 0 (the AMX path): rows split with column groups taken (and stolen) as tasks.
     expect_same(make_problem(70, 1000, 128, 3, 1, 24), true, Out::F32BiasResidual, kernel, &pool);
     expect_same(make_problem(100, 48, 192, 0, 0, 25), false, Out::I8, kernel, &pool);
     expect_same(make_problem(1, 333, 896, 0, 2, 26), true, Out::F32Bias, kernel, &pool);
+    // Fewer row groups / blocks than threads: columns split, rows chunked for a narrow N.
+    expect_same(make_problem(40, 48, 192, 0, 1, 29), true, Out::F32BiasResidual, kernel, &pool);
+    expect_same(make_problem(12, 48, 600, 0, 0, 30), true, Out::F32Bias, kernel, &pool);
   }
   int8_detail::parallel_threshold() = saved;
 }
