@@ -120,8 +120,8 @@ void CpuBackend::run_attention(int layer, Chunk& ch, KvCache& cache, ThreadPool*
 }
 
 // x += att · Wo^T ; xb = rmsnorm(x) ; h = silu(xb · Wg^T) * (xb · Wu^T) ; x += h · Wd^T
-// h overwrites the gate half of each gate_up row (the lines were just read: no separate buffer to pull
-// into cache and write back), and the down projection reads it with the gate_up row stride.
+// The down projection applies silu(gate) * up itself (LinearOp::forward_swiglu): the int8 linear folds it
+// into its quantizer, others write h over the gate half of each gate_up row (no separate buffer).
 void CpuBackend::run_o_mlp(int layer, Chunk& ch, ThreadPool* pool) const {
   const ModelConfig& c = model_.config;
   const LayerWeights& w = model_.weights.layers[size_t(layer)];
@@ -130,17 +130,7 @@ void CpuBackend::run_o_mlp(int layer, Chunk& ch, ThreadPool* pool) const {
   ops.o->forward(ch.att.data(), ch.T, size_t(c.q_dim()), ch.x.data(), dim, true, pool);
   kernels::rmsnorm(ch.x.data(), dim, ch.T, c.dim, w.ffn_norm, c.norm_eps, ch.xb.data(), dim, pool);
   ops.gate_up->forward(ch.xb.data(), ch.T, dim, ch.gate_up.data(), 2 * ffn, false, pool);
-  auto silu_rows = [&](size_t t0, size_t t1) {
-    for (size_t t = t0; t < t1; ++t) {
-      float* gu = ch.gate_up.data() + t * 2 * ffn;
-      kernels::silu_mul(gu, gu + ffn, gu, ffn);
-    }
-  };
-  if (pool && ch.T > 1)
-    pool->parallel_for(size_t(ch.T), [&](int, size_t t0, size_t t1) { silu_rows(t0, t1); });
-  else
-    silu_rows(0, size_t(ch.T));
-  ops.down->forward(ch.gate_up.data(), ch.T, 2 * ffn, ch.x.data(), dim, true, pool);
+  ops.down->forward_swiglu(ch.gate_up.data(), ch.T, 2 * ffn, ch.x.data(), dim, true, pool);
 }
 
 // logits = rmsnorm(x) · Wout^T for the last real row, or for every real row.

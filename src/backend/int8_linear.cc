@@ -12,6 +12,7 @@
 #include "core/thread_pool.h"
 #include "kernels/float_gemm.h"
 #include "kernels/quantize_outliers.h"
+#include "kernels/swiglu_quantize.h"
 #include "quant/activation_quant.h"
 
 namespace llmnpu {
@@ -356,12 +357,32 @@ void Int8Linear::forward(const float* x, int T, size_t ldx, float* y, size_t ldy
   forward_static(x, T, ldx, y, ldy, accumulate, shadow && weight_t_ != nullptr, pool);
 }
 
+void Int8Linear::forward_swiglu(float* gate_up, int T, size_t ld, float* y, size_t ldy, bool accumulate,
+                                ThreadPool* pool) const {
+  if (T <= 0) return;
+  const size_t n = size_t(in_features());
+  check(ld >= 2 * n, "forward_swiglu: row stride ", ld, " is smaller than gate + up (", 2 * n, ")");
+  if ((T == 1 && decode_ == DecodeQuant::DynamicRow) || !outlier_value_.empty())
+    return LinearOp::forward_swiglu(gate_up, T, ld, y, ldy, accumulate, pool);
+  calls_.fetch_add(1, std::memory_order_relaxed);
+  const bool shadow = shadow_ || T == 1;
+  forward_static(gate_up, T, ld, y, ldy, accumulate, shadow && weight_t_ != nullptr, pool, gate_up + n);
+}
+
 void Int8Linear::forward_static(const float* x, int T, size_t ldx, float* y, size_t ldy, bool accumulate,
-                                bool shadow, ThreadPool* pool) const {
+                                bool shadow, ThreadPool* pool, const float* up) const {
   const int K = in_features(), N = out_features();
   Scratch& s = tls_scratch;
   int8_t* q = grow(s.q, size_t(T) * size_t(K));
   // One quantizer for both paths (AVX-512 where available); a pruned linear drops the list: clipping.
+  auto quantize_rows = [&](size_t r0, size_t r1, std::vector<kernels::OutlierEntry>* list) {
+    if (up)
+      kernels::silu_mul_quantize_with_outliers(x + r0 * ldx, up + r0 * ldx, int(r1 - r0), K, ldx, act_scale_,
+                                               q + r0 * size_t(K), K, list);
+    else
+      quantize_with_outliers(x + r0 * ldx, int(r1 - r0), K, int(ldx), act_scale_, q + r0 * size_t(K), K,
+                             list);
+  };
   s.outliers.clear();
   if (pool && pool->size() > 1 && T >= 16) {
     // Rows split over threads, one outlier list per thread, joined in row order (ranges are contiguous).
@@ -372,8 +393,7 @@ void Int8Linear::forward_static(const float* x, int T, size_t ldx, float* y, siz
     pool->parallel_for(size_t(T), [&](int i, size_t r0, size_t r1) {
       auto& part = s.parts[size_t(i)];
       s.part_begin[size_t(i)] = r0;
-      quantize_with_outliers(x + r0 * ldx, int(r1 - r0), K, int(ldx), act_scale_, q + r0 * size_t(K), K,
-                             &part);
+      quantize_rows(r0, r1, &part);
       for (auto& e : part) e.row += int32_t(r0);
     });
     for (size_t done = 0; done < threads; ++done) {
@@ -386,7 +406,7 @@ void Int8Linear::forward_static(const float* x, int T, size_t ldx, float* y, siz
       s.part_begin[next] = size_t(-1);
     }
   } else {
-    quantize_with_outliers(x, T, K, int(ldx), act_scale_, q, K, &s.outliers);
+    quantize_rows(0, size_t(T), &s.outliers);
     if (!shadow) s.outliers.clear();
   }
 
@@ -400,7 +420,7 @@ void Int8Linear::forward_static(const float* x, int T, size_t ldx, float* y, siz
     int8_gemv(q, packed_, act_scale_, ep, pool);
   else
     int8_gemm(q, T, K, packed_, act_scale_, ep, pool);
-  add_weight_outliers(x, T, ldx, y, ldy);
+  if (!up) add_weight_outliers(x, T, ldx, y, ldy);  // (forward_swiglu takes this path only without them)
   const size_t count = s.outliers.size();
   if (count == 0) return;
 

@@ -46,6 +46,11 @@ class Int8Linear final : public LinearOp {
 
   void forward(const float* x, int T, size_t ldx, float* y, size_t ldy, bool accumulate,
                ThreadPool* pool) const override;
+  // silu(gate) * up folded into the activation quantizer (kernels::silu_mul_quantize_with_outliers: the
+  // same codes and outlier entries as the two-step path, without writing h), unless weight outliers or the
+  // dynamic decode scale need h itself; gate_up is not modified then.
+  void forward_swiglu(float* gate_up, int T, size_t ld, float* y, size_t ldy, bool accumulate,
+                      ThreadPool* pool) const override;
   std::string describe() const override;
   size_t weight_bytes() const override { return int8_weight_bytes() + resident_shadow_bytes(); }
 
@@ -76,8 +81,9 @@ class Int8Linear final : public LinearOp {
   Counters counters() const;
 
  private:
+  // up: null for a plain input; else x is the gate and the input is silu(x) * up (same row stride).
   void forward_static(const float* x, int T, size_t ldx, float* y, size_t ldy, bool accumulate, bool shadow,
-                      ThreadPool* pool) const;
+                      ThreadPool* pool, const float* up = nullptr) const;
   void forward_dynamic(const float* x, int T, size_t ldx, float* y, size_t ldy, bool accumulate,
                        ThreadPool* pool) const;
   void set_hot(std::vector<int32_t> channels, const uint16_t* rows);

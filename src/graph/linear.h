@@ -23,6 +23,13 @@ class LinearOp {
   virtual void forward(const float* x, int T, size_t ldx, float* y, size_t ldy, bool accumulate,
                        ThreadPool* pool) const = 0;
 
+  // The down projection of a gated MLP: y (+)= (silu(gate) * up) · W^T, with gate_up [T][ld] holding gate
+  // in columns [0, in_features) and up in [in_features, 2 in_features). This default writes
+  // silu(gate) * up over the gate half and calls forward() on it; a linear that quantizes its input may
+  // fold the activation into its quantizer instead (then gate_up is left as it was).
+  virtual void forward_swiglu(float* gate_up, int T, size_t ld, float* y, size_t ldy, bool accumulate,
+                              ThreadPool* pool) const;
+
   // "fp32", "w8a8", ...: shown in traces and inspect output.
   virtual std::string describe() const = 0;
   // Bytes of weights this op keeps resident.

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "core/error.h"
+#include "kernels/activation.h"
+#include "kernels/swiglu_quantize.h"
 
 namespace llmnpu {
 namespace {
@@ -84,6 +86,60 @@ TEST(QuantizeOutliers, NonFiniteAndEmpty) {
   int8_t q[4];
   EXPECT_THROW(quantize_with_outliers(x.data(), 1, 4, 4, 0.0f, q, 4, &list), Error);
   EXPECT_THROW(quantize_with_outliers(x.data(), 1, 4, 3, 1.0f, q, 4, &list), Error);
+}
+
+}  // namespace
+}  // namespace llmnpu
+
+namespace llmnpu {
+namespace {
+
+// The fused down-projection input: identical codes and entries to silu_mul then quantize_with_outliers,
+// across block edges (kSwigluBlock = 1024) and with rows whose gate and up share one strided buffer.
+TEST(SwigluQuantize, EqualsSiluMulThenQuantize) {
+  for (int k : {1, 17, 1024, 1030, 2500}) {
+    const int m = 3;
+    const size_t ld = size_t(2 * k + 5);
+    std::mt19937 rng{uint32_t(k)};
+    std::normal_distribution<float> nd(0, 2);
+    std::vector<float> gate_up(size_t(m) * ld);
+    for (auto& v : gate_up) v = nd(rng);
+    for (int r = 0; r < m; ++r) gate_up[size_t(r) * ld + size_t(k / 2)] = 300.0f;  // an outlier per row
+    const float scale = 4.0f / 127.0f;
+    const int ldq = k + 3;
+
+    std::vector<float> h(size_t(m) * size_t(k));
+    for (int r = 0; r < m; ++r)
+      kernels::silu_mul(gate_up.data() + size_t(r) * ld, gate_up.data() + size_t(r) * ld + size_t(k),
+                        h.data() + size_t(r) * size_t(k), size_t(k));
+    std::vector<int8_t> want_q(size_t(m) * size_t(ldq), 9), got_q = want_q;
+    std::vector<kernels::OutlierEntry> want{{-1, -1, 0.0f}}, got = want;
+    quantize_with_outliers(h.data(), m, k, k, scale, want_q.data(), ldq, &want);
+    const size_t added = kernels::silu_mul_quantize_with_outliers(gate_up.data(), gate_up.data() + k, m, k,
+                                                                  ld, scale, got_q.data(), ldq, &got);
+    SCOPED_TRACE(testing::Message() << "k=" << k);
+    EXPECT_EQ(added, got.size() - 1);
+    EXPECT_GE(added, size_t(m));
+    EXPECT_EQ(got_q, want_q);
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+      EXPECT_EQ(got[i].row, want[i].row);
+      EXPECT_EQ(got[i].channel, want[i].channel);
+      EXPECT_EQ(std::memcmp(&got[i].value, &want[i].value, sizeof(float)), 0);
+    }
+  }
+}
+
+TEST(SwigluQuantize, RejectsBadShapes) {
+  std::vector<float> x(8);
+  std::vector<int8_t> q(8);
+  std::vector<kernels::OutlierEntry> list;
+  EXPECT_THROW(
+      kernels::silu_mul_quantize_with_outliers(x.data(), x.data() + 2, 2, 4, 3, 1.0f, q.data(), 4, &list),
+      Error);
+  EXPECT_THROW(
+      kernels::silu_mul_quantize_with_outliers(x.data(), x.data() + 2, 1, 2, 4, 1.0f, q.data(), 2, nullptr),
+      Error);
 }
 
 }  // namespace

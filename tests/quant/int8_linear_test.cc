@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/half.h"
 #include "core/thread_pool.h"
+#include "kernels/activation.h"
 #include "kernels/float_gemm.h"
 #include "quant/weight_quant.h"
 
@@ -226,6 +227,46 @@ TEST(Int8Linear, WeightOutliersCutTheWeightError) {
   b.set_decode_quant(DecodeQuant::DynamicRow);
   b.forward(sparse.x.data(), 1, size_t(sparse.K), row.data(), size_t(sparse.N), false, nullptr);
   EXPECT_LT(relative_error(row, std::vector<float>(ref.begin(), ref.begin() + sparse.N)), 0.2);
+}
+
+// forward_swiglu folds silu(gate) * up into the quantizer: bit-identical to computing h, then forward(),
+// for prefill and decode rows, with and without threads; gate_up is left untouched. With weight outliers
+// (which need h itself) it takes the two-step path.
+TEST(Int8Linear, SwigluInputEqualsTheTwoStepPath) {
+  Problem p(4, 37, 256, 80);
+  Int8Linear op(p.spec(true, {5, 77}));
+  const size_t ld = size_t(2 * p.K + 3);
+  std::vector<float> gate_up(size_t(p.T) * ld);
+  std::mt19937 rng(7);
+  std::normal_distribution<float> nd(1, 0.2f);
+  for (int t = 0; t < p.T; ++t)
+    for (int k = 0; k < p.K; ++k) {
+      gate_up[size_t(t) * ld + size_t(k)] = p.x[size_t(t) * size_t(p.K) + size_t(k)];
+      gate_up[size_t(t) * ld + size_t(p.K + k)] = nd(rng);
+    }
+  std::vector<float> h(size_t(p.T) * size_t(p.K));
+  for (int t = 0; t < p.T; ++t)
+    kernels::silu_mul(gate_up.data() + size_t(t) * ld, gate_up.data() + size_t(t) * ld + size_t(p.K),
+                      h.data() + size_t(t) * size_t(p.K), size_t(p.K));
+  ThreadPool pool(2);
+  for (int rows : {1, p.T})
+    for (ThreadPool* tp : {static_cast<ThreadPool*>(nullptr), &pool}) {
+      std::vector<float> want(size_t(rows) * size_t(p.N), 0.5f), got = want;
+      op.forward(h.data(), rows, size_t(p.K), want.data(), size_t(p.N), true, tp);
+      const std::vector<float> before = gate_up;
+      op.forward_swiglu(gate_up.data(), rows, ld, got.data(), size_t(p.N), true, tp);
+      EXPECT_EQ(got, want) << rows << " rows";
+      EXPECT_EQ(gate_up, before);
+    }
+  EXPECT_GT(op.counters().outliers, 0u);
+
+  plant_weight_spikes(p, 1);
+  Int8Linear spiky(with_weight_outliers(p.spec(true, {}), p.qw));
+  ASSERT_GT(spiky.weight_outlier_count(), 0u);
+  std::vector<float> want(size_t(p.T) * size_t(p.N)), got = want;
+  spiky.forward(h.data(), p.T, size_t(p.K), want.data(), size_t(p.N), false, &pool);
+  spiky.forward_swiglu(gate_up.data(), p.T, ld, got.data(), size_t(p.N), false, &pool);
+  EXPECT_EQ(got, want);
 }
 
 TEST(Int8Linear, ShadowPassIsTheSameOnAnyThreadCount) {
