@@ -97,10 +97,21 @@ void CpuBackend::run_attention(int layer, Chunk& ch, KvCache& cache, ThreadPool*
   float* q = ch.qkv.data();
   float* k = q + c.q_dim();
   float* v = k + c.kv_dim();
-  kernels::rope_apply(q, ld, ch.T, c.n_heads, c.head_dim, ch.pos0, inv_freq_, pairing_);
-  kernels::rope_apply(k, ld, ch.T, c.n_kv_heads, c.head_dim, ch.pos0, inv_freq_, pairing_);
   int rows = std::min(ch.T, cache.capacity() - ch.pos0);
-  cache.store(layer, ch.pos0, rows, k, ld, v, ld);
+  // RoPE and the cache append, rows split over the threads (the same split for every layer, so each
+  // thread's kept cos/sin table serves all of a chunk's layers).
+  auto rotate_and_store = [&](size_t t0, size_t t1) {
+    const size_t off = t0 * ld;
+    const int n = int(t1 - t0), pos = ch.pos0 + int(t0);
+    kernels::rope_apply(q + off, ld, n, c.n_heads, c.head_dim, pos, inv_freq_, pairing_);
+    kernels::rope_apply(k + off, ld, n, c.n_kv_heads, c.head_dim, pos, inv_freq_, pairing_);
+    const int stored = std::clamp(rows - int(t0), 0, n);  // rows past the cache's capacity are not kept
+    if (stored > 0) cache.store(layer, pos, stored, k + off, ld, v + off, ld);
+  };
+  if (pool && ch.T >= 16)
+    pool->parallel_for(size_t(ch.T), [&](int, size_t t0, size_t t1) { rotate_and_store(t0, t1); });
+  else
+    rotate_and_store(0, size_t(ch.T));
 
   kernels::AttentionArgs a;
   a.q = q;
