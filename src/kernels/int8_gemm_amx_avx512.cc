@@ -25,6 +25,7 @@ namespace {
 
 constexpr int kBlockRows = 32;
 constexpr int kBlockCols = 32;
+constexpr int kPrefetchMaxK = 1024;  // see run_blocks
 
 bool detect_amx() {
   unsigned a, b, c, d;
@@ -187,7 +188,9 @@ void run_blocks(const PackedInt8Matrix& w, const int8_t* packed_a, int k_steps, 
       // cache between chunks), so ask for the next block's into L2 while this one computes (+2-11%
       // prefill A/B; the hot-cache benchmark does not see it).
       const int8_t* next = nullptr;
-      if (rb == rb_begin && cb + 1 < cb_end) {
+      // Only for short K (a block's weights arrive in time for the next block): at K = 2048 the prefetches
+      // of a whole 64 KiB block compete with the demand loads and cost ~20% (hot-cache benchmark, 1 thread).
+      if (w.k <= kPrefetchMaxK && rb == rb_begin && cb + 1 < cb_end) {
         const int ncol = (cb + 1) * kBlockCols, npanel = ncol / PackedInt8Matrix::kPanelColumns;
         // (only where the next block has this panel's row stride: block() steps by it)
         if (ncol % PackedInt8Matrix::kPanelColumns + kBlockCols <= w.panel_width(npanel) &&
