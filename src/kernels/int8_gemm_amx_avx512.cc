@@ -264,12 +264,7 @@ void gemm_amx(const GemmArgs& g, ThreadPool* pool) {
   const int col_blocks = (w.n + kBlockCols - 1) / kBlockCols;
   const int row_blocks = padded_m / kBlockRows;
 
-  // Row split when every thread gets enough rows to reuse the weights it streams (weights are read by every
-  // thread then), or when the weights fit in L2 anyway: measured 6-29% faster than the column split at
-  // M = 256 on two threads, but up to 17% slower at 32 rows per thread on 4 MB of weights.
-  const bool row_split =
-      row_blocks >= threads && (padded_m / threads >= 128 || size_t(w.k) * size_t(w.n) <= (size_t(2) << 20));
-  if (pool && threads > 1 && row_split) {
+  if (pool && split_rows_between_threads(row_blocks, padded_m, threads, w.k, w.n)) {
     gemm_amx_row_split(g, *pool, packed_a, k_steps, padded_m, out);
     return;
   }

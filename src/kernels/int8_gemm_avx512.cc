@@ -322,8 +322,7 @@ void gemm_avx512_vnni(const GemmArgs& g, ThreadPool* pool) {
   const int groups = (g.m + kRows - 1) / kRows;
   if (biased.size() < size_t(groups) * group_bytes + 64) biased.resize(size_t(groups) * group_bytes + 64);
   uint8_t* const biased_a = biased.data();  // the caller's buffer (inside the lambdas `biased` is per thread)
-  const bool row_split = pool && threads > 1 && groups >= threads &&
-                         (g.m / threads >= 128 || size_t(w.k) * size_t(w.n) <= (size_t(2) << 20));
+  const bool row_split = pool && split_rows_between_threads(groups, g.m, threads, w.k, w.n);
   auto prepare = [&](int, size_t group_begin, size_t group_end) {
     const int row_begin = int(group_begin) * kRows, row_end = std::min(g.m, int(group_end) * kRows);
     bias_rows(g.a + size_t(row_begin) * g.lda, g.lda, row_end - row_begin, w.k, w.k4,
