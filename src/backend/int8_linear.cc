@@ -352,9 +352,7 @@ void Int8Linear::forward(const float* x, int T, size_t ldx, float* y, size_t ldy
   calls_.fetch_add(1, std::memory_order_relaxed);
   if (T == 1 && decode_ == DecodeQuant::DynamicRow)
     return forward_dynamic(x, T, ldx, y, ldy, accumulate, pool);
-  // Decode runs on the host, where a shadow path costs no accelerator synchronisation: always on.
-  const bool shadow = shadow_ || T == 1;
-  forward_static(x, T, ldx, y, ldy, accumulate, shadow && weight_t_ != nullptr, pool);
+  forward_static(x, T, ldx, y, ldy, accumulate, pool);
 }
 
 void Int8Linear::forward_swiglu(float* gate_up, int T, size_t ld, float* y, size_t ldy, bool accumulate,
@@ -365,13 +363,14 @@ void Int8Linear::forward_swiglu(float* gate_up, int T, size_t ld, float* y, size
   if ((T == 1 && decode_ == DecodeQuant::DynamicRow) || !outlier_value_.empty())
     return LinearOp::forward_swiglu(gate_up, T, ld, y, ldy, accumulate, pool);
   calls_.fetch_add(1, std::memory_order_relaxed);
-  const bool shadow = shadow_ || T == 1;
-  forward_static(gate_up, T, ld, y, ldy, accumulate, shadow && weight_t_ != nullptr, pool, gate_up + n);
+  forward_static(gate_up, T, ld, y, ldy, accumulate, pool, gate_up + n);
 }
 
 void Int8Linear::forward_static(const float* x, int T, size_t ldx, float* y, size_t ldy, bool accumulate,
-                                bool shadow, ThreadPool* pool, const float* up) const {
+                                ThreadPool* pool, const float* up) const {
   const int K = in_features(), N = out_features();
+  // Decode runs on the host, where a shadow path costs no accelerator synchronisation: always on.
+  const bool shadow = (shadow_ || T == 1) && weight_t_ != nullptr;
   Scratch& s = tls_scratch;
   int8_t* q = grow(s.q, size_t(T) * size_t(K));
   // One quantizer for both paths (AVX-512 where available); a pruned linear drops the list: clipping.

@@ -82,7 +82,7 @@ class Int8Linear final : public LinearOp {
 
  private:
   // up: null for a plain input; else x is the gate and the input is silu(x) * up (same row stride).
-  void forward_static(const float* x, int T, size_t ldx, float* y, size_t ldy, bool accumulate, bool shadow,
+  void forward_static(const float* x, int T, size_t ldx, float* y, size_t ldy, bool accumulate,
                       ThreadPool* pool, const float* up = nullptr) const;
   void forward_dynamic(const float* x, int T, size_t ldx, float* y, size_t ldy, bool accumulate,
                        ThreadPool* pool) const;

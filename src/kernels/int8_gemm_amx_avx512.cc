@@ -26,6 +26,8 @@ namespace {
 constexpr int kBlockRows = 32;
 constexpr int kBlockCols = 32;
 constexpr int kPrefetchMaxK = 1024;  // see run_blocks
+// A task's column blocks hold about this much of weights (they stay in L2 while the task's rows pass).
+constexpr int kGroupBytes = 1 << 20;
 
 bool detect_amx() {
   unsigned a, b, c, d;
@@ -186,10 +188,9 @@ void run_blocks(const PackedInt8Matrix& w, const int8_t* packed_a, int k_steps, 
       const int cols = std::min(kBlockCols, width - c);
       // First pass over these columns: their weights come from memory (a model's weights do not stay in
       // cache between chunks), so ask for the next block's into L2 while this one computes (+2-11%
-      // prefill A/B; the hot-cache benchmark does not see it).
+      // prefill A/B). Only for short K: at K = 2048 the prefetches of a whole 64 KiB block compete with
+      // the demand loads and cost ~20% (hot-cache benchmark, 1 thread).
       const int8_t* next = nullptr;
-      // Only for short K (a block's weights arrive in time for the next block): at K = 2048 the prefetches
-      // of a whole 64 KiB block compete with the demand loads and cost ~20% (hot-cache benchmark, 1 thread).
       if (w.k <= kPrefetchMaxK && rb == rb_begin && cb + 1 < cb_end) {
         const int ncol = (cb + 1) * kBlockCols, npanel = ncol / PackedInt8Matrix::kPanelColumns;
         // (only where the next block has this panel's row stride: block() steps by it)
@@ -213,7 +214,6 @@ void gemm_amx_row_split(const GemmArgs& g, ThreadPool& pool, int8_t* packed_a, i
   const PackedInt8Matrix& w = *g.w;
   const int threads = pool.size();
   const int row_blocks = padded_m / kBlockRows, col_blocks = (w.n + kBlockCols - 1) / kBlockCols;
-  constexpr int kGroupBytes = 1 << 20;
   const int group = std::clamp(std::min(kGroupBytes / (w.k * kBlockCols), col_blocks / 4), 1, 16);
   const int col_tasks = (col_blocks + group - 1) / group;
   struct alignas(64) Rows {
@@ -291,7 +291,6 @@ void gemm_amx(const GemmArgs& g, ThreadPool* pool) {
   // 32-column block per pass would touch a single line pair per row, all in the same few cache sets when
   // N * 4 is a multiple of 4 KiB). Several tasks per thread let a thread that is slowed down (shared
   // cores) hand work to the others: tasks are taken dynamically, which changes no result.
-  constexpr int kGroupBytes = 1 << 20;
   int group = std::clamp(kGroupBytes / (w.k * kBlockCols), 1, 16);
   if (threads > 1) {
     // At least ~3 tasks per thread, and of the group sizes that allows, the largest one whose rounds of

@@ -354,7 +354,7 @@ void gemm_avx512_vnni(const GemmArgs& g, ThreadPool* pool) {
 
   if (row_split) {
     // Every thread biases its own rows and computes them against all panels: A and the output stay on
-    // the core that produced them (see gemm_amx for the measurements behind the rule).
+    // the core that produced them (split_rows_between_threads: when, and why).
     pool->run_on_all([&](int t) {
       const int group_begin = int(int64_t(t) * groups / threads),
                 group_end = int(int64_t(t + 1) * groups / threads);
