@@ -171,10 +171,12 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void gemv_panels_avx512(
 
 // The head's decode GEMV: activations in blocks of kHeadBlockK4 groups of 4 with one float scale each
 // (int32 dot per block, then scaled and summed in fp32), magnitudes times sign-applied weights.
-// out[n] = w_scale[n] * sum_b scale_b * dot_b(n) (+ residual[n]).
-__attribute__((target("avx512f,avx512bw,avx512vnni"))) void head_gemv_panels_avx512(
+// out[n] = row_scale[n] * sum_b act_scale_b * rel_scale_b(n) * dot_b(n) (+ residual[n]); the weight
+// block scales are F16 fractions of the row's largest one (half the bytes of fp32 scales, all streamed).
+__attribute__((target("avx512f,avx512bw,avx512vnni,f16c"))) void head_gemv_panels_avx512(
     const uint8_t* mag, const uint64_t* signs, const float* block_scales, const PackedInt8Matrix& w,
-    const float* weight_block_scales, const float* residual, float* out, int p0, int p1) {
+    const uint16_t* weight_block_scales, const float* row_scales, const float* residual, float* out, int p0,
+    int p1) {
   const int blocks = (w.k4 + kHeadBlockK4 - 1) / kHeadBlockK4;
   const int32_t* a4 = reinterpret_cast<const int32_t*>(mag);
   const __m512i zero = _mm512_setzero_si512();
@@ -188,10 +190,11 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void head_gemv_panels_avx
       for (auto& x : side) x = _mm512_setzero_ps();
     auto scale_into = [&](int b, const __m512i* acc, __m512* sum) {
       const __m512 sb = _mm512_set1_ps(block_scales[b]);
-      const float* ws = weight_block_scales + (size_t(p) * size_t(blocks) + size_t(b)) * 64;
-      for (int v = 0; v < nv; ++v)
-        sum[v] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[v]), _mm512_mul_ps(sb, _mm512_load_ps(ws + 16 * v)),
-                                 sum[v]);
+      const uint16_t* ws = weight_block_scales + (size_t(p) * size_t(blocks) + size_t(b)) * 64;
+      for (int v = 0; v < nv; ++v) {
+        const __m512 wsv = cvt16(_mm256_load_si256(reinterpret_cast<const __m256i*>(ws + 16 * v)));
+        sum[v] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[v]), _mm512_mul_ps(sb, wsv), sum[v]);
+      }
     };
     auto group = [&](int g, __m512i* acc) {
       const __m512i av = _mm512_set1_epi32(a4[g]);
@@ -224,7 +227,9 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void head_gemv_panels_avx
       const int col = p * PackedInt8Matrix::kPanelColumns + v * 16;
       if (col >= w.n) break;
       const __mmask16 m = w.n - col >= 16 ? __mmask16(0xffff) : __mmask16((1u << (w.n - col)) - 1);
-      __m512 o = f[0][v];
+      // (the rounding form keeps the compiler from contracting this product with the residual's add)
+      __m512 o = _mm512_mul_round_ps(f[0][v], _mm512_load_ps(row_scales + col),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
       if (residual) o = _mm512_add_ps(o, _mm512_maskz_loadu_ps(m, residual + col));
       _mm512_mask_storeu_ps(out + col, m, o);
     }
@@ -504,29 +509,46 @@ Int8Head::Int8Head(const float* weight, int in_features, int out_features, Threa
   w.panels = (out_features + kPanel - 1) / kPanel;
   w.per_channel = true;
   w.data = AlignedArray<int8_t>(size_t(w.panels) * PackedInt8Matrix::kPanelBytesPerK4 * size_t(w.k4));
-  // Scale per output row and block of 32 inputs, laid out [panel][block][64 columns] for the kernel.
-  block_scales_ = AlignedArray<float>(size_t(w.panels) * blocks * kPanel);
+  // Scale per output row and block of 32 inputs: the row's largest block scale in fp32 (row_scales_) times
+  // an F16 fraction per block, laid out [panel][block][64 columns] for the kernel. Each block is quantized
+  // with the scale it will be multiplied by (after the F16 rounding).
+  block_scales_ = AlignedArray<uint16_t>(size_t(w.panels) * blocks * kPanel);
+  row_scales_ = AlignedArray<float>(size_t(w.panels) * kPanel);
+  std::vector<uint8_t> finite(size_t(w.panels), 1);
   auto pack_panels = [&](size_t p0, size_t p1) {
+    std::vector<float> scale(blocks);
     for (size_t p = p0; p < p1; ++p) {
       const int width = w.panel_width(int(p));
       int8_t* panel = w.data.data() + p * PackedInt8Matrix::kPanelBytesPerK4 * size_t(w.k4);
       std::memset(panel, 0, size_t(width) * 4 * size_t(w.k4));
       std::fill(block_scales_.data() + p * blocks * kPanel, block_scales_.data() + (p + 1) * blocks * kPanel,
-                0.0f);
+                uint16_t(0));
+      std::fill(row_scales_.data() + p * kPanel, row_scales_.data() + (p + 1) * kPanel, 0.0f);
       for (int c = 0; c < width; ++c) {
         const size_t n = p * kPanel + size_t(c);
         if (n >= size_t(out_features)) break;
         const float* row = weight + n * K;
+        float largest = 0;
         for (size_t b = 0; b < blocks; ++b) {
-          const size_t k0 = b * block, k1 = std::min(K, k0 + block);
           float m = 0;
-          for (size_t k = k0; k < k1; ++k) m = std::max(m, std::fabs(row[k]));
-          const float scale = m > 0 ? m / 127.0f : 1.0f;  // not finite: reported after the loop
-          const float inv = 1.0f / scale;
-          for (size_t k = k0; k < k1; ++k)
+          for (size_t k = b * block; k < std::min(K, (b + 1) * block); ++k)
+            m = std::max(m, std::fabs(row[k]));
+          scale[b] = m / 127.0f;
+          largest = std::max(largest, scale[b]);
+        }
+        if (!std::isfinite(largest)) finite[p] = 0;  // NaN is skipped by max: checked again below
+        const float row_scale = largest > 0 && std::isfinite(largest) ? largest : 1.0f;
+        row_scales_[n] = row_scale;
+        for (size_t b = 0; b < blocks; ++b) {
+          const uint16_t fraction = float_to_half(scale[b] / row_scale);
+          block_scales_[(p * blocks + b) * kPanel + size_t(c)] = fraction;
+          const float used = row_scale * half_to_float(fraction);
+          const float inv = used > 0 ? 1.0f / used : 0.0f;  // an all-zero block (or one under F16's range)
+          for (size_t k = b * block; k < std::min(K, (b + 1) * block); ++k) {
+            if (!std::isfinite(row[k])) finite[p] = 0;
             panel[((k / 4) * size_t(width) + size_t(c)) * 4 + k % 4] =
                 int8_t(std::clamp(std::nearbyint(row[k] * inv), -127.0f, 127.0f));
-          block_scales_[(p * blocks + b) * kPanel + size_t(c)] = scale;
+          }
         }
       }
     }
@@ -535,8 +557,7 @@ Int8Head::Int8Head(const float* weight, int in_features, int out_features, Threa
     pool->parallel_for(size_t(w.panels), [&](int, size_t p0, size_t p1) { pack_panels(p0, p1); });
   else
     pack_panels(0, size_t(w.panels));
-  for (size_t i = 0; i < block_scales_.size(); ++i)
-    check(std::isfinite(block_scales_[i]), "int8 head: the output weights are not finite");
+  for (uint8_t ok : finite) check(ok != 0, "int8 head: the output weights are not finite");
 }
 
 std::string Int8Head::describe() const {
@@ -580,8 +601,8 @@ void Int8Head::forward(const float* x, int T, size_t ldx, float* y, size_t ldy, 
       signs[g] = pattern * 0x1111111111111111ull;  // the 4-bit pattern in every 4-byte lane
     }
     auto run = [&](int p0, int p1) {
-      head_gemv_panels_avx512(mag, signs, scales, packed_, block_scales_.data(), accumulate ? yrow : nullptr,
-                              yrow, p0, p1);
+      head_gemv_panels_avx512(mag, signs, scales, packed_, block_scales_.data(), row_scales_.data(),
+                              accumulate ? yrow : nullptr, yrow, p0, p1);
     };
     if (pool && pool->size() > 1 && packed_.panels > 1)
       share_panels(pool, packed_, run);
