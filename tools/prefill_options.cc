@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "core/error.h"
-#include "core/timer.h"
 
 namespace llmnpu::cli {
 
@@ -14,9 +13,12 @@ void PrefillOptions::add_to(CLI::App& app, bool with_trace) {
       ->check(CLI::IsMember({"sequential", "pipeline", "ooo"}));
   app.add_option("--topology", topology,
                  "processors: homo (all cores run every subgraph in turn), hetero (accelerator-role and "
-                 "host-role processors run concurrently), auto (measure both, keep the faster; default)")
+                 "host-role processors run concurrently), auto (default: models with int8 subgraphs "
+                 "measure both at load and keep the faster; float models run homo)")
       ->check(CLI::IsMember({"auto", "homo", "hetero"}));
-  app.add_option("--npu-threads", npu_threads, "hetero: threads of the accelerator role (int8 subgraphs)")
+  app.add_option("--npu-threads", npu_threads,
+                 "hetero: threads of the accelerator role (int8 subgraphs); with --topology auto, "
+                 "--npu-threads or --cpu-threads selects hetero")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--cpu-threads", cpu_threads, "hetero: threads of the host role (float subgraphs)")
       ->check(CLI::NonNegativeNumber);
@@ -49,39 +51,39 @@ static bool has_accelerator_work(const Engine& engine) {
 Prefiller::Prefiller(Engine& engine, const PrefillOptions& options, int total_threads)
     : engine_(engine), options_(options), policy_(parse_schedule_policy(options.schedule)) {
   if (options.chunk <= 0) return;  // one chunk on the engine's own pool: no scheduler
-  if (options.topology == "homo" || (options.topology == "auto" && !has_accelerator_work(engine))) {
-    topology_ = homogeneous_topology(total_threads);
-  } else if (options.topology == "hetero") {
-    topology_ = heterogeneous_topology(total_threads, options.npu_threads, options.cpu_threads);
+  // --npu-threads / --cpu-threads ask for the heterogeneous topology unless another one is named.
+  const bool split_given = options.npu_threads > 0 || options.cpu_threads > 0;
+  const std::string topology =
+      options.topology == "auto" && split_given && has_accelerator_work(engine) ? "hetero" : options.topology;
+  if (topology == "homo" || (topology == "auto" && !has_accelerator_work(engine))) {
+    runner_ = std::make_unique<ChunkedPrefill>(engine, homogeneous_topology(total_threads));
+  } else if (topology == "hetero") {
+    runner_ = std::make_unique<ChunkedPrefill>(
+        engine, heterogeneous_topology(total_threads, options.npu_threads, options.cpu_threads));
   } else {
-    // auto with integer subgraphs: a short trial of each topology, keep the faster.
-    int trial_tokens = std::min(engine.context() - engine.position(), 2 * options.chunk);
-    std::vector<int32_t> trial(size_t(std::max(trial_tokens, 1)));
-    for (size_t i = 0; i < trial.size(); ++i)
-      trial[i] = int32_t((i * 7919 + 11) % size_t(engine.config().vocab_size));
+    // auto with integer subgraphs: a profiling prefill on each topology (the second of two: the first
+    // touches the weights), keep the faster one together with the latencies it measured.
     double best = 1e300;
-    int start = engine.position();
     for (Topology t : {homogeneous_topology(total_threads),
                        heterogeneous_topology(total_threads, options.npu_threads, options.cpu_threads)}) {
-      ChunkedPrefill probe(engine, t);
-      probe.run(trial, {options.chunk, policy_});  // warm-up: first touch of weights
-      engine.commit_position(start);
-      double t0 = now_seconds();
-      probe.run(trial, {options.chunk, policy_});
-      double dt = now_seconds() - t0;
-      engine.commit_position(start);
-      if (dt < best) {
-        best = dt;
-        topology_ = t;
+      auto probe = std::make_unique<ChunkedPrefill>(engine, t);
+      probe->profile(options.chunk, policy_);
+      const double seconds = probe->profile(options.chunk, policy_);
+      if (!runner_ || seconds < best) {
+        best = seconds;
+        runner_ = std::move(probe);
       }
     }
   }
-  runner_ = std::make_unique<ChunkedPrefill>(engine, topology_);
+  topology_ = runner_->topology();
+  // ooo ranks subgraphs by their latencies, profiled here at load time and updated as chunks run.
+  if (topology != "auto" && policy_ == SchedulePolicy::OutOfOrder && !topology_.homogeneous)
+    runner_->profile(options.chunk, policy_);
 }
 
 std::vector<float> Prefiller::run(const std::vector<int32_t>& tokens, Trace* trace,
                                   const LogitsCallback& on_logits) {
-  if (!runner_) return engine_.prefill(tokens, 0, on_logits);
+  if (!runner_) return engine_.prefill(tokens, 0, on_logits, trace);
   return runner_->run(tokens, {options_.chunk, policy_}, trace, on_logits);
 }
 

@@ -122,7 +122,7 @@ int run_command(int argc, char** argv) {
         stderr,
         "prompt: %zu tokens in %.3f s, %.1f tokens/s | generation: %zu tokens in %.3f s, %.1f tokens/s\n",
         ids.size(), prefill_s, prompt_tps, generated.size(), decode_s, gen_tps);
-    if (prefiller.chunked()) std::fprintf(stderr, "%s", format_lane_summary(trace).c_str());
+    std::fprintf(stderr, "%s", format_lane_summary(trace).c_str());
   }
   return 0;
 }

@@ -1,5 +1,6 @@
 #include "runtime/chunked_prefill.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
@@ -23,6 +24,13 @@ std::vector<float> ChunkedPrefill::run(const std::vector<int32_t>& tokens, const
   const int n_chunks = (n + plan.chunk_len - 1) / plan.chunk_len;
   const bool all_logits = bool(on_logits);
   const auto& subs = engine_.graph().chunk_subgraphs;
+
+  // Every chunk shape this prompt needs is compiled here, before processors run subgraphs concurrently
+  // (the last chunks are shorter only where the context ends inside them).
+  auto chunk_rows = [&](int i) {
+    return std::min(plan.chunk_len, engine_.context() - (pos_base + i * plan.chunk_len));
+  };
+  for (int i = 0; i < n_chunks; ++i) engine_.compile_for(chunk_rows(i));
 
   std::vector<bool> head(size_t(n_chunks), all_logits);
   head.back() = true;
@@ -58,8 +66,8 @@ std::vector<float> ChunkedPrefill::run(const std::vector<int32_t>& tokens, const
       dispatched = true;
       if (t.sub == 0) {  // a chunk's buffers exist only while it is in flight
         int pos0 = pos_base + t.chunk * plan.chunk_len;
-        int rows = std::min(plan.chunk_len, engine_.context() - pos0);
-        chunks[size_t(t.chunk)] = engine_.make_chunk(t.chunk, pos0, chunk_tokens(t.chunk), rows, all_logits);
+        chunks[size_t(t.chunk)] =
+            engine_.make_chunk(t.chunk, pos0, chunk_tokens(t.chunk), chunk_rows(t.chunk), all_logits);
       }
       processors_[p]->submit([&, p, t](ThreadPool* pool) {
         const Subgraph& sg = graph.subgraph(t);
@@ -101,6 +109,20 @@ std::vector<float> ChunkedPrefill::run(const std::vector<int32_t>& tokens, const
   }
   engine_.commit_position(pos_base + n);
   return last;
+}
+
+double ChunkedPrefill::profile(int chunk_len, SchedulePolicy policy) {
+  const int start = engine_.position();
+  const int tokens = std::min(engine_.context() - start, 2 * chunk_len);
+  if (tokens <= 0) return 0;
+  std::vector<int32_t> trial(static_cast<size_t>(tokens));
+  for (size_t i = 0; i < trial.size(); ++i)
+    trial[i] = int32_t((i * 7919 + 11) % size_t(engine_.config().vocab_size));
+  const double t0 = now_seconds();
+  run(trial, {chunk_len, policy});
+  const double seconds = now_seconds() - t0;
+  engine_.commit_position(start);
+  return seconds;
 }
 
 }  // namespace llmnpu

@@ -25,6 +25,11 @@ class ChunkedPrefill {
   std::vector<float> run(const std::vector<int32_t>& tokens, const PrefillPlan& plan, Trace* trace = nullptr,
                          const LogitsCallback& on_logits = nullptr);
 
+  // Load-time profile: a throwaway prefill of up to two chunks of synthetic tokens (then forgotten: the
+  // cache position is restored) that touches the weights once and seeds the latency model the ooo policy
+  // ranks subgraphs with. Returns its wall time in seconds (0 when the context has no room).
+  double profile(int chunk_len, SchedulePolicy policy);
+
   const Topology& topology() const { return topology_; }
   LatencyModel& latency() { return latency_; }
 

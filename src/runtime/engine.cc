@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "core/timer.h"
 
 namespace llmnpu {
 
@@ -15,16 +16,31 @@ Engine::Engine(const Model& model, const ModelGraph& graph, EngineOptions option
       context_(options.context > 0 ? options.context : model.config.max_seq_len),
       pool_(std::make_unique<ThreadPool>(resolve_threads(options.threads))),
       cache_(model.config.n_layers, model.config.n_kv_heads, model.config.head_dim, context_),
-      accelerator_(model, graph, Role::Accelerator),
-      host_(model, graph, Role::Host) {
-  // Static subgraphs are compiled once, for every chunk; dynamic ones per chunk (run_subgraph).
-  compiled_.resize(graph.chunk_subgraphs.size());
+      accelerator_(options.accelerator ? options.accelerator(model, graph)
+                                       : std::make_unique<CpuBackend>(model, graph, Role::Accelerator)),
+      host_(std::make_unique<CpuBackend>(model, graph, Role::Host)) {
+  check(accelerator_ != nullptr, "the accelerator backend factory returned no backend");
   for (const Subgraph& sg : graph.chunk_subgraphs)
-    if (sg.is_static) compiled_[size_t(sg.index)] = backend_for(sg).compile(sg, kCompiledChunkRows);
+    check(sg.role != Role::Accelerator || accelerator_->supports(sg), accelerator_->name(),
+          " does not support subgraph ", sg.name());
+  // Static subgraphs are compiled once, for every chunk; dynamic ones per chunk (run_subgraph).
+  compile_for(kDefaultChunkRows);
+  decode_compiled_.resize(graph.chunk_subgraphs.size());
+  for (const Subgraph& sg : graph.chunk_subgraphs)
+    if (sg.is_static) decode_compiled_[size_t(sg.index)] = host_->compile(sg, 1);
 }
 
-CpuBackend& Engine::backend_for(const Subgraph& sg) {
-  return sg.role == Role::Accelerator ? accelerator_ : host_;
+Backend& Engine::backend_for(const Subgraph& sg) {
+  return sg.role == Role::Accelerator ? *accelerator_ : *host_;
+}
+
+void Engine::compile_for(int rows) {
+  check(rows > 0, "chunk length must be positive");
+  auto [it, inserted] = compiled_.try_emplace(rows);
+  if (!inserted) return;
+  it->second.resize(graph_.chunk_subgraphs.size());
+  for (const Subgraph& sg : graph_.chunk_subgraphs)
+    if (sg.is_static) it->second[size_t(sg.index)] = backend_for(sg).compile(sg, rows);
 }
 
 Chunk Engine::make_chunk(int index, int pos0, const std::vector<int32_t>& tokens, int rows,
@@ -53,30 +69,39 @@ void Engine::embed(const std::vector<int32_t>& tokens, Chunk& chunk) const {
 
 void Engine::run_subgraph(const Subgraph& sg, Chunk& chunk, ThreadPool* pool) {
   if (sg.is_static) {
-    compiled_[size_t(sg.index)]->execute(chunk, cache_, pool);
+    auto it = compiled_.find(chunk.rows);
+    check(it != compiled_.end(), "no subgraphs compiled for chunks of ", chunk.rows, " rows");
+    it->second[size_t(sg.index)]->execute(chunk, cache_, pool);
   } else {
     backend_for(sg).compile(sg, chunk.rows)->execute(chunk, cache_, pool);  // instantiated for this chunk
   }
 }
 
 std::vector<float> Engine::prefill(const std::vector<int32_t>& tokens, int chunk_len,
-                                   const LogitsCallback& on_logits) {
+                                   const LogitsCallback& on_logits, Trace* trace) {
   check(!tokens.empty(), "the prompt is empty");
   check(position_ + int(tokens.size()) <= context_, "prompt of ", tokens.size(), " tokens (", position_,
         " already cached) does not fit in the context of ", context_, " tokens");
   int n = int(tokens.size());
   int step = chunk_len > 0 ? chunk_len : n;
   std::vector<float> last;
+  if (trace) trace->set_lanes({"all cores"});
+  const double origin = now_seconds();
   for (int begin = 0, index = 0; begin < n; begin += step, ++index) {
     int end = std::min(n, begin + step);
     std::vector<int32_t> part(tokens.begin() + begin, tokens.begin() + end);
     bool all = bool(on_logits);
     // Pad to the fixed chunk length (static shapes), unless that would run past the context.
     int rows = chunk_len > 0 ? std::min(chunk_len, context_ - (position_ + begin)) : end - begin;
+    compile_for(rows);
     Chunk chunk = make_chunk(index, position_ + begin, part, rows, all);
     for (const Subgraph& sg : graph_.chunk_subgraphs) {
       if (sg.op == SubgraphOp::Head && !all && end != n) continue;  // no logits needed mid-prompt
+      const double start = now_seconds();
       run_subgraph(sg, chunk, pool_.get());
+      if (trace)
+        trace->add({0, sg.name(), index, sg.layer, sg.is_static ? "static" : "dynamic", start - origin,
+                    now_seconds() - start});
     }
     size_t vocab = size_t(model_.config.vocab_size);
     if (all)
@@ -94,7 +119,12 @@ const std::vector<float>& Engine::decode(int32_t token) {
   decode_chunk_.pos0 = position_;
   decode_step_tokens_.assign(1, token);
   embed(decode_step_tokens_, decode_chunk_);
-  for (const Subgraph& sg : graph_.chunk_subgraphs) run_subgraph(sg, decode_chunk_, pool_.get());
+  for (const Subgraph& sg : graph_.chunk_subgraphs) {
+    if (sg.is_static)
+      decode_compiled_[size_t(sg.index)]->execute(decode_chunk_, cache_, pool_.get());
+    else
+      host_->compile(sg, 1)->execute(decode_chunk_, cache_, pool_.get());
+  }
   ++position_;
   return decode_chunk_.logits;
 }

@@ -4,6 +4,7 @@
 // subgraph boundaries the scheduler works with (see graph/subgraph.h).
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -13,12 +14,17 @@
 #include "graph/kv_cache.h"
 #include "graph/model_graph.h"
 #include "model/model.h"
+#include "runtime/trace.h"
 
 namespace llmnpu {
 
+// Makes the accelerator role's backend: the seam where a vendor NPU SDK plugs in (docs/backend.md).
+using BackendFactory = std::function<std::unique_ptr<Backend>(const Model&, const ModelGraph&)>;
+
 struct EngineOptions {
-  int threads = 0;  // 0 = all cores
-  int context = 0;  // 0 = the model's context length
+  int threads = 0;             // 0 = all cores
+  int context = 0;             // 0 = the model's context length
+  BackendFactory accelerator;  // null = CPU cores running the integer kernels (CpuBackend)
 };
 
 // Called with each scored position's logits (perplexity): position, logits[vocab].
@@ -33,8 +39,8 @@ class Engine {
   int context() const { return context_; }
   int position() const { return position_; }  // tokens in the KV cache
   ThreadPool& pool() { return *pool_; }
-  const Backend& accelerator_backend() const { return accelerator_; }
-  const Backend& host_backend() const { return host_; }
+  const Backend& accelerator_backend() const { return *accelerator_; }
+  const Backend& host_backend() const { return *host_; }
   KvCache& cache() { return cache_; }
 
   // Forgets the KV cache (position back to 0).
@@ -42,21 +48,26 @@ class Engine {
 
   // Prefill: appends tokens to the cache in chunks of chunk_len (0 = one chunk), one subgraph after
   // another. Returns the logits of the last token; calls on_logits for every token when given.
+  // trace: one lane (every core runs each subgraph in turn), a slice per subgraph run.
   std::vector<float> prefill(const std::vector<int32_t>& tokens, int chunk_len = 0,
-                             const LogitsCallback& on_logits = nullptr);
+                             const LogitsCallback& on_logits = nullptr, Trace* trace = nullptr);
   // Decode: one token at the current position; returns its logits.
   const std::vector<float>& decode(int32_t token);
 
-  // The pieces a scheduler drives. make_chunk embeds tokens at pos0 (rows >= tokens: padded).
+  // The pieces a scheduler drives. compile_for compiles every static subgraph for chunks of `rows` rows
+  // on its role's backend, once (call it before chunks of that shape run: run_subgraph does not compile
+  // static subgraphs, so concurrent processors never race on it). make_chunk embeds tokens at pos0
+  // (rows >= tokens: padded).
+  void compile_for(int rows);
   Chunk make_chunk(int index, int pos0, const std::vector<int32_t>& tokens, int rows, bool all_logits) const;
   void run_subgraph(const Subgraph& sg, Chunk& chunk, ThreadPool* pool);
   // Marks tokens [0, end) as in the cache once every chunk up to there has finished.
   void commit_position(int end) { position_ = end; }
 
  private:
-  // The CPU backends compile for this chunk length but accept any row count (decode, one chunk).
-  static constexpr int kCompiledChunkRows = 256;
-  CpuBackend& backend_for(const Subgraph& sg);
+  // Compiled at load for the default chunk length; other lengths on first use (compile_for).
+  static constexpr int kDefaultChunkRows = 256;
+  Backend& backend_for(const Subgraph& sg);
   // chunk.T = tokens.size(), chunk.tokens = tokens and their embeddings in chunk.x (buffers allocated).
   void embed(const std::vector<int32_t>& tokens, Chunk& chunk) const;
 
@@ -65,8 +76,11 @@ class Engine {
   int context_;
   std::unique_ptr<ThreadPool> pool_;
   KvCache cache_;
-  CpuBackend accelerator_, host_;
-  std::vector<std::unique_ptr<CompiledSubgraph>> compiled_;  // static subgraphs, by per-chunk index
+  std::unique_ptr<Backend> accelerator_, host_;
+  // Static subgraphs compiled for a chunk length, by per-chunk index (null for dynamic ones).
+  std::map<int, std::vector<std::unique_ptr<CompiledSubgraph>>> compiled_;
+  // Decode: every static subgraph compiled for one row on the host, which runs the decode loop.
+  std::vector<std::unique_ptr<CompiledSubgraph>> decode_compiled_;
   int position_ = 0;
   Chunk decode_chunk_;
   std::vector<int32_t> decode_step_tokens_;  // reused: a decode step allocates nothing

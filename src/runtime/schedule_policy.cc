@@ -46,6 +46,8 @@ double LatencyModel::predict(const Subgraph& sg, int chunk) const {
   return 1e-3;  // unknown: a millisecond, the order of a small subgraph
 }
 
+bool LatencyModel::knows(const Subgraph& sg, int chunk) const { return table_.count(key(sg, chunk)) > 0; }
+
 static bool older(TaskId a, TaskId b) { return a.chunk < b.chunk || (a.chunk == b.chunk && a.sub < b.sub); }
 
 bool pick_task(SchedulePolicy policy, const TaskGraph& graph, const ProcessorView& proc, int running,

@@ -25,6 +25,7 @@ class LatencyModel {
   void set(const Subgraph& sg, int chunk, double seconds);  // a prior (profile or cost model)
   void observe(const Subgraph& sg, int chunk, double seconds);
   double predict(const Subgraph& sg, int chunk) const;
+  bool knows(const Subgraph& sg, int chunk) const;  // profiled or observed (else predict guesses)
 
  private:
   static std::pair<int, int> key(const Subgraph& sg, int chunk);

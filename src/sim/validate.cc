@@ -61,7 +61,7 @@ std::vector<ValidationRow> validate_against_runner(const Model& model, const Mod
       for (const auto& slice : predicted_trace.slices())
         op_entry(row.ops, op_of(slice.name)).predicted_s += slice.duration;
 
-      Engine engine(model, graph, {1, context});
+      Engine engine(model, graph, {1, context, nullptr});
       for (int run = warmed ? 0 : -1; run < o.repeat; ++run) {  // run -1: warm-up (page in the weights)
         say(str(run < 0 ? "warm-up: " : "", topo.describe(), ", ", schedule_policy_name(policy)));
         ChunkedPrefill runner(engine, topo);  // fresh latency model for every run, as the simulator's

@@ -34,14 +34,14 @@ TEST(PreparedChunking, ChunkedEqualsOneChunkAndSchedulesAgree) {
   std::vector<int32_t> ids;
   for (int i = 0; i < 90; ++i) ids.push_back((i * 37 + 11) % model.config.vocab_size);
 
-  Engine whole(model, graph, {1, 128});
+  Engine whole(model, graph, {1, 128, nullptr});
   std::vector<float> one_chunk = whole.prefill(ids);
   std::vector<float> after_one_chunk = whole.decode(5);
 
   std::vector<float> reference;
   for (bool homogeneous : {true, false}) {
     for (auto policy : {SchedulePolicy::Sequential, SchedulePolicy::Pipeline, SchedulePolicy::OutOfOrder}) {
-      Engine engine(model, graph, {1, 128});
+      Engine engine(model, graph, {1, 128, nullptr});
       Topology topo;
       topo.homogeneous = homogeneous;
       topo.threads = 1;

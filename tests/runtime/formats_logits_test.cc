@@ -18,7 +18,7 @@ namespace {
 
 std::vector<float> logits_of(const Model& m, const std::vector<int32_t>& ids) {
   ModelGraph g = build_float_graph(m);
-  Engine e(m, g, {1, 64});
+  Engine e(m, g, {1, 64, nullptr});
   return e.prefill(ids);
 }
 

@@ -36,7 +36,7 @@ TEST(Forward, Stories260KGreedyMatchesNaiveImplementation) {
   LLMNPU_REQUIRE_SHARED("testdata/models/stories260K/stories260K.bin");
   auto model = load_model(test::shared_path("testdata/models/stories260K/stories260K.bin"));
   ModelGraph graph = build_float_graph(*model);
-  Engine engine(*model, graph, {2, 128});
+  Engine engine(*model, graph, {2, 128, nullptr});
   test::NaiveForward naive(*model, 128);
 
   std::vector<int32_t> engine_ids{1}, naive_ids{1};
@@ -63,10 +63,10 @@ TEST(Forward, BatchedPrefillEqualsTokenByTokenDecode) {
       std::vector<int32_t> prompt;
       for (int i = 0; i < 37; ++i) prompt.push_back((i * 97 + 13) % model->config.vocab_size);
       std::vector<std::vector<float>> batched;
-      Engine a(*model, graph, {2, 64});
+      Engine a(*model, graph, {2, 64, nullptr});
       a.prefill(prompt, 0,
                 [&](int, const float* l) { batched.emplace_back(l, l + model->config.vocab_size); });
-      Engine b(*model, graph, {1, 64});
+      Engine b(*model, graph, {1, 64, nullptr});
       float worst = 0;
       for (size_t t = 0; t < prompt.size(); ++t) {
         std::vector<float> step = b.decode(prompt[t]);
@@ -84,10 +84,10 @@ TEST(Forward, ChunkedPrefillEqualsOneChunk) {
   ModelGraph graph = build_float_graph(*model);
   std::vector<int32_t> prompt;
   for (int i = 0; i < 100; ++i) prompt.push_back((i * 31 + 5) % model->config.vocab_size);
-  Engine a(*model, graph, {2, 256});
+  Engine a(*model, graph, {2, 256, nullptr});
   std::vector<float> one = a.prefill(prompt);
   for (int chunk : {1, 16, 33, 64}) {
-    Engine b(*model, graph, {2, 256});
+    Engine b(*model, graph, {2, 256, nullptr});
     std::vector<float> chunked = b.prefill(prompt, chunk);
     EXPECT_LT(max_abs_diff(one, chunked), 2e-4f) << "chunk " << chunk;
     // Decode continues from the same cache either way.
@@ -100,7 +100,7 @@ TEST(Forward, ChunkedPrefillEqualsOneChunk) {
 TEST(Forward, PromptLongerThanContextIsAnError) {
   auto model = tiny_model(false);
   ModelGraph graph = build_float_graph(*model);
-  Engine e(*model, graph, {1, 16});
+  Engine e(*model, graph, {1, 16, nullptr});
   std::vector<int32_t> prompt(17, 5);
   EXPECT_THROW(e.prefill(prompt), Error);
   std::vector<int32_t> bad{1, model->config.vocab_size};

@@ -58,47 +58,78 @@ TEST(ChunkedPrefill, AllPoliciesAndTopologiesGiveTheSameLogits) {
   hetero.chunk_subgraphs = build_chunk_subgraphs(model->config.n_layers, true);
   auto ids = prompt(150, model->config.vocab_size);
 
-  Engine plain(*model, graph, {1, 256});
-  std::vector<float> reference = plain.prefill(ids, 32);
-  std::vector<float> reference_decode = plain.decode(7);
-
-  for (bool homogeneous : {true, false}) {
-    for (auto policy : {SchedulePolicy::Sequential, SchedulePolicy::Pipeline, SchedulePolicy::OutOfOrder}) {
-      Engine engine(*model, homogeneous ? graph : hetero, {1, 256});
-      Topology topo;
-      topo.homogeneous = homogeneous;
-      topo.threads = 1;
-      topo.npu_threads = 1;
-      topo.cpu_threads = 1;
-      topo.pin = false;
-      ChunkedPrefill runner(engine, topo);
-      Trace trace;
-      std::vector<float> logits = runner.run(ids, {32, policy}, &trace);
-      ASSERT_EQ(logits.size(), reference.size());
-      EXPECT_EQ(0, std::memcmp(logits.data(), reference.data(), logits.size() * sizeof(float)))
-          << schedule_policy_name(policy) << (homogeneous ? " homogeneous" : " heterogeneous");
-      EXPECT_EQ(engine.position(), int(ids.size()));
-      // Decode continues from the cache the scheduled prefill filled.
-      std::vector<float> d = engine.decode(7);
-      EXPECT_EQ(0, std::memcmp(d.data(), reference_decode.data(), d.size() * sizeof(float)));
-      // 5 chunks x (3 per layer x 4 layers) + one head
-      EXPECT_EQ(trace.slices().size(), size_t(5 * 12 + 1));
-      for (const auto& lane : trace.summarize()) {
-        EXPECT_GE(lane.busy_share, 0.0);
-        EXPECT_LE(lane.busy_share, 1.0 + 1e-9);
+  for (int threads : {1, 2}) {
+    Engine plain(*model, graph, {threads, 256, nullptr});
+    std::vector<float> reference = plain.prefill(ids, 32);
+    std::vector<float> reference_decode = plain.decode(7);
+    for (bool homogeneous : {true, false}) {
+      for (auto policy : {SchedulePolicy::Sequential, SchedulePolicy::Pipeline, SchedulePolicy::OutOfOrder}) {
+        Engine engine(*model, homogeneous ? graph : hetero, {threads, 256, nullptr});
+        Topology topo;
+        topo.homogeneous = homogeneous;
+        topo.threads = threads;
+        topo.npu_threads = threads;
+        topo.cpu_threads = threads;
+        topo.pin = false;
+        ChunkedPrefill runner(engine, topo);
+        Trace trace;
+        std::vector<float> logits = runner.run(ids, {32, policy}, &trace);
+        ASSERT_EQ(logits.size(), reference.size());
+        EXPECT_EQ(0, std::memcmp(logits.data(), reference.data(), logits.size() * sizeof(float)))
+            << schedule_policy_name(policy) << (homogeneous ? " homogeneous" : " heterogeneous") << ", "
+            << threads << " thread(s) per processor";
+        EXPECT_EQ(engine.position(), int(ids.size()));
+        // Decode continues from the cache the scheduled prefill filled.
+        std::vector<float> d = engine.decode(7);
+        EXPECT_EQ(0, std::memcmp(d.data(), reference_decode.data(), d.size() * sizeof(float)));
+        // 5 chunks x (3 per layer x 4 layers) + one head
+        EXPECT_EQ(trace.slices().size(), size_t(5 * 12 + 1));
+        for (const auto& lane : trace.summarize()) {
+          EXPECT_GE(lane.busy_share, 0.0);
+          EXPECT_LE(lane.busy_share, 1.0 + 1e-9);
+        }
       }
     }
   }
+}
+
+TEST(ChunkedPrefill, ProfileSeedsEveryLatencyAndForgetsItsTokens) {
+  auto model = small_model();
+  ModelGraph hetero = build_float_graph(*model);
+  hetero.chunk_subgraphs = build_chunk_subgraphs(model->config.n_layers, true);
+  auto ids = prompt(100, model->config.vocab_size);
+  Engine plain(*model, hetero, {1, 256, nullptr});
+  std::vector<float> reference = plain.prefill(ids, 32);
+
+  Engine engine(*model, hetero, {1, 256, nullptr});
+  Topology topo;
+  topo.homogeneous = false;
+  topo.pin = false;
+  ChunkedPrefill runner(engine, topo);
+  for (const Subgraph& sg : hetero.chunk_subgraphs) EXPECT_FALSE(runner.latency().knows(sg, 0));
+  EXPECT_GT(runner.profile(32, SchedulePolicy::OutOfOrder), 0.0);
+  EXPECT_EQ(engine.position(), 0);
+  // Two chunks profiled; attention of later chunks is extrapolated by key count, static subgraphs shared.
+  for (const Subgraph& sg : hetero.chunk_subgraphs) {
+    for (int chunk : {0, 1, 3}) {
+      if (sg.op == SubgraphOp::Head && chunk != 1) continue;  // only the last chunk's head runs
+      EXPECT_TRUE(runner.latency().knows(sg, chunk)) << sg.name() << " chunk " << chunk;
+      EXPECT_GT(runner.latency().predict(sg, chunk), 0.0);
+    }
+  }
+  // The profile's tokens are forgotten: the real prompt gives the plain engine's logits.
+  std::vector<float> logits = runner.run(ids, {32, SchedulePolicy::OutOfOrder});
+  EXPECT_EQ(0, std::memcmp(logits.data(), reference.data(), logits.size() * sizeof(float)));
 }
 
 TEST(ChunkedPrefill, PerTokenLogitsMatchEnginePrefill) {
   auto model = small_model();
   ModelGraph graph = build_float_graph(*model);
   auto ids = prompt(70, model->config.vocab_size);
-  Engine a(*model, graph, {1, 128});
+  Engine a(*model, graph, {1, 128, nullptr});
   std::vector<std::vector<float>> ref;
   a.prefill(ids, 16, [&](int, const float* l) { ref.emplace_back(l, l + model->config.vocab_size); });
-  Engine b(*model, graph, {1, 128});
+  Engine b(*model, graph, {1, 128, nullptr});
   Topology topo;
   topo.threads = 1;
   topo.pin = false;

@@ -1,0 +1,117 @@
+// The Backend interface is the seam a vendor NPU SDK plugs into: an accelerator backend given to the
+// engine compiles each static subgraph once per chunk length, executes only chunks of the compiled
+// shape, and is not used by decode (the host runs it).
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <map>
+#include <utility>
+
+#include "backend/cpu_backend.h"
+#include "backend/float_graph.h"
+#include "core/error.h"
+#include "model/synth.h"
+#include "runtime/chunked_prefill.h"
+#include "tokenizer/vocab.h"
+
+namespace llmnpu {
+namespace {
+
+// Wraps the CPU accelerator backend and records what the engine asks of it.
+struct Calls {
+  std::map<std::pair<int, int>, int> compiles;  // (subgraph index, chunk length) -> count
+  int executes = 0;
+  int wrong_shape = 0;  // executes of a chunk whose row count is not the compiled length
+};
+
+class RecordingCompiled final : public CompiledSubgraph {
+ public:
+  RecordingCompiled(std::unique_ptr<CompiledSubgraph> inner, int chunk_len, Calls& calls)
+      : inner_(std::move(inner)), chunk_len_(chunk_len), calls_(calls) {}
+  void execute(Chunk& chunk, KvCache& cache, ThreadPool* pool) override {
+    ++calls_.executes;
+    if (chunk.rows != chunk_len_) ++calls_.wrong_shape;
+    inner_->execute(chunk, cache, pool);
+  }
+
+ private:
+  std::unique_ptr<CompiledSubgraph> inner_;
+  int chunk_len_;
+  Calls& calls_;
+};
+
+class RecordingBackend final : public Backend {
+ public:
+  RecordingBackend(const Model& m, const ModelGraph& g, Calls& calls)
+      : inner_(m, g, Role::Accelerator), calls_(calls) {}
+  std::string name() const override { return "recording " + inner_.name(); }
+  bool supports(const Subgraph& sg) const override { return inner_.supports(sg); }
+  std::unique_ptr<CompiledSubgraph> compile(const Subgraph& sg, int chunk_len) override {
+    ++calls_.compiles[{sg.index, chunk_len}];
+    return std::make_unique<RecordingCompiled>(inner_.compile(sg, chunk_len), chunk_len, calls_);
+  }
+
+ private:
+  CpuBackend inner_;
+  Calls& calls_;
+};
+
+TEST(BackendSeam, AnInjectedAcceleratorCompilesOncePerChunkLengthAndSkipsDecode) {
+  SynthOptions o;
+  o.shape = "tiny";
+  o.seed = 5;
+  auto model = synthesize_model(o, builtin_byte_vocab());
+  // A float graph whose static subgraphs are marked as accelerator work (as a prepared model's are).
+  ModelGraph graph = build_float_graph(*model);
+  graph.chunk_subgraphs = build_chunk_subgraphs(model->config.n_layers, true);
+  std::vector<int32_t> ids;
+  for (int i = 0; i < 90; ++i) ids.push_back((i * 37 + 5) % model->config.vocab_size);
+
+  Engine plain(*model, graph, {1, 256, nullptr});
+  const std::vector<float> reference = plain.prefill(ids, 32);
+  const std::vector<float> reference_decode = plain.decode(9);
+
+  Calls calls;
+  EngineOptions eo{1, 256, [&](const Model& m, const ModelGraph& g) {
+                     return std::unique_ptr<Backend>(std::make_unique<RecordingBackend>(m, g, calls));
+                   }};
+  Engine engine(*model, graph, eo);
+  EXPECT_EQ(engine.accelerator_backend().name().rfind("recording", 0), 0u);
+  int accelerator_statics = 0;
+  for (const Subgraph& sg : graph.chunk_subgraphs) accelerator_statics += sg.role == Role::Accelerator;
+  ASSERT_GT(accelerator_statics, 0);
+  EXPECT_EQ(int(calls.compiles.size()), accelerator_statics);  // at load, for the default length
+
+  Topology topo;
+  topo.homogeneous = false;
+  topo.pin = false;
+  ChunkedPrefill runner(engine, topo);
+  std::vector<float> logits = runner.run(ids, {32, SchedulePolicy::OutOfOrder});
+  EXPECT_EQ(0, std::memcmp(logits.data(), reference.data(), logits.size() * sizeof(float)));
+  // One more compile per accelerator subgraph for chunks of 32; every execute saw that shape.
+  EXPECT_EQ(int(calls.compiles.size()), 2 * accelerator_statics);
+  for (const auto& [key, count] : calls.compiles) EXPECT_EQ(count, 1) << "subgraph " << key.first;
+  EXPECT_EQ(calls.wrong_shape, 0);
+  // 3 chunks (90 tokens / 32, the last padded) x the accelerator subgraphs per chunk.
+  EXPECT_EQ(calls.executes, 3 * accelerator_statics);
+
+  // Decode runs on the host from the same cache: the accelerator sees nothing.
+  const int executes = calls.executes;
+  std::vector<float> d = engine.decode(9);
+  EXPECT_EQ(calls.executes, executes);
+  EXPECT_EQ(0, std::memcmp(d.data(), reference_decode.data(), d.size() * sizeof(float)));
+
+  // A backend that refuses the graph's accelerator subgraphs is a clear error at load.
+  struct Refusing final : Backend {
+    std::string name() const override { return "refusing"; }
+    bool supports(const Subgraph&) const override { return false; }
+    std::unique_ptr<CompiledSubgraph> compile(const Subgraph&, int) override { return nullptr; }
+  };
+  EngineOptions bad{1, 256, [](const Model&, const ModelGraph&) {
+                      return std::unique_ptr<Backend>(std::make_unique<Refusing>());
+                    }};
+  EXPECT_THROW({ Engine refused(*model, graph, bad); }, Error);
+}
+
+}  // namespace
+}  // namespace llmnpu
