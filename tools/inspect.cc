@@ -77,6 +77,9 @@ int print_graph(const std::string& path, const std::string& tokenizer, int promp
     out["dynamic_per_chunk"] = r.dynamic_subgraphs;
     out["instances_without_sharing"] = r.instances_without_sharing;
     out["instances_with_sharing"] = r.instances_with_sharing;
+    out["shared_weight_bytes"] = r.shared_weight_bytes;
+    out["head_weight_bytes"] = r.head_weight_bytes;
+    out["chunk_buffer_bytes"] = r.chunk_buffer_bytes;
     out["bytes_without_sharing"] = r.bytes_without_sharing;
     out["bytes_with_sharing"] = r.bytes_with_sharing;
     out["saved_share"] = r.saved_share();
@@ -102,8 +105,15 @@ int print_graph(const std::string& path, const std::string& tokenizer, int promp
   std::printf("subgraph instances: %d with sharing vs %d with one graph per chunk (%d of %d shared)\n",
               r.instances_with_sharing, r.instances_without_sharing,
               r.instances_without_sharing - r.instances_with_sharing, r.instances_without_sharing);
-  std::printf("graph memory: %.1f MiB with sharing vs %.1f MiB without: %.1f%% saved\n",
-              mib(r.bytes_with_sharing), mib(r.bytes_without_sharing), 100 * r.saved_share());
+  std::printf(
+      "weights of the static subgraphs: %.1f MiB, held once (one copy per chunk without sharing); "
+      "head %.1f MiB, once either way\n",
+      mib(r.shared_weight_bytes), mib(r.head_weight_bytes));
+  std::printf("activation buffers: %.1f MiB per chunk in flight, the same with or without sharing\n",
+              mib(r.chunk_buffer_bytes));
+  std::printf(
+      "graph memory (every chunk in flight): %.1f MiB with sharing vs %.1f MiB without: %.1f%% saved\n",
+      mib(r.bytes_with_sharing), mib(r.bytes_without_sharing), 100 * r.saved_share());
   return 0;
 }
 

@@ -40,20 +40,30 @@ SharingReport sharing_report(const ModelGraph& graph, const ModelConfig& config,
   r.per_chunk_subgraphs = int(graph.chunk_subgraphs.size());
   for (const Subgraph& sg : graph.chunk_subgraphs) {
     SubgraphFootprint f = footprint(sg, graph, config, chunk);
-    size_t bytes = f.weight_bytes + f.buffer_bytes;
-    r.bytes_without_sharing += bytes * size_t(r.chunks);
+    if (sg.op == SubgraphOp::Head) {
+      r.head_weight_bytes += f.weight_bytes;
+      r.instances_without_sharing += 1;
+    } else {
+      r.instances_without_sharing += r.chunks;
+      if (sg.is_static) r.shared_weight_bytes += f.weight_bytes;
+    }
     if (sg.is_static) {
       ++r.static_subgraphs;
-      r.bytes_with_sharing += bytes;
       r.instances_with_sharing += 1;
     } else {
       ++r.dynamic_subgraphs;
-      r.bytes_with_sharing += bytes * size_t(r.chunks);
       r.instances_with_sharing += r.chunks;
     }
     r.footprints.push_back(f);
   }
-  r.instances_without_sharing = r.chunks * r.per_chunk_subgraphs;
+  // Chunk::allocate: x, xb, qkv, att and gate_up for every row; the last row's logits once.
+  const size_t row_floats = 2 * size_t(config.dim) + size_t(config.q_dim() + 2 * config.kv_dim()) +
+                            size_t(config.q_dim()) + 2 * size_t(config.ffn_dim);
+  r.chunk_buffer_bytes = size_t(chunk) * row_floats * sizeof(float);
+  const size_t common = r.head_weight_bytes + size_t(r.chunks) * r.chunk_buffer_bytes +
+                        size_t(config.vocab_size) * sizeof(float);
+  r.bytes_with_sharing = r.shared_weight_bytes + common;
+  r.bytes_without_sharing = size_t(r.chunks) * r.shared_weight_bytes + common;
   return r;
 }
 
