@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -67,6 +68,24 @@ double peak_rss_mib() {
   return double(u.ru_maxrss) / 1024.0;
 }
 
+// Peak resident memory since the last reset_peak_rss(): Linux keeps a resettable high-water mark (VmHWM,
+// reset by writing 5 to /proc/self/clear_refs). Where that is unavailable: the process's lifetime peak.
+bool reset_peak_rss() {
+  std::ofstream f("/proc/self/clear_refs");
+  if (!f) return false;
+  f << "5";
+  f.flush();
+  return bool(f);
+}
+
+double peak_rss_since_reset_mib() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;  // kB
+  return peak_rss_mib();
+}
+
 // Linear-layer MACs per prompt token: the work the int8 roofline counts (attention and the output head,
 // float work on the host, are left out).
 double linear_macs_per_token(const ModelConfig& c) {
@@ -112,9 +131,12 @@ int bench_command(int argc, char** argv) {
   app.add_option("--chunk", po.chunk, "prefill chunk length (default 256; 0 = one chunk)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--schedule", schedules, "sequential,pipeline,ooo or all (default ooo)");
-  app.add_option("--topology", topologies, "homo,hetero,auto or all (default auto)");
-  app.add_option("--npu-threads", po.npu_threads, "hetero: accelerator-role threads");
-  app.add_option("--cpu-threads", po.cpu_threads, "hetero: host-role threads");
+  app.add_option("--topology", topologies,
+                 "homo,hetero,auto (comma separated) or all = homo,hetero; with both, which is faster is "
+                 "printed (default auto: the one picked at load)");
+  app.add_option("--npu-threads", po.npu_threads, "hetero: accelerator-role threads")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--cpu-threads", po.cpu_threads, "hetero: host-role threads")->check(CLI::NonNegativeNumber);
   app.add_option("-o,--output", output, "text or json")->check(CLI::IsMember({"text", "json"}));
   CLI11_PARSE(app, argc, argv);
 
@@ -131,8 +153,11 @@ int bench_command(int argc, char** argv) {
     return out;
   };
   std::vector<std::string> schedule_list = split(schedules, {"sequential", "pipeline", "ooo"});
-  std::vector<std::string> topology_list =
-      topologies == "auto" ? std::vector<std::string>{"auto"} : split(topologies, {"homo", "hetero"});
+  // "all" measures both topologies; "auto" (alone or in a list) adds the one auto picks at load.
+  std::vector<std::string> topology_list = topologies == "all"
+                                               ? std::vector<std::string>{"homo", "hetero"}
+                                               : split(topologies, {"homo", "hetero", "auto"});
+  const bool per_run_peak = reset_peak_rss();
 
   int hw_threads = threads > 0 ? threads : ThreadPool::hardware_threads();
   double peak_int8 = measure_peak_gmacs(PeakKind::Int8Dot, hw_threads, 0.2);
@@ -146,7 +171,7 @@ int bench_command(int argc, char** argv) {
         hw_threads, peak_int8, peak_instruction(PeakKind::Int8Dot), peak_fp32,
         peak_instruction(PeakKind::Fp32Fma), bandwidth);
 
-  nlohmann::json results = nlohmann::json::array();
+  nlohmann::json results = nlohmann::json::array(), comparisons = nlohmann::json::array();
   int max_len = *std::max_element(lengths.begin(), lengths.end());
   for (const std::string& path : models) {
     ModelOptions mo;
@@ -171,6 +196,14 @@ int bench_command(int argc, char** argv) {
           "decode roofline %.1f tokens/s (%.0f MB of weights per token)\n",
           path.c_str(), c.arch.c_str(), c.n_layers, c.dim, lm.graph->describe.c_str(), roofline_tps,
           macs / 1e6, decode_roofline_tps, decode_bytes / 1e6);
+    struct Measured {
+      std::string topology;  // as described by the prefiller
+      bool homogeneous;
+      int len;
+      std::string sched;
+      double prefill_tps;
+    };
+    std::vector<Measured> measured;
     for (const std::string& topo : topology_list) {
       std::vector<std::unique_ptr<Prefiller>> prefillers;
       for (const std::string& sched : schedule_list) {
@@ -187,6 +220,7 @@ int bench_command(int argc, char** argv) {
         struct Samples {
           std::vector<double> prefill_s, ttft_s, decode_tps;
           std::vector<LaneSummary> lanes;
+          double peak_mib = 0;
         };
         std::vector<Samples> samples(schedule_list.size());
         // Repetitions go round-robin over the schedules, so a slow stretch of a shared machine slows them
@@ -196,6 +230,7 @@ int bench_command(int argc, char** argv) {
             Samples& out = samples[si];
             engine.reset();
             Trace trace;
+            if (per_run_peak) reset_peak_rss();
             double t0 = now_seconds();
             std::vector<float> logits = prefillers[si]->run(ids, &trace);
             double t1 = now_seconds();
@@ -204,6 +239,7 @@ int bench_command(int argc, char** argv) {
             for (int g = 0; g < n_gen; ++g) next = argmax(engine.decode(next).data(), c.vocab_size);
             double t3 = now_seconds();
             if (r == 0) continue;
+            out.peak_mib = std::max(out.peak_mib, per_run_peak ? peak_rss_since_reset_mib() : peak_rss_mib());
             out.prefill_s.push_back(t1 - t0);
             out.ttft_s.push_back(t2 - t0);
             if (n_gen > 0) out.decode_tps.push_back(n_gen / (t3 - t2));
@@ -216,42 +252,69 @@ int bench_command(int argc, char** argv) {
           const Samples& got = samples[si];
           double p_tps = len / median(got.prefill_s);
           double d_tps = median(got.decode_tps);
-          nlohmann::json row = {{"model", path},
-                                {"weights", lm.graph->describe},
-                                {"prompt_tokens", len},
-                                {"generated_tokens", n_gen},
-                                {"threads", hw_threads},
-                                {"chunk", po.chunk},
-                                {"schedule", sched},
-                                {"topology", prefiller.describe()},
-                                {"prefill_tokens_per_second", p_tps},
-                                {"time_to_first_token_s", median(got.ttft_s)},
-                                {"decode_tokens_per_second", d_tps},
-                                {"peak_memory_mib", peak_rss_mib()},
-                                {"int8_roofline_tokens_per_second", roofline_tps},
-                                {"prefill_share_of_int8_roofline", p_tps / roofline_tps},
-                                {"decode_bytes_per_token", decode_bytes},
-                                {"decode_memory_roofline_tokens_per_second", decode_roofline_tps},
-                                {"decode_share_of_memory_roofline", d_tps / decode_roofline_tps},
-                                {"repetitions", reps}};
+          nlohmann::json row = {
+              {"model", path},
+              {"weights", lm.graph->describe},
+              {"prompt_tokens", len},
+              {"generated_tokens", n_gen},
+              {"threads", hw_threads},
+              {"chunk", po.chunk},
+              {"schedule", sched},
+              {"topology", prefiller.describe()},
+              {"prefill_tokens_per_second", p_tps},
+              {"time_to_first_token_s", median(got.ttft_s)},
+              {"decode_tokens_per_second", d_tps},
+              {"peak_memory_mib", got.peak_mib},
+              {"peak_memory_scope", per_run_peak ? "this configuration" : "process lifetime"},
+              {"int8_roofline_tokens_per_second", roofline_tps},
+              {"prefill_share_of_int8_roofline", p_tps / roofline_tps},
+              {"decode_bytes_per_token", decode_bytes},
+              {"decode_memory_roofline_tokens_per_second", decode_roofline_tps},
+              {"decode_share_of_memory_roofline", d_tps / decode_roofline_tps},
+              {"repetitions", reps}};
           nlohmann::json lane_json = nlohmann::json::array();
           for (const auto& l : got.lanes)
             lane_json.push_back(
                 {{"processor", l.name}, {"busy_share", l.busy_share}, {"bubble_share", l.bubble_share}});
           row["lanes"] = lane_json;
           results.push_back(row);
+          measured.push_back({prefiller.describe(), prefiller.topology().homogeneous, len, sched, p_tps});
           if (text) {
             std::string lane_text;
             for (const auto& l : got.lanes)
-              lane_text += str(" | ", l.name, " busy ", int(l.busy_share * 100), "%");
+              lane_text += str(" | ", l.name, " busy ", int(l.busy_share * 100), "% bubble ",
+                               int(l.bubble_share * 100), "%");
             std::printf(
                 "  p=%-5d %-10s %-60s prefill %8.1f tok/s (%4.1f%% of roofline) ttft %7.3f s decode %6.1f "
-                "tok/s (%4.1f%% of memory roofline)%s\n",
+                "tok/s (%4.1f%% of memory roofline) peak %.0f MiB%s\n",
                 len, sched.c_str(), prefiller.describe().c_str(), p_tps, 100 * p_tps / roofline_tps,
-                median(got.ttft_s), d_tps, 100 * d_tps / decode_roofline_tps, lane_text.c_str());
+                median(got.ttft_s), d_tps, 100 * d_tps / decode_roofline_tps, got.peak_mib,
+                lane_text.c_str());
             std::fflush(stdout);
           }
         }
+      }
+    }
+    // Which topology is faster on this machine, per prompt length and schedule (when both ran).
+    for (const Measured& a : measured) {
+      if (!a.homogeneous) continue;
+      for (const Measured& b : measured) {
+        if (b.homogeneous || b.len != a.len || b.sched != a.sched) continue;
+        const bool homo_faster = a.prefill_tps >= b.prefill_tps;
+        comparisons.push_back({{"model", path},
+                               {"prompt_tokens", a.len},
+                               {"schedule", a.sched},
+                               {"homogeneous_tokens_per_second", a.prefill_tps},
+                               {"heterogeneous_tokens_per_second", b.prefill_tps},
+                               {"faster", homo_faster ? "homogeneous" : "heterogeneous"}});
+        if (text)
+          std::printf(
+              "  p=%-5d %-10s faster here: %s (homogeneous %.1f vs heterogeneous %.1f tok/s, %+.1f%%)\n",
+              a.len, a.sched.c_str(), homo_faster ? "homogeneous" : "heterogeneous", a.prefill_tps,
+              b.prefill_tps,
+              100.0 *
+                  (std::max(a.prefill_tps, b.prefill_tps) / std::min(a.prefill_tps, b.prefill_tps) - 1.0));
+        break;
       }
     }
   }
@@ -269,7 +332,8 @@ int bench_command(int argc, char** argv) {
                             {"memory_read_gbs", bandwidth},
                             {"int8_instruction", peak_instruction(PeakKind::Int8Dot)},
                             {"note", "no NPU: the accelerator role runs integer kernels on CPU cores"}}},
-                          {"results", results}};
+                          {"results", results},
+                          {"topology_comparison", comparisons}};
     std::printf("%s\n", out.dump().c_str());
   }
   return 0;

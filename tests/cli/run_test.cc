@@ -111,6 +111,40 @@ TEST(RunCli, BenchJson) {
   EXPECT_GT(j["machine"]["peak_int8_gmacs"].get<double>(), 0.0);
 }
 
+TEST(RunCli, BenchComparesTopologies) {
+  std::string out;
+  ASSERT_EQ(
+      test::run_command(llmnpu() + " bench -m " + tiny_model() +
+                            " -p 24 -n 2 -r 1 --chunk 8 --topology all --schedule sequential,ooo -o json",
+                        &out),
+      0)
+      << out;
+  auto j = last_json_line(out);
+  ASSERT_EQ(j["results"].size(), 4u);  // 2 topologies x 2 schedules
+  for (const auto& r : j["results"]) EXPECT_GT(r["peak_memory_mib"].get<double>(), 0.0);
+  ASSERT_EQ(j["topology_comparison"].size(), 2u);
+  for (const auto& c : j["topology_comparison"]) {
+    const double homo = c["homogeneous_tokens_per_second"], hetero = c["heterogeneous_tokens_per_second"];
+    EXPECT_EQ(c["faster"], homo >= hetero ? "homogeneous" : "heterogeneous");
+  }
+}
+
+TEST(RunCli, OneChunkPrefillWritesATraceToo) {
+  const std::string trace = test::temp_dir() + "/one-chunk-trace.json";
+  std::string out;
+  ASSERT_EQ(test::run_command(llmnpu() + " run -m " + tiny_model() +
+                                  " -p hello -n 2 --temp 0 --chunk 0 --trace " + trace + " 2>&1",
+                              &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("all cores: busy"), std::string::npos) << out;
+  std::ifstream in(trace);
+  const auto j = nlohmann::json::parse(in);
+  int slices = 0;
+  for (const auto& e : j["traceEvents"]) slices += e["ph"] == "X";
+  EXPECT_GT(slices, 0);
+}
+
 TEST(RunCli, HostileInputGivesOneLineErrors) {
   expect_one_line_error("run -m /nonexistent/model.gguf -p hi", "does not exist");
   std::string corrupt = test::temp_dir() + "/corrupt-model.gguf";
