@@ -23,7 +23,8 @@ struct SubgraphWork {
 };
 
 // Work of subgraph sg for the chunk whose first row is at position pos0 with `rows` rows computed
-// (padded rows count: the runner computes them); head_rows: rows whose logits are wanted.
+// (padded rows count where the device computes them, see DeviceProfile::computes_padding); head_rows:
+// rows whose logits are wanted.
 SubgraphWork subgraph_work(const ModelConfig& config, const Subgraph& sg, int pos0, int rows, int head_rows);
 
 // Rate of a processor for a kind of work, MAC/s; throws Error when the processor cannot do that work.

@@ -84,7 +84,8 @@ DeviceProfile parse_device_profile(const std::string& json_text, const std::stri
   }
   check(j.is_object(), where, ": expected a JSON object");
   check_keys(j,
-             {"name", "description", "accelerator", "host", "homogeneous", "attention_efficiency", "notes"},
+             {"name", "description", "accelerator", "host", "homogeneous", "attention_efficiency",
+              "computes_padding", "notes"},
              where);
   check(j.contains("accelerator"), where, ": missing field 'accelerator'");
   check(j.contains("host"), where, ": missing field 'host'");
@@ -97,6 +98,10 @@ DeviceProfile parse_device_profile(const std::string& json_text, const std::stri
   if (j.contains("attention_efficiency")) {
     d.attention_efficiency = number(j, "attention_efficiency", where, true);
     check(d.attention_efficiency > 0, where, ": attention_efficiency must be > 0");
+  }
+  if (j.contains("computes_padding")) {
+    check(j.at("computes_padding").is_boolean(), where, ": field 'computes_padding' must be true or false");
+    d.computes_padding = j.at("computes_padding").get<bool>();
   }
   if (j.contains("notes")) {
     const json& n = j.at("notes");
@@ -123,6 +128,7 @@ std::string device_profile_to_json(const DeviceProfile& d) {
   j["host"] = processor_json(d.host);
   if (d.homogeneous) j["homogeneous"] = processor_json(*d.homogeneous);
   j["attention_efficiency"] = d.attention_efficiency;
+  j["computes_padding"] = d.computes_padding;
   j["notes"] = d.notes;
   return j.dump(2) + "\n";
 }

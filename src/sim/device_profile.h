@@ -27,7 +27,10 @@ struct DeviceProfile {
   ProcessorProfile host;                        // heterogeneous topology: runs the float subgraphs
   std::optional<ProcessorProfile> homogeneous;  // homogeneous topology: one processor runs everything
   double attention_efficiency = 1.0;            // attention rate / float GEMM rate where not given
-  std::vector<std::string> notes;               // sources and derivations, free text
+  // A static-shape NPU computes the padded rows of a prompt's last chunk; the CPU backends of this
+  // engine compute only its real rows (false in the profile --profile-this-machine writes).
+  bool computes_padding = true;
+  std::vector<std::string> notes;  // sources and derivations, free text
 
   double attention_gmacs(const ProcessorProfile& p) const {
     return p.attention_gmacs ? *p.attention_gmacs : p.float_gmacs * attention_efficiency;

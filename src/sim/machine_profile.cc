@@ -190,6 +190,7 @@ DeviceProfile profile_this_machine(const MachineProbeOptions& o) {
   d.host = core;
   d.host.name = "host role (CPU float, 1 core)";
   d.homogeneous = all;
+  d.computes_padding = false;  // CpuBackend computes the real rows of a padded chunk only
   d.notes = {str("measured by llmnpu sim --profile-this-machine: GEMM M=", o.m, " K=", o.k, " N=", o.n,
                  "; attention ", o.attention_rows, " queries after ", o.attention_q_start,
                  " cached positions, ", o.n_heads, "/", o.n_kv_heads, " heads of ", o.head_dim),

@@ -22,9 +22,10 @@ struct ChunkShape {
   int rows = 0;
 };
 
-ChunkShape chunk_shape(const SimOptions& o, int chunk) {
+ChunkShape chunk_shape(const SimOptions& o, const DeviceProfile& device, int chunk) {
   int pos0 = chunk * o.chunk_len;
   int rows = o.context > 0 ? std::min(o.chunk_len, o.context - pos0) : o.chunk_len;
+  if (!device.computes_padding) rows = std::min(rows, o.prompt_tokens - pos0);
   return {pos0, rows};
 }
 
@@ -35,8 +36,9 @@ const SimProcessor& runner_of(const std::vector<SimProcessor>& procs, Role role)
   fail("no simulated processor can run ", role_name(role), " subgraphs");
 }
 
-SubgraphWork work_of(const ModelConfig& config, const Subgraph& sg, const SimOptions& o, int chunk) {
-  ChunkShape shape = chunk_shape(o, chunk);
+SubgraphWork work_of(const ModelConfig& config, const Subgraph& sg, const SimOptions& o,
+                     const DeviceProfile& device, int chunk) {
+  ChunkShape shape = chunk_shape(o, device, chunk);
   return subgraph_work(config, sg, shape.pos0, shape.rows, 1);  // logits of the last row only
 }
 
@@ -62,7 +64,7 @@ void seed_latency(LatencyModel& latency, const ModelConfig& config, const std::v
   for (const Subgraph& sg : subgraphs) {
     const SimProcessor& p = runner_of(procs, sg.role);
     for (int i = 0; i < (sg.is_static ? 1 : chunks); ++i)
-      latency.set(sg, i, isolated_seconds(device, p.profile, work_of(config, sg, options, i)));
+      latency.set(sg, i, isolated_seconds(device, p.profile, work_of(config, sg, options, device, i)));
   }
 }
 
@@ -123,7 +125,7 @@ SimResult simulate_prefill(const ModelConfig& config, const std::vector<Subgraph
       dispatched = true;
       const Subgraph& sg = graph.subgraph(t);
       const ProcessorProfile& proc = processors[p].profile;
-      double seconds = isolated_seconds(device, proc, work_of(config, sg, options, t.chunk));
+      double seconds = isolated_seconds(device, proc, work_of(config, sg, options, device, t.chunk));
       if (ran_elsewhere(t, int(p))) seconds += proc.sync_s;
       busy[p] = InFlight{t, now, now + seconds};
     }

@@ -141,6 +141,25 @@ TEST(VirtualPrefill, CapsTheLastChunkAtTheContextLikeTheEngine) {
   EXPECT_NEAR(r.seconds, 0.512 + 0.256 + 1.792 + 0.896 + 0.160 + 0.176 + 0.080 + 7 * 0.001, 1e-12);
 }
 
+TEST(VirtualPrefill, PaddedRowsCostOnlyWhereTheDeviceComputesThem) {
+  ModelConfig c = small_config();
+  SimOptions o;
+  o.prompt_tokens = 6;
+  o.chunk_len = 4;
+  o.homogeneous = true;
+  o.policy = SchedulePolicy::Sequential;
+  DeviceProfile npu = slow_profile(), cpu = slow_profile();
+  cpu.computes_padding = false;  // as CpuBackend: the last chunk's 2 real rows only
+  const SimResult padded = simulate_prefill(c, build_chunk_subgraphs(1, true), npu, o);
+  const SimResult real = simulate_prefill(c, build_chunk_subgraphs(1, true), cpu, o);
+  // The same as the context cap to 6 rows above.
+  EXPECT_NEAR(real.seconds, 0.512 + 0.256 + 1.792 + 0.896 + 0.160 + 0.176 + 0.080 + 7 * 0.001, 1e-12);
+  EXPECT_GT(padded.seconds, real.seconds);
+  o.prompt_tokens = 8;  // whole chunks: nothing padded, no difference
+  EXPECT_EQ(simulate_prefill(c, build_chunk_subgraphs(1, true), npu, o).seconds,
+            simulate_prefill(c, build_chunk_subgraphs(1, true), cpu, o).seconds);
+}
+
 TEST(VirtualPrefill, OooCutsAcceleratorBubblesOnThePhone) {
   const ModelConfig& c = find_synth_shape("qwen2.5-0.5b").config;
   auto subs = build_chunk_subgraphs(c.n_layers, true);
@@ -196,6 +215,8 @@ TEST(DeviceProfile, JsonRoundTripAndShippedFiles) {
   DeviceProfile measured = load_device_profile(repo_path("sim/profiles/this-machine-xeon-2core.json"));
   EXPECT_GT(measured.accelerator.int8_gmacs, 0);
   EXPECT_TRUE(measured.homogeneous.has_value());
+  EXPECT_FALSE(measured.computes_padding);
+  EXPECT_TRUE(phone.computes_padding);
 }
 
 TEST(DeviceProfile, BadProfilesThrowErrors) {
