@@ -31,7 +31,8 @@ std::vector<Subgraph> build_chunk_subgraphs(int n_layers, bool quantized) {
     add(l, SubgraphOp::Attention, Role::Host, false);
     add(l, SubgraphOp::OMlp, static_role, true);
   }
-  // The output head stays float on the host: its error would reach the logits directly.
+  // The output head runs on the host: fp32 for a float model; for a prepared one an int8 head with
+  // per-block scales on both sides for the rows that need logits (Int8Head), fp32 for every-row logits.
   add(-1, SubgraphOp::Head, Role::Host, true);
   return list;
 }
