@@ -61,7 +61,14 @@ bool pick_task(SchedulePolicy policy, const TaskGraph& graph, const ProcessorVie
     const Subgraph& sg = graph.subgraph(t);
     if (!proc.can_run(sg.role)) continue;
     if (policy == SchedulePolicy::Sequential && t.chunk != oldest_chunk) continue;
-    if (policy == SchedulePolicy::Pipeline && t.chunk > oldest_chunk + 1) continue;
+    if (policy == SchedulePolicy::Pipeline && t.chunk > oldest_chunk) {
+      if (t.chunk > oldest_chunk + 1) continue;
+      // The fixed lag: the older chunk must have finished subgraph sub + lag (or everything).
+      const int ahead = t.sub + kPipelineLag;
+      const bool older_far_enough =
+          ahead < graph.subgraphs_per_chunk() && graph.completed({t.chunk - 1, ahead});
+      if (!older_far_enough && !graph.chunk_finished(t.chunk - 1)) continue;
+    }
     double score = 0;
     // With one processor for every role there is no other processor to keep busy: ooo is oldest-first.
     if (policy == SchedulePolicy::OutOfOrder && !(proc.runs_accelerator && proc.runs_host)) {

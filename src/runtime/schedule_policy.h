@@ -1,7 +1,9 @@
 #pragma once
 // Which ready subgraph a free processor runs next.
 //   sequential : one subgraph at a time in the whole system, chunk after chunk (the naive baseline)
-//   pipeline   : at most two chunks in flight, oldest first (the released mllm code's fixed lag)
+//   pipeline   : the released mllm code's fixed lag: two chunks in flight, the younger one kPipelineLag
+//                subgraphs behind the older (it may start subgraph j once the older has finished j + lag),
+//                so one chunk's float attention overlaps the other's int8 subgraphs; oldest first
 //   ooo        : the paper's online greedy: among the ready subgraphs this processor can run, the one
 //                whose completion unlocks the most profiled work on the OTHER processor (so it never
 //                starves); ties go to the oldest chunk.
@@ -15,6 +17,7 @@
 namespace llmnpu {
 
 enum class SchedulePolicy { Sequential, Pipeline, OutOfOrder };
+constexpr int kPipelineLag = 1;
 SchedulePolicy parse_schedule_policy(const std::string& name);  // throws Error on an unknown name
 const char* schedule_policy_name(SchedulePolicy p);
 

@@ -30,6 +30,7 @@ class TaskGraph {
   int done_tasks() const { return done_count_; }
   bool finished() const { return done_count_ == total_; }
   bool chunk_finished(int chunk) const;
+  bool completed(TaskId t) const { return done_[index(t)]; }
   int oldest_unfinished_chunk() const;  // chunks() when all are finished
 
   const std::vector<TaskId>& ready() const { return ready_; }

@@ -49,6 +49,42 @@ TEST(TaskGraph, DependenciesFollowThePaper) {
   EXPECT_EQ(attn1, 1);
 }
 
+TEST(SchedulePolicy, PipelineKeepsTheYoungerChunkAFixedLagBehind) {
+  auto subs = build_chunk_subgraphs(2, true);  // L0.qkv L0.attn L0.omlp L1.qkv L1.attn L1.omlp head
+  TaskGraph g(subs, 3, {false, false, true});
+  const ProcessorView accel{true, false}, host{false, true};
+  LatencyModel latency;
+  TaskId t;
+  ASSERT_TRUE(pick_task(SchedulePolicy::Pipeline, g, accel, 0, latency, &t));
+  EXPECT_EQ(t.chunk, 0);
+  EXPECT_EQ(t.sub, 0);
+  g.start(t);
+  g.complete(t);
+  // Chunk 1's QKV (sub 0) waits until chunk 0 has finished sub 0 + lag = its attention.
+  EXPECT_FALSE(pick_task(SchedulePolicy::Pipeline, g, accel, 0, latency, &t));
+  ASSERT_TRUE(pick_task(SchedulePolicy::Pipeline, g, host, 0, latency, &t));
+  EXPECT_EQ(t.chunk, 0);
+  EXPECT_EQ(t.sub, 1);
+  g.start(t);
+  g.complete(t);
+  // Now the accelerator has chunk 0's O/MLP and chunk 1's QKV: oldest first.
+  ASSERT_TRUE(pick_task(SchedulePolicy::Pipeline, g, accel, 0, latency, &t));
+  EXPECT_EQ(t.chunk, 0);
+  EXPECT_EQ(t.sub, 2);
+  g.start(t);
+  // While it runs, the younger chunk's QKV is allowed (lag kept) but a third chunk never is.
+  ASSERT_TRUE(pick_task(SchedulePolicy::Pipeline, g, accel, 1, latency, &t));
+  EXPECT_EQ(t.chunk, 1);
+  EXPECT_EQ(t.sub, 0);
+  // ooo would have let chunk 1 (and 2) start right away; sequential never overlaps chunks.
+  TaskGraph fresh(subs, 3, {false, false, true});
+  fresh.start({0, 0});
+  fresh.complete({0, 0});
+  ASSERT_TRUE(pick_task(SchedulePolicy::OutOfOrder, fresh, accel, 0, latency, &t));
+  EXPECT_GT(t.chunk, 0);
+  EXPECT_FALSE(pick_task(SchedulePolicy::Sequential, fresh, accel, 0, latency, &t));
+}
+
 TEST(ChunkedPrefill, AllPoliciesAndTopologiesGiveTheSameLogits) {
   auto model = small_model();
   ModelGraph graph = build_float_graph(*model);
