@@ -1,5 +1,6 @@
 #include "graph/kv_cache.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/error.h"
@@ -7,11 +8,13 @@
 namespace llmnpu {
 
 KvCache::KvCache(int n_layers, int n_kv_heads, int head_dim, int capacity)
-    : n_layers_(n_layers), n_kv_heads_(n_kv_heads), head_dim_(head_dim), capacity_(capacity) {
+    : n_layers_(n_layers),
+      n_kv_heads_(n_kv_heads),
+      head_dim_(head_dim),
+      capacity_(capacity),
+      k_(size_t(n_layers) * size_t(n_kv_heads) * size_t(std::max(capacity, 0)) * size_t(head_dim)),
+      v_(k_.size()) {
   check(capacity > 0, "context size must be positive");
-  size_t n = size_t(n_layers) * size_t(n_kv_heads) * size_t(capacity) * size_t(head_dim);
-  k_.assign(n, 0.0f);
-  v_.assign(n, 0.0f);
 }
 
 void KvCache::store(int layer, int pos0, int T, const float* k, size_t ldk, const float* v, size_t ldv) {

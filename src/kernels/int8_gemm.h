@@ -16,30 +16,6 @@ namespace llmnpu {
 
 class ThreadPool;
 
-// 64-byte aligned owning array (the packed panels are read with aligned 512-bit loads); large arrays get
-// huge pages where the OS allows (core/aligned_memory.h). Elements are left uninitialized (T trivial).
-template <typename T>
-class AlignedArray {
-  static_assert(std::is_trivial_v<T>, "AlignedArray holds plain values (no constructors run)");
-
- public:
-  AlignedArray() = default;
-  explicit AlignedArray(size_t count)
-      : data_(count ? static_cast<T*>(allocate_aligned(count * sizeof(T))) : nullptr), size_(count) {}
-  T* data() { return data_.get(); }
-  const T* data() const { return data_.get(); }
-  size_t size() const { return size_; }
-  T& operator[](size_t i) { return data_.get()[i]; }
-  const T& operator[](size_t i) const { return data_.get()[i]; }
-
- private:
-  struct Free {
-    void operator()(T* p) const { release_aligned(p); }
-  };
-  std::unique_ptr<T, Free> data_;
-  size_t size_ = 0;
-};
-
 // Packed layout: columns grouped in panels of up to 64 (the last panel holds the remaining columns,
 // rounded up to a multiple of 16). Panel p starts at p * kPanelBytesPerK4 * k4 and stores, for each group
 // of 4 consecutive k, its columns side by side with their 4 k-bytes adjacent:
