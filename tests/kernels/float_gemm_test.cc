@@ -178,3 +178,42 @@ TEST(FloatGemm, RejectsNegativeSizes) {
 
 }  // namespace
 }  // namespace llmnpu::kernels
+
+namespace llmnpu::kernels {
+namespace {
+
+// The row kernels of decode attention (and of the GEMV), straight: rows that do not fill the 16-row and
+// 4-row blocks, head dims on and off the vector width, strided rows.
+TEST(FloatRowKernels, GemvRowsAndWeightedRowSumMatchDoubleSums) {
+  for (const detail::FloatIsa* isa : available_isas()) {
+    for (int K : {1, 16, 37, 64, 80, 128, 129, 300}) {
+      for (int rows : {1, 3, 15, 16, 17, 33, 50}) {
+        const size_t ld = size_t(K) + 7;
+        auto w = random_vector(size_t(rows) * ld, uint32_t(K * 100 + rows));
+        auto x = random_vector(size_t(K), uint32_t(K + rows + 1));
+        std::vector<float> y(static_cast<size_t>(rows)), want(static_cast<size_t>(rows));
+        for (int r = 0; r < rows; ++r) {
+          double s = 0;
+          for (int k = 0; k < K; ++k) s += double(w[size_t(r) * ld + size_t(k)]) * x[size_t(k)];
+          want[size_t(r)] = float(s);
+        }
+        isa->gemv_rows(w.data(), ld, x.data(), K, rows, y.data());
+        expect_close(y, want, K, isa->name);
+        if (!isa->weighted_row_sum) continue;
+        // out[c] += sum_j p[j] * w[j][c] (accumulates into what is there).
+        auto p = random_vector(size_t(rows), uint32_t(rows * 3 + K));
+        std::vector<float> out(static_cast<size_t>(K), 0.5f), expect(static_cast<size_t>(K));
+        for (int c = 0; c < K; ++c) {
+          double s = 0.5;
+          for (int j = 0; j < rows; ++j) s += double(p[size_t(j)]) * w[size_t(j) * ld + size_t(c)];
+          expect[size_t(c)] = float(s);
+        }
+        isa->weighted_row_sum(p.data(), rows, w.data(), ld, K, out.data());
+        expect_close(out, expect, rows, isa->name);
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace llmnpu::kernels
