@@ -242,16 +242,18 @@ __attribute__((target("avx512f,avx512bw,avx512vnni,f16c"))) void head_gemv_panel
 // that gets descheduled leaves its share to the others instead of holding up the whole call.
 template <typename Fn>
 void share_panels(ThreadPool* pool, const PackedInt8Matrix& w, const Fn& fn) {
-  const int panels = w.panels;
-  // About 128 KB of weights per grab: 2 panels at K = 896, 1 at K = 4864.
-  const size_t panel_bytes = size_t(PackedInt8Matrix::kPanelBytesPerK4) * size_t(w.k4);
-  const int kRun = int(std::max<size_t>(1, (128 << 10) / panel_bytes));
+  const int panels = w.panels, threads = pool->size();
+  // Guided: a grab is a share of what is left (first grabs large, the last ones single panels), so the
+  // threads finish within about one panel of each other.
   std::atomic<int> next{0};
   pool->run_on_all([&](int) {
     for (;;) {
-      const int p0 = next.fetch_add(kRun, std::memory_order_relaxed);
-      if (p0 >= panels) break;
-      fn(p0, std::min(panels, p0 + kRun));
+      int p0 = next.load(std::memory_order_relaxed), run = 0;
+      do {
+        run = std::max(1, (panels - p0) / (2 * threads));
+        if (p0 >= panels) return;
+      } while (!next.compare_exchange_weak(p0, p0 + run, std::memory_order_relaxed));
+      fn(p0, std::min(panels, p0 + run));
     }
   });
 }
