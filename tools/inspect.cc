@@ -11,6 +11,7 @@
 #include "model/loader.h"
 #include "model/tensor_names.h"
 #include "model_options.h"
+#include "runtime/task_graph.h"
 
 namespace llmnpu {
 namespace {
@@ -63,7 +64,7 @@ int print_graph(const std::string& path, const std::string& tokenizer, int promp
   mo.threads = 1;
   mo.context = 1;
   cli::LoadedModel lm = cli::load_for_inference(mo);
-  SharingReport r = sharing_report(*lm.graph, lm.model->config, prompt, chunk);
+  SharingReport r = sharing_report(*lm.graph, lm.model->config, prompt, chunk, kDefaultMaxChunksInFlight);
   auto mib = [](size_t b) { return double(b) / (1 << 20); };
   if (json) {
     nlohmann::ordered_json out;
@@ -80,6 +81,7 @@ int print_graph(const std::string& path, const std::string& tokenizer, int promp
     out["shared_weight_bytes"] = r.shared_weight_bytes;
     out["head_weight_bytes"] = r.head_weight_bytes;
     out["chunk_buffer_bytes"] = r.chunk_buffer_bytes;
+    out["chunks_in_flight"] = r.chunks_in_flight;
     out["bytes_without_sharing"] = r.bytes_without_sharing;
     out["bytes_with_sharing"] = r.bytes_with_sharing;
     out["saved_share"] = r.saved_share();
@@ -109,11 +111,12 @@ int print_graph(const std::string& path, const std::string& tokenizer, int promp
       "weights of the static subgraphs: %.1f MiB, held once (one copy per chunk without sharing); "
       "head %.1f MiB, once either way\n",
       mib(r.shared_weight_bytes), mib(r.head_weight_bytes));
-  std::printf("activation buffers: %.1f MiB per chunk in flight, the same with or without sharing\n",
-              mib(r.chunk_buffer_bytes));
   std::printf(
-      "graph memory (every chunk in flight): %.1f MiB with sharing vs %.1f MiB without: %.1f%% saved\n",
-      mib(r.bytes_with_sharing), mib(r.bytes_without_sharing), 100 * r.saved_share());
+      "activation buffers: %.1f MiB per chunk in flight (at most %d at once), the same with or without "
+      "sharing\n",
+      mib(r.chunk_buffer_bytes), r.chunks_in_flight);
+  std::printf("graph memory: %.1f MiB with sharing vs %.1f MiB without: %.1f%% saved\n",
+              mib(r.bytes_with_sharing), mib(r.bytes_without_sharing), 100 * r.saved_share());
   return 0;
 }
 

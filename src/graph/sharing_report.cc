@@ -1,5 +1,7 @@
 #include "graph/sharing_report.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 
 namespace llmnpu {
@@ -31,8 +33,10 @@ static SubgraphFootprint footprint(const Subgraph& sg, const ModelGraph& g, cons
   return f;
 }
 
-SharingReport sharing_report(const ModelGraph& graph, const ModelConfig& config, int prompt, int chunk) {
-  check(prompt > 0 && chunk > 0, "prompt and chunk lengths must be positive");
+SharingReport sharing_report(const ModelGraph& graph, const ModelConfig& config, int prompt, int chunk,
+                             int max_in_flight) {
+  check(prompt > 0 && chunk > 0 && max_in_flight > 0,
+        "prompt and chunk lengths and chunks in flight must be positive");
   SharingReport r;
   r.prompt = prompt;
   r.chunk = chunk;
@@ -60,7 +64,8 @@ SharingReport sharing_report(const ModelGraph& graph, const ModelConfig& config,
   const size_t row_floats = 2 * size_t(config.dim) + size_t(config.q_dim() + 2 * config.kv_dim()) +
                             size_t(config.q_dim()) + 2 * size_t(config.ffn_dim);
   r.chunk_buffer_bytes = size_t(chunk) * row_floats * sizeof(float);
-  const size_t common = r.head_weight_bytes + size_t(r.chunks) * r.chunk_buffer_bytes +
+  r.chunks_in_flight = std::min(r.chunks, max_in_flight);
+  const size_t common = r.head_weight_bytes + size_t(r.chunks_in_flight) * r.chunk_buffer_bytes +
                         size_t(config.vocab_size) * sizeof(float);
   r.bytes_with_sharing = r.shared_weight_bytes + common;
   r.bytes_without_sharing = size_t(r.chunks) * r.shared_weight_bytes + common;

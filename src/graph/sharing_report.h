@@ -2,9 +2,8 @@
 // What chunk sharing saves: a static subgraph is compiled once for the chunk length and its weights serve
 // every chunk, while a graph built per chunk (what a static-shape NPU SDK needs without sharing) holds its
 // own copy of the weights for each chunk. Both designs need the same activation buffers: the runtime
-// gives every chunk in flight its own (graph/chunk.h), and ooo may have every chunk in flight, so they are
-// counted for all chunks on both sides. The head runs for the last chunk only: its weights count once on
-// both sides.
+// gives every chunk in flight its own (graph/chunk.h), at most max_in_flight chunks at a time, counted
+// alike on both sides. The head runs for the last chunk only: its weights count once on both sides.
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -29,6 +28,7 @@ struct SharingReport {
   size_t shared_weight_bytes = 0;     // static subgraphs except the head: once with sharing
   size_t head_weight_bytes = 0;       // once either way
   size_t chunk_buffer_bytes = 0;      // one chunk's activation buffers (per chunk either way)
+  int chunks_in_flight = 0;           // min(chunks, max_in_flight): buffers that can exist at once
   size_t bytes_without_sharing = 0;
   size_t bytes_with_sharing = 0;
   std::vector<SubgraphFootprint> footprints;
@@ -37,6 +37,7 @@ struct SharingReport {
   }
 };
 
-SharingReport sharing_report(const ModelGraph& graph, const ModelConfig& config, int prompt, int chunk);
+SharingReport sharing_report(const ModelGraph& graph, const ModelConfig& config, int prompt, int chunk,
+                             int max_in_flight);
 
 }  // namespace llmnpu

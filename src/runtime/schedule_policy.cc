@@ -59,7 +59,7 @@ bool pick_task(SchedulePolicy policy, const TaskGraph& graph, const ProcessorVie
   double best_score = 0;
   for (TaskId t : graph.ready()) {
     const Subgraph& sg = graph.subgraph(t);
-    if (!proc.can_run(sg.role)) continue;
+    if (!proc.can_run(sg.role) || !graph.may_start(t)) continue;
     if (policy == SchedulePolicy::Sequential && t.chunk != oldest_chunk) continue;
     if (policy == SchedulePolicy::Pipeline && t.chunk > oldest_chunk) {
       if (t.chunk > oldest_chunk + 1) continue;

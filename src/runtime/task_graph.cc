@@ -13,6 +13,7 @@ TaskGraph::TaskGraph(const std::vector<Subgraph>& per_chunk, int chunks, std::ve
   done_.assign(size_t(chunks) * subs_.size(), false);
   started_ = done_;
   chunk_remaining_.assign(size_t(chunks), 0);
+  chunk_started_.assign(size_t(chunks), false);
   for (int i = 0; i < chunks; ++i)
     for (int j = 0; j < int(subs_.size()); ++j)
       if (needed({i, j})) {
@@ -63,13 +64,17 @@ void TaskGraph::start(TaskId t) {
   check(it != ready_.end(), "scheduler started a task that is not ready");
   ready_.erase(it);
   started_[index(t)] = true;
+  if (!chunk_started_[size_t(t.chunk)]) {
+    chunk_started_[size_t(t.chunk)] = true;
+    ++in_flight_;
+  }
 }
 
 void TaskGraph::complete(TaskId t) {
   std::vector<TaskId> unlocked = unlocked_by(t);
   done_[index(t)] = true;
   ++done_count_;
-  --chunk_remaining_[size_t(t.chunk)];
+  if (--chunk_remaining_[size_t(t.chunk)] == 0) --in_flight_;
   for (TaskId s : unlocked) ready_.push_back(s);
 }
 

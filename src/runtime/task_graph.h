@@ -17,6 +17,11 @@ struct TaskId {
   bool operator==(const TaskId&) const = default;
 };
 
+// Bounds the activation memory of a prefill (every chunk in flight holds its buffers: ~13 MiB per chunk of
+// 256 rows for qwen2.5-0.5b) without costing ooo its freedom: attention serialises chunks layer by
+// layer, so work further ahead than a few chunks cannot run anyway (measured: see docs/backend.md).
+constexpr int kDefaultMaxChunksInFlight = 4;
+
 class TaskGraph {
  public:
   // head_for_chunk[i]: whether chunk i runs its Head subgraph.
@@ -31,6 +36,13 @@ class TaskGraph {
   bool finished() const { return done_count_ == total_; }
   bool chunk_finished(int chunk) const;
   bool completed(TaskId t) const { return done_[index(t)]; }
+  // A chunk is in flight from its first task's start until its last task completes; its activation
+  // buffers exist that long. A chunk may start only while fewer than max_chunks_in_flight() are.
+  int chunks_in_flight() const { return in_flight_; }
+  bool chunk_started(int chunk) const { return chunk_started_[size_t(chunk)]; }
+  int max_chunks_in_flight() const { return max_in_flight_; }
+  void set_max_chunks_in_flight(int n) { max_in_flight_ = n > 0 ? n : 1; }
+  bool may_start(TaskId t) const { return chunk_started(t.chunk) || in_flight_ < max_in_flight_; }
   int oldest_unfinished_chunk() const;  // chunks() when all are finished
 
   const std::vector<TaskId>& ready() const { return ready_; }
@@ -51,7 +63,9 @@ class TaskGraph {
   std::vector<bool> done_, started_;
   std::vector<TaskId> ready_;
   std::vector<int> chunk_remaining_;
+  std::vector<bool> chunk_started_;
   int total_ = 0, done_count_ = 0;
+  int in_flight_ = 0, max_in_flight_ = kDefaultMaxChunksInFlight;
 };
 
 }  // namespace llmnpu

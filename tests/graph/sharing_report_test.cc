@@ -21,7 +21,7 @@ TEST(SharingReport, CountsWeightsOncePerChunkWithoutSharingAndBuffersAlike) {
   const ModelConfig& c = model->config;
   ModelGraph graph = build_float_graph(*model);
 
-  SharingReport r = sharing_report(graph, c, 100, 32);
+  SharingReport r = sharing_report(graph, c, 100, 32, 4);
   EXPECT_EQ(r.chunks, 4);
   EXPECT_EQ(r.per_chunk_subgraphs, 3 * c.n_layers + 1);
   EXPECT_EQ(r.static_subgraphs, 2 * c.n_layers + 1);
@@ -46,12 +46,18 @@ TEST(SharingReport, CountsWeightsOncePerChunkWithoutSharingAndBuffersAlike) {
   EXPECT_GT(r.saved_share(), 0.0);
   EXPECT_LT(r.saved_share(), 0.75);  // at most (chunks - 1) / chunks of the total
 
+  // Fewer chunks in flight: less buffer memory on both sides, the same weights saved.
+  SharingReport capped = sharing_report(graph, c, 100, 32, 2);
+  EXPECT_EQ(capped.chunks_in_flight, 2);
+  EXPECT_EQ(r.bytes_with_sharing - capped.bytes_with_sharing, 2 * r.chunk_buffer_bytes);
+  EXPECT_EQ(capped.bytes_without_sharing - capped.bytes_with_sharing, 3 * r.shared_weight_bytes);
+
   // One chunk: nothing to share.
-  SharingReport one = sharing_report(graph, c, 20, 32);
+  SharingReport one = sharing_report(graph, c, 20, 32, 4);
   EXPECT_EQ(one.chunks, 1);
   EXPECT_EQ(one.bytes_with_sharing, one.bytes_without_sharing);
   EXPECT_EQ(one.saved_share(), 0.0);
-  EXPECT_THROW(sharing_report(graph, c, 0, 32), Error);
+  EXPECT_THROW(sharing_report(graph, c, 0, 32, 4), Error);
 }
 
 }  // namespace

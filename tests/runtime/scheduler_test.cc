@@ -49,6 +49,33 @@ TEST(TaskGraph, DependenciesFollowThePaper) {
   EXPECT_EQ(attn1, 1);
 }
 
+TEST(TaskGraph, ChunksInFlightAreCapped) {
+  auto subs = build_chunk_subgraphs(1, true);  // L0.qkv L0.attn L0.omlp head
+  TaskGraph g(subs, 4, {false, false, false, true});
+  EXPECT_EQ(g.max_chunks_in_flight(), kDefaultMaxChunksInFlight);
+  g.set_max_chunks_in_flight(2);
+  const ProcessorView accel{true, false};
+  LatencyModel latency;
+  TaskId t;
+  for (int c = 0; c < 2; ++c) {
+    ASSERT_TRUE(pick_task(SchedulePolicy::OutOfOrder, g, accel, c, latency, &t));
+    EXPECT_EQ(t.chunk, c);
+    g.start(t);
+  }
+  EXPECT_EQ(g.chunks_in_flight(), 2);
+  // Chunks 2 and 3 have ready QKV tasks, but two chunks are in flight already.
+  EXPECT_FALSE(pick_task(SchedulePolicy::OutOfOrder, g, accel, 2, latency, &t));
+  // Chunk 0 finishes: one more may start.
+  g.complete({0, 0});
+  for (int sub = 1; sub < 3; ++sub) {
+    g.start({0, sub});
+    g.complete({0, sub});
+  }
+  EXPECT_EQ(g.chunks_in_flight(), 1);
+  ASSERT_TRUE(pick_task(SchedulePolicy::OutOfOrder, g, accel, 1, latency, &t));
+  EXPECT_EQ(t.chunk, 2);
+}
+
 TEST(SchedulePolicy, PipelineKeepsTheYoungerChunkAFixedLagBehind) {
   auto subs = build_chunk_subgraphs(2, true);  // L0.qkv L0.attn L0.omlp L1.qkv L1.attn L1.omlp head
   TaskGraph g(subs, 3, {false, false, true});
