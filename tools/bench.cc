@@ -1,5 +1,6 @@
 // llmnpu bench: prefill and decode speed over prompt lengths, topologies and schedules, with the
 // prefill rate as a share of this machine's measured int8 roofline.
+#include <malloc.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -71,6 +72,7 @@ double peak_rss_mib() {
 // Peak resident memory since the last reset_peak_rss(): Linux keeps a resettable high-water mark (VmHWM,
 // reset by writing 5 to /proc/self/clear_refs). Where that is unavailable: the process's lifetime peak.
 bool reset_peak_rss() {
+  malloc_trim(0);  // freed buffers of the previous run go back to the OS first (glibc keeps them resident)
   std::ofstream f("/proc/self/clear_refs");
   if (!f) return false;
   f << "5";
@@ -199,6 +201,7 @@ int bench_command(int argc, char** argv) {
           macs / 1e6, decode_roofline_tps, decode_bytes / 1e6);
     struct Measured {
       std::string topology;  // as described by the prefiller
+      bool picked_by_auto;   // repeats one of the named topologies: left out of the comparison
       bool homogeneous;
       int len;
       std::string sched;
@@ -280,7 +283,8 @@ int bench_command(int argc, char** argv) {
                 {{"processor", l.name}, {"busy_share", l.busy_share}, {"bubble_share", l.bubble_share}});
           row["lanes"] = lane_json;
           results.push_back(row);
-          measured.push_back({prefiller.describe(), prefiller.topology().homogeneous, len, sched, p_tps});
+          measured.push_back(
+              {prefiller.describe(), topo == "auto", prefiller.topology().homogeneous, len, sched, p_tps});
           if (text) {
             std::string lane_text;
             for (const auto& l : got.lanes)
@@ -299,9 +303,9 @@ int bench_command(int argc, char** argv) {
     }
     // Which topology is faster on this machine, per prompt length and schedule (when both ran).
     for (const Measured& a : measured) {
-      if (!a.homogeneous) continue;
+      if (!a.homogeneous || a.picked_by_auto) continue;
       for (const Measured& b : measured) {
-        if (b.homogeneous || b.len != a.len || b.sched != a.sched) continue;
+        if (b.homogeneous || b.picked_by_auto || b.len != a.len || b.sched != a.sched) continue;
         const bool homo_faster = a.prefill_tps >= b.prefill_tps;
         comparisons.push_back({{"model", path},
                                {"prompt_tokens", a.len},

@@ -542,12 +542,18 @@ Int8Head::Int8Head(const float* weight, int in_features, int out_features, Threa
         const float row_scale = largest > 0 && std::isfinite(largest) ? largest : 1.0f;
         row_scales_[n] = row_scale;
         for (size_t b = 0; b < blocks; ++b) {
-          const uint16_t fraction = float_to_half(scale[b] / row_scale);
+          // Rounded up where F16 rounds down (the block's largest weight then stays within 127 steps).
+          uint16_t fraction = float_to_half(scale[b] / row_scale);
+          if (row_scale * half_to_float(fraction) < scale[b]) ++fraction;
           block_scales_[(p * blocks + b) * kPanel + size_t(c)] = fraction;
           const float used = row_scale * half_to_float(fraction);
-          const float inv = used > 0 ? 1.0f / used : 0.0f;  // an all-zero block (or one under F16's range)
+          // An all-zero block, or one too small for F16 or for 1 / used: its weights quantize to 0.
+          const float inv = used > 0 && std::isfinite(1.0f / used) ? 1.0f / used : 0.0f;
           for (size_t k = b * block; k < std::min(K, (b + 1) * block); ++k) {
-            if (!std::isfinite(row[k])) finite[p] = 0;
+            if (!std::isfinite(row[k])) {  // left 0, reported after the loop
+              finite[p] = 0;
+              continue;
+            }
             panel[((k / 4) * size_t(width) + size_t(c)) * 4 + k % 4] =
                 int8_t(std::clamp(std::nearbyint(row[k] * inv), -127.0f, 127.0f));
           }
@@ -563,7 +569,7 @@ Int8Head::Int8Head(const float* weight, int in_features, int out_features, Threa
 }
 
 std::string Int8Head::describe() const {
-  return str("int8 head (per-row weight scales, dynamic per-row activation scale) for up to ", int8_rows_,
+  return str("int8 head (weight and activation scales per block of 32 inputs) for up to ", int8_rows_,
              " rows, fp32 beyond");
 }
 

@@ -25,12 +25,9 @@ std::vector<float> ChunkedPrefill::run(const std::vector<int32_t>& tokens, const
   const bool all_logits = bool(on_logits);
   const auto& subs = engine_.graph().chunk_subgraphs;
 
-  // Every chunk shape this prompt needs is compiled here, before processors run subgraphs concurrently
-  // (the last chunks are shorter only where the context ends inside them).
-  auto chunk_rows = [&](int i) {
-    return std::min(plan.chunk_len, engine_.context() - (pos_base + i * plan.chunk_len));
-  };
-  for (int i = 0; i < n_chunks; ++i) engine_.compile_for(chunk_rows(i));
+  // Every chunk has the static shape (the last one padded), compiled here once, before processors run
+  // subgraphs concurrently.
+  engine_.compile_for(plan.chunk_len);
 
   std::vector<bool> head(size_t(n_chunks), all_logits);
   head.back() = true;
@@ -67,7 +64,7 @@ std::vector<float> ChunkedPrefill::run(const std::vector<int32_t>& tokens, const
       if (t.sub == 0) {  // a chunk's buffers exist only while it is in flight
         int pos0 = pos_base + t.chunk * plan.chunk_len;
         chunks[size_t(t.chunk)] =
-            engine_.make_chunk(t.chunk, pos0, chunk_tokens(t.chunk), chunk_rows(t.chunk), all_logits);
+            engine_.make_chunk(t.chunk, pos0, chunk_tokens(t.chunk), plan.chunk_len, all_logits);
       }
       processors_[p]->submit([&, p, t](ThreadPool* pool) {
         const Subgraph& sg = graph.subgraph(t);

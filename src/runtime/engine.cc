@@ -23,11 +23,19 @@ Engine::Engine(const Model& model, const ModelGraph& graph, EngineOptions option
   for (const Subgraph& sg : graph.chunk_subgraphs)
     check(sg.role != Role::Accelerator || accelerator_->supports(sg), accelerator_->name(),
           " does not support subgraph ", sg.name());
-  // Static subgraphs are compiled once, for every chunk; dynamic ones per chunk (run_subgraph).
-  compile_for(kDefaultChunkRows);
-  decode_compiled_.resize(graph.chunk_subgraphs.size());
+  // Static subgraphs are compiled once per chunk length, before the first chunk of that length runs
+  // (compile_for); dynamic ones per chunk (run_subgraph). The host, the CPU, runs any row count: it has
+  // every static subgraph compiled once more for the unchunked work, decode steps and --chunk 0.
+  host_compiled_.resize(graph.chunk_subgraphs.size());
   for (const Subgraph& sg : graph.chunk_subgraphs)
-    if (sg.is_static) decode_compiled_[size_t(sg.index)] = host_->compile(sg, 1);
+    if (sg.is_static) host_compiled_[size_t(sg.index)] = host_->compile(sg, 1);
+}
+
+void Engine::run_on_host(const Subgraph& sg, Chunk& chunk) {
+  if (sg.is_static)
+    host_compiled_[size_t(sg.index)]->execute(chunk, cache_, pool_.get());
+  else
+    host_->compile(sg, chunk.rows)->execute(chunk, cache_, pool_.get());
 }
 
 Backend& Engine::backend_for(const Subgraph& sg) {
@@ -91,14 +99,18 @@ std::vector<float> Engine::prefill(const std::vector<int32_t>& tokens, int chunk
     int end = std::min(n, begin + step);
     std::vector<int32_t> part(tokens.begin() + begin, tokens.begin() + end);
     bool all = bool(on_logits);
-    // Pad to the fixed chunk length (static shapes), unless that would run past the context.
-    int rows = chunk_len > 0 ? std::min(chunk_len, context_ - (position_ + begin)) : end - begin;
-    compile_for(rows);
+    // Chunks have the fixed chunk length (static shapes; the last one padded); one chunk of the whole
+    // prompt (chunk_len 0) runs on the host, which takes any length.
+    const int rows = chunk_len > 0 ? chunk_len : end - begin;
+    if (chunk_len > 0) compile_for(rows);
     Chunk chunk = make_chunk(index, position_ + begin, part, rows, all);
     for (const Subgraph& sg : graph_.chunk_subgraphs) {
       if (sg.op == SubgraphOp::Head && !all && end != n) continue;  // no logits needed mid-prompt
       const double start = now_seconds();
-      run_subgraph(sg, chunk, pool_.get());
+      if (chunk_len > 0)
+        run_subgraph(sg, chunk, pool_.get());
+      else
+        run_on_host(sg, chunk);
       if (trace)
         trace->add({0, sg.name(), index, sg.layer, sg.is_static ? "static" : "dynamic", start - origin,
                     now_seconds() - start});
@@ -119,12 +131,7 @@ const std::vector<float>& Engine::decode(int32_t token) {
   decode_chunk_.pos0 = position_;
   decode_step_tokens_.assign(1, token);
   embed(decode_step_tokens_, decode_chunk_);
-  for (const Subgraph& sg : graph_.chunk_subgraphs) {
-    if (sg.is_static)
-      decode_compiled_[size_t(sg.index)]->execute(decode_chunk_, cache_, pool_.get());
-    else
-      host_->compile(sg, 1)->execute(decode_chunk_, cache_, pool_.get());
-  }
+  for (const Subgraph& sg : graph_.chunk_subgraphs) run_on_host(sg, decode_chunk_);
   ++position_;
   return decode_chunk_.logits;
 }

@@ -65,9 +65,9 @@ class Engine {
   void commit_position(int end) { position_ = end; }
 
  private:
-  // Compiled at load for the default chunk length; other lengths on first use (compile_for).
-  static constexpr int kDefaultChunkRows = 256;
   Backend& backend_for(const Subgraph& sg);
+  // Decode steps and unchunked prefill: static subgraphs from host_compiled_, dynamic ones on the host.
+  void run_on_host(const Subgraph& sg, Chunk& chunk);
   // chunk.T = tokens.size(), chunk.tokens = tokens and their embeddings in chunk.x (buffers allocated).
   void embed(const std::vector<int32_t>& tokens, Chunk& chunk) const;
 
@@ -79,8 +79,8 @@ class Engine {
   std::unique_ptr<Backend> accelerator_, host_;
   // Static subgraphs compiled for a chunk length, by per-chunk index (null for dynamic ones).
   std::map<int, std::vector<std::unique_ptr<CompiledSubgraph>>> compiled_;
-  // Decode: every static subgraph compiled for one row on the host, which runs the decode loop.
-  std::vector<std::unique_ptr<CompiledSubgraph>> decode_compiled_;
+  // Every static subgraph compiled on the host, which runs any row count: decode and unchunked prefill.
+  std::vector<std::unique_ptr<CompiledSubgraph>> host_compiled_;
   int position_ = 0;
   Chunk decode_chunk_;
   std::vector<int32_t> decode_step_tokens_;  // reused: a decode step allocates nothing

@@ -63,11 +63,10 @@ bool pick_task(SchedulePolicy policy, const TaskGraph& graph, const ProcessorVie
     if (policy == SchedulePolicy::Sequential && t.chunk != oldest_chunk) continue;
     if (policy == SchedulePolicy::Pipeline && t.chunk > oldest_chunk) {
       if (t.chunk > oldest_chunk + 1) continue;
-      // The fixed lag: the older chunk must have finished subgraph sub + lag (or everything).
+      // The fixed lag: the older chunk (the oldest unfinished one) must have finished subgraph sub + lag.
+      // Where that is past its last subgraph or a Head it skips, the younger waits for it to finish.
       const int ahead = t.sub + kPipelineLag;
-      const bool older_far_enough =
-          ahead < graph.subgraphs_per_chunk() && graph.completed({t.chunk - 1, ahead});
-      if (!older_far_enough && !graph.chunk_finished(t.chunk - 1)) continue;
+      if (ahead >= graph.subgraphs_per_chunk() || !graph.completed({t.chunk - 1, ahead})) continue;
     }
     double score = 0;
     // With one processor for every role there is no other processor to keep busy: ooo is oldest-first.

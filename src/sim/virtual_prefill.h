@@ -20,7 +20,7 @@ struct SimOptions {
   int chunk_len = 256;
   SchedulePolicy policy = SchedulePolicy::OutOfOrder;
   bool homogeneous = false;  // one processor (the profile's homogeneous one) runs every subgraph
-  int context = 0;           // as the engine's: caps the rows of the last chunk (0 = no cap: padded rows)
+  int context = 0;           // caps the rows the last chunk computes at the context end (0 = no cap)
 };
 
 // A processor of the simulated topology, in the order the real runner makes them (make_processors).

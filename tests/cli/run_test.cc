@@ -124,7 +124,15 @@ TEST(RunCli, BenchComparesTopologies) {
   for (const auto& r : j["results"]) EXPECT_GT(r["peak_memory_mib"].get<double>(), 0.0);
   ASSERT_EQ(j["topology_comparison"].size(), 2u);
   for (const auto& c : j["topology_comparison"]) {
-    const double homo = c["homogeneous_tokens_per_second"], hetero = c["heterogeneous_tokens_per_second"];
+    // Each comparison quotes the two measured rows of its schedule.
+    double homo = -1, hetero = -1;
+    for (const auto& r : j["results"]) {
+      if (r["schedule"] != c["schedule"]) continue;
+      const bool is_homo = r["topology"].get<std::string>().find("homogeneous") != std::string::npos;
+      (is_homo ? homo : hetero) = r["prefill_tokens_per_second"].get<double>();
+    }
+    EXPECT_EQ(c["homogeneous_tokens_per_second"].get<double>(), homo);
+    EXPECT_EQ(c["heterogeneous_tokens_per_second"].get<double>(), hetero);
     EXPECT_EQ(c["faster"], homo >= hetero ? "homogeneous" : "heterogeneous");
   }
 }

@@ -334,6 +334,35 @@ TEST(Int8Head, DecodeRowsRunInt8AndManyRowsRunFloat) {
   EXPECT_EQ(f, g);
 }
 
+TEST(Int8Head, EdgeRowsZeroTinyAndSubnormalBlockScales) {
+  const int K = 64, N = 16;
+  std::vector<float> w(size_t(N) * K, 0.0f);
+  // Row 0: block 0 at 1.0, block 1 at 8.64e-8: its scale is ~1.45 F16 subnormal steps of the row's
+  // largest, which F16 rounds down to 1 step; unless the fraction is rounded up, its largest weight
+  // clips at 127 steps (a 31% error).
+  for (int k = 0; k < 32; ++k) w[size_t(k)] = 1.0f;
+  for (int k = 32; k < 64; ++k) w[size_t(k)] = 8.64e-8f;
+  // Row 1 all zero; row 2 far below 1 / FLT_MAX steps (1 / scale overflows); the rest ordinary.
+  for (int k = 0; k < K; ++k) w[size_t(2 * K + k)] = 1e-38f;
+  for (int n = 3; n < N; ++n)
+    for (int k = 0; k < K; ++k) w[size_t(n * K + k)] = float((n * 7 + k * 3) % 11 - 5) * 0.1f;
+  Int8Head head(w.data(), K, N);
+  std::vector<float> x(static_cast<size_t>(K), 0.0f), y(static_cast<size_t>(N));
+  x[32] = 1.0f;  // reads block 1 alone
+  head.forward(x.data(), 1, size_t(K), y.data(), size_t(N), false, nullptr);
+  EXPECT_NEAR(y[0], 8.64e-8f, 8.64e-8f * 0.02f);
+  EXPECT_EQ(y[1], 0.0f);
+  EXPECT_TRUE(std::isfinite(y[2]));
+  EXPECT_LE(std::fabs(y[2]), 1e-37f);
+  for (int n = 3; n < N; ++n) EXPECT_NEAR(y[size_t(n)], w[size_t(n * K + 32)], 0.01f) << n;
+  // Non-finite weights are refused.
+  for (float bad : {std::nanf(""), INFINITY}) {
+    std::vector<float> v(w);
+    v[size_t(5 * K + 40)] = bad;
+    EXPECT_THROW(Int8Head(v.data(), K, N), Error);
+  }
+}
+
 TEST(Int8Linear, RejectsBadSpecs) {
   Problem p;
   Int8LinearSpec s = p.spec(true, {5});

@@ -80,7 +80,7 @@ TEST(BackendSeam, AnInjectedAcceleratorCompilesOncePerChunkLengthAndSkipsDecode)
   int accelerator_statics = 0;
   for (const Subgraph& sg : graph.chunk_subgraphs) accelerator_statics += sg.role == Role::Accelerator;
   ASSERT_GT(accelerator_statics, 0);
-  EXPECT_EQ(int(calls.compiles.size()), accelerator_statics);  // at load, for the default length
+  EXPECT_TRUE(calls.compiles.empty());  // compiled for a chunk length before its first chunk runs
 
   Topology topo;
   topo.homogeneous = false;
@@ -88,12 +88,29 @@ TEST(BackendSeam, AnInjectedAcceleratorCompilesOncePerChunkLengthAndSkipsDecode)
   ChunkedPrefill runner(engine, topo);
   std::vector<float> logits = runner.run(ids, {32, SchedulePolicy::OutOfOrder});
   EXPECT_EQ(0, std::memcmp(logits.data(), reference.data(), logits.size() * sizeof(float)));
-  // One more compile per accelerator subgraph for chunks of 32; every execute saw that shape.
-  EXPECT_EQ(int(calls.compiles.size()), 2 * accelerator_statics);
-  for (const auto& [key, count] : calls.compiles) EXPECT_EQ(count, 1) << "subgraph " << key.first;
+  // One compile per accelerator subgraph for chunks of 32; every execute saw that shape.
+  EXPECT_EQ(int(calls.compiles.size()), accelerator_statics);
+  for (const auto& [key, count] : calls.compiles) EXPECT_EQ(key.second, 32) << "subgraph " << key.first;
   EXPECT_EQ(calls.wrong_shape, 0);
   // 3 chunks (90 tokens / 32, the last padded) x the accelerator subgraphs per chunk.
   EXPECT_EQ(calls.executes, 3 * accelerator_statics);
+  // A second prompt of another length compiles nothing new; another chunk length compiles once more.
+  engine.reset();
+  runner.run(std::vector<int32_t>(ids.begin(), ids.begin() + 50), {32, SchedulePolicy::OutOfOrder});
+  EXPECT_EQ(int(calls.compiles.size()), accelerator_statics);
+  engine.reset();
+  runner.run(ids, {16, SchedulePolicy::Sequential});
+  EXPECT_EQ(int(calls.compiles.size()), 2 * accelerator_statics);
+  for (const auto& [key, count] : calls.compiles) EXPECT_EQ(count, 1) << "subgraph " << key.first;
+  EXPECT_EQ(calls.wrong_shape, 0);
+  // Unchunked prefill (--chunk 0) runs on the host, whatever its length.
+  engine.reset();
+  const int before = calls.executes;
+  const std::vector<float> whole = engine.prefill(ids, 0);
+  EXPECT_EQ(calls.executes, before);
+  ASSERT_EQ(whole.size(), reference.size());
+  engine.reset();
+  logits = runner.run(ids, {32, SchedulePolicy::OutOfOrder});
 
   // Decode runs on the host from the same cache: the accelerator sees nothing.
   const int executes = calls.executes;

@@ -74,6 +74,9 @@ TEST(TaskGraph, ChunksInFlightAreCapped) {
   EXPECT_EQ(g.chunks_in_flight(), 1);
   ASSERT_TRUE(pick_task(SchedulePolicy::OutOfOrder, g, accel, 1, latency, &t));
   EXPECT_EQ(t.chunk, 2);
+  g.start(t);
+  EXPECT_EQ(g.chunks_in_flight(), 2);
+  EXPECT_FALSE(pick_task(SchedulePolicy::OutOfOrder, g, accel, 2, latency, &t));  // chunk 3 waits
 }
 
 TEST(SchedulePolicy, PipelineKeepsTheYoungerChunkAFixedLagBehind) {
@@ -103,6 +106,8 @@ TEST(SchedulePolicy, PipelineKeepsTheYoungerChunkAFixedLagBehind) {
   ASSERT_TRUE(pick_task(SchedulePolicy::Pipeline, g, accel, 1, latency, &t));
   EXPECT_EQ(t.chunk, 1);
   EXPECT_EQ(t.sub, 0);
+  g.start(t);
+  EXPECT_FALSE(pick_task(SchedulePolicy::Pipeline, g, accel, 2, latency, &t));  // chunk 2's QKV waits
   // ooo would have let chunk 1 (and 2) start right away; sequential never overlaps chunks.
   TaskGraph fresh(subs, 3, {false, false, true});
   fresh.start({0, 0});

@@ -129,7 +129,7 @@ TEST(VirtualPrefill, HomogeneousRunsEverythingOnOneProcessorWithoutSync) {
   EXPECT_THROW(simulate_prefill(c, build_chunk_subgraphs(1, true), no_homo, o), Error);
 }
 
-TEST(VirtualPrefill, CapsTheLastChunkAtTheContextLikeTheEngine) {
+TEST(VirtualPrefill, CapsTheLastChunkAtTheContext) {
   ModelConfig c = small_config();
   SimOptions o;
   o.prompt_tokens = 6;
