@@ -123,7 +123,10 @@ int bench_command(int argc, char** argv) {
                          topologies = "auto";
   int n_gen = 32, threads = 0, reps = 3;
   PrefillOptions po;
-  app.add_option("-m,--model", models, "model file(s); several -m are benchmarked in one run")->required();
+  app.add_option("-m,--model", models,
+                 "model file(s); several -m are benchmarked in one run, and a prepared model after a float "
+                 "one is compared with it")
+      ->required();
   app.add_option("-p,--n-prompt", prompts, "prompt lengths, comma separated (default 128,512,1024,2048)");
   app.add_option("-n,--n-gen", n_gen, "tokens to decode after each prompt (default 32)")
       ->check(CLI::NonNegativeNumber);
@@ -174,7 +177,18 @@ int bench_command(int argc, char** argv) {
         hw_threads, peak_int8, peak_instruction(PeakKind::Int8Dot), peak_fp32,
         peak_instruction(PeakKind::Fp32Fma), bandwidth);
 
-  nlohmann::json results = nlohmann::json::array(), comparisons = nlohmann::json::array();
+  nlohmann::json results = nlohmann::json::array(), comparisons = nlohmann::json::array(),
+                 versus_float = nlohmann::json::array();
+  // Prefill of every float model measured in this run, by (prompt, schedule, homogeneous): what the
+  // prepared models are compared with (the "3x the float reference path, in the same run").
+  struct FloatRate {
+    std::string model;
+    int len;
+    std::string sched;
+    bool homogeneous;
+    double tps;
+  };
+  std::vector<FloatRate> float_rates;
   int max_len = *std::max_element(lengths.begin(), lengths.end());
   for (const std::string& path : models) {
     ModelOptions mo;
@@ -285,6 +299,28 @@ int bench_command(int argc, char** argv) {
           results.push_back(row);
           measured.push_back(
               {prefiller.describe(), topo == "auto", prefiller.topology().homogeneous, len, sched, p_tps});
+          std::string versus_text;
+          if (!lm.graph->quantized)
+            float_rates.push_back({path, len, sched, prefiller.topology().homogeneous, p_tps});
+          else
+            for (const FloatRate& f : float_rates)
+              if (f.len == len && f.sched == sched && f.homogeneous == prefiller.topology().homogeneous) {
+                versus_float.push_back({{"model", path},
+                                        {"float_model", f.model},
+                                        {"prompt_tokens", len},
+                                        {"schedule", sched},
+                                        {"topology", prefiller.describe()},
+                                        {"prefill_tokens_per_second", p_tps},
+                                        {"float_prefill_tokens_per_second", f.tps},
+                                        {"ratio", p_tps / f.tps}});
+                char line[512];
+                std::snprintf(
+                    line, sizeof line,
+                    "  p=%-5d %-10s prefill %.2fx the float model %s (%.1f vs %.1f tok/s, same run)\n", len,
+                    sched.c_str(), p_tps / f.tps, f.model.c_str(), p_tps, f.tps);
+                versus_text = line;
+                break;
+              }
           if (text) {
             std::string lane_text;
             for (const auto& l : got.lanes)
@@ -296,6 +332,7 @@ int bench_command(int argc, char** argv) {
                 len, sched.c_str(), prefiller.describe().c_str(), p_tps, 100 * p_tps / roofline_tps,
                 median(got.ttft_s), d_tps, 100 * d_tps / decode_roofline_tps, got.peak_mib,
                 lane_text.c_str());
+            std::fputs(versus_text.c_str(), stdout);
             std::fflush(stdout);
           }
         }
@@ -339,7 +376,8 @@ int bench_command(int argc, char** argv) {
                             {"int8_instruction", peak_instruction(PeakKind::Int8Dot)},
                             {"note", "no NPU: the accelerator role runs integer kernels on CPU cores"}}},
                           {"results", results},
-                          {"topology_comparison", comparisons}};
+                          {"topology_comparison", comparisons},
+                          {"prepared_versus_float", versus_float}};
     std::printf("%s\n", out.dump().c_str());
   }
   return 0;

@@ -164,7 +164,7 @@ int sim_command(int argc, char** argv) {
   app.add_option("-p,--prompt", prompt, "prompt tokens (default 1024)")->check(CLI::PositiveNumber);
   app.add_option("--chunk", chunk, "chunk length (default 256)")->check(CLI::PositiveNumber);
   app.add_option("--schedule", schedule, "all, sequential, pipeline or ooo (default all)");
-  app.add_option("--topology", topology, "hetero, homo or all (default hetero)");
+  app.add_option("--topology", topology, "hetero, homo or all (default hetero; all with --validate)");
   app.add_option("--format", format,
                  "auto (from the model; w8a8 for --shape), w8a8 (qkv/omlp int8 on the accelerator) or float")
       ->check(CLI::IsMember({"auto", "w8a8", "float"}));

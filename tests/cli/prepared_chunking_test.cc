@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <nlohmann/json.hpp>
 
 #include "backend/prepared_graph.h"
 #include "common/testdata.h"
@@ -64,6 +65,23 @@ TEST(PreparedChunking, ChunkedEqualsOneChunkAndSchedulesAgree) {
                     diff, decode_diff);
     }
   }
+
+  // `bench` with the float model and then the prepared one compares their prefill in the same run.
+  ASSERT_EQ(test::run_command(test::llmnpu_binary() + " bench -m " + f + " -m " + p +
+                                  " -p 40 -n 2 -r 1 --chunk 16 --topology homo -o json",
+                              &out),
+            0)
+      << out;
+  const auto j = nlohmann::json::parse(out.substr(out.rfind("\n{") + 1));
+  ASSERT_EQ(j["results"].size(), 2u);
+  ASSERT_EQ(j["prepared_versus_float"].size(), 1u);
+  const auto& v = j["prepared_versus_float"][0];
+  EXPECT_EQ(v["float_model"], f);
+  EXPECT_EQ(v["model"], p);
+  EXPECT_EQ(v["float_prefill_tokens_per_second"], j["results"][0]["prefill_tokens_per_second"]);
+  EXPECT_EQ(v["prefill_tokens_per_second"], j["results"][1]["prefill_tokens_per_second"]);
+  EXPECT_DOUBLE_EQ(v["ratio"].get<double>(), v["prefill_tokens_per_second"].get<double>() /
+                                                 v["float_prefill_tokens_per_second"].get<double>());
 }
 
 }  // namespace
