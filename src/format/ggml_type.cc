@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "core/half.h"
+#include "format/ggml_dequant.h"
 
 namespace llmnpu {
 
@@ -12,13 +13,13 @@ struct Entry {
   uint32_t id;
   GgmlTypeInfo info;
 };
-// Quantized k-quant types are recognised (to name them in errors) but cannot be read.
+// Q8_K (an activation type of ggml, not found in model files) is recognised, to name it in errors.
 constexpr Entry kTypes[] = {
-    {0, {"F32", 1, 4}},     {1, {"F16", 1, 2}},     {2, {"Q4_0", 32, 18}},  {3, {"Q4_1", 32, 20}},
-    {6, {"Q5_0", 32, 22}},  {7, {"Q5_1", 32, 24}},  {8, {"Q8_0", 32, 34}},  {9, {"Q8_1", 32, 36}},
-    {10, {"Q2_K", 256, 0}}, {11, {"Q3_K", 256, 0}}, {12, {"Q4_K", 256, 0}}, {13, {"Q5_K", 256, 0}},
-    {14, {"Q6_K", 256, 0}}, {15, {"Q8_K", 256, 0}}, {24, {"I8", 1, 1}},     {25, {"I16", 1, 2}},
-    {26, {"I32", 1, 4}},    {27, {"I64", 1, 8}},    {28, {"F64", 1, 8}},    {30, {"BF16", 1, 2}},
+    {0, {"F32", 1, 4}},       {1, {"F16", 1, 2}},       {2, {"Q4_0", 32, 18}},    {3, {"Q4_1", 32, 20}},
+    {6, {"Q5_0", 32, 22}},    {7, {"Q5_1", 32, 24}},    {8, {"Q8_0", 32, 34}},    {9, {"Q8_1", 32, 36}},
+    {10, {"Q2_K", 256, 84}},  {11, {"Q3_K", 256, 110}}, {12, {"Q4_K", 256, 144}}, {13, {"Q5_K", 256, 176}},
+    {14, {"Q6_K", 256, 210}}, {15, {"Q8_K", 256, 0}},   {24, {"I8", 1, 1}},       {25, {"I16", 1, 2}},
+    {26, {"I32", 1, 4}},      {27, {"I64", 1, 8}},      {28, {"F64", 1, 8}},      {30, {"BF16", 1, 2}},
 };
 }  // namespace
 
@@ -59,18 +60,6 @@ void ggml_to_float(GgmlType t, const void* src, float* dst, size_t n) {
         dst[i] = bf16_to_float(h);
       }
       return;
-    case GgmlType::Q8_0: {
-      check(n % 32 == 0, "Q8_0 tensor length ", n, " is not a multiple of 32");
-      for (size_t b = 0; b < n / 32; ++b) {
-        const uint8_t* block = bytes + b * 34;
-        uint16_t h;
-        std::memcpy(&h, block, 2);
-        float d = half_to_float(h);
-        const auto* q = reinterpret_cast<const int8_t*>(block + 2);
-        for (int j = 0; j < 32; ++j) dst[b * 32 + j] = d * float(q[j]);
-      }
-      return;
-    }
     case GgmlType::I8:
       for (size_t i = 0; i < n; ++i) dst[i] = float(reinterpret_cast<const int8_t*>(src)[i]);
       return;
@@ -81,7 +70,9 @@ void ggml_to_float(GgmlType t, const void* src, float* dst, size_t n) {
         dst[i] = float(v);
       }
       return;
-    default: fail("tensor type ", ggml_type_name(t), " cannot be converted to float by this engine");
+    default:
+      if (ggml_dequantizable(t)) return ggml_dequantize(t, bytes, dst, n);
+      fail("tensor type ", ggml_type_name(t), " cannot be converted to float by this engine");
   }
 }
 

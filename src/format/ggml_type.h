@@ -40,7 +40,8 @@ const char* ggml_type_name(GgmlType t);
 // Bytes a row of n elements takes; throws Error if n is not a whole number of blocks.
 size_t ggml_row_bytes(GgmlType t, uint64_t n);
 
-// Converts n elements of a supported type (F32, F16, BF16, Q8_0, I8, I32...) to float.
+// Converts n elements of a supported type (F32, F16, BF16, I8, I32, and the block-quantized types of
+// format/ggml_dequant.h) to float.
 // Throws Error for types the float path cannot read.
 void ggml_to_float(GgmlType t, const void* src, float* dst, size_t n);
 

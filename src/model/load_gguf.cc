@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "format/ggml_dequant.h"
 #include "format/gguf.h"
 #include "model/gguf_config.h"
 #include "model/load_common.h"
@@ -111,7 +112,7 @@ std::unique_ptr<Model> load_gguf_model(const std::string& path) {
   for (const GgufTensor& t : f.tensors()) {
     const GgmlTypeInfo* info = ggml_type_info(uint32_t(t.type));
     const bool readable = t.type == GgmlType::F32 || t.type == GgmlType::F16 || t.type == GgmlType::BF16 ||
-                          t.type == GgmlType::Q8_0;
+                          ggml_dequantizable(t.type);
     table.add({t.name, info ? info->name : "unknown", readable, t.type, t.shape(), t.data, t.nbytes});
   }
   assemble_weights(*model, table, NameScheme::Gguf);

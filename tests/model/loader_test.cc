@@ -304,7 +304,8 @@ TEST(RandomModel, LowPrecisionGgufDecodesToTheEncodedValues) {
 struct GgufEdit {
   std::map<std::string, GgufValue> set;
   std::string drop_tensor;
-  std::string retype_tensor;   // stored as Q4_0 (a type the loader cannot read) with the same dims
+  std::string retype_tensor;   // stored as I16 (a type the loader cannot read) with the same dims
+  std::string q4_tensor;       // stored as Q4_0 blocks of a byte pattern (a quantized GGUF's tensor)
   std::string reshape_tensor;  // first dim halved
 };
 
@@ -337,8 +338,13 @@ std::string edited(const std::string& src, const GgufEdit& e, const std::string&
   for (const auto& t : f.tensors()) {
     if (t.name == e.drop_tensor) continue;
     auto dims = t.dims;
-    if (t.name == e.retype_tensor) {
-      w.add_tensor_owned(t.name, GgmlType::Q4_0, dims, std::vector<uint8_t>(t.elements() / 32 * 18));
+    if (t.name == e.q4_tensor) {
+      std::vector<uint8_t> blocks(t.elements() / 32 * 18);
+      for (size_t i = 0; i < blocks.size(); ++i)
+        blocks[i] = i % 18 == 1 ? 0x20 : uint8_t(i * 37 + 11);  // d = F16 0x20xx: a small positive scale
+      w.add_tensor_owned(t.name, GgmlType::Q4_0, dims, std::move(blocks));
+    } else if (t.name == e.retype_tensor) {
+      w.add_tensor_owned(t.name, GgmlType::I16, dims, std::vector<uint8_t>(t.elements() * 2));
     } else if (t.name == e.reshape_tensor) {
       dims[0] /= 2;
       w.add_tensor(t.name, t.type, dims, t.data, t.nbytes / 2);
@@ -360,6 +366,23 @@ void expect_load_error(const std::string& path, const std::string& needle) {
   }
 }
 
+TEST(GgufModel, QuantizedTensorsAreDequantizedAtLoad) {
+  auto m = random_model(small_config("qwen2"), 6);
+  const std::string src = tmp("q4src.gguf");
+  write_model_gguf(*m, src, GgmlType::F32);
+  GgufEdit e;
+  e.q4_tensor = "blk.1.ffn_gate.weight";
+  auto g = load_model(edited(src, e, "q4.gguf"));
+  GgufFile f(tmp("q4.gguf"));
+  const GgufTensor* t = f.find_tensor("blk.1.ffn_gate.weight");
+  ASSERT_NE(t, nullptr);
+  ASSERT_EQ(t->type, GgmlType::Q4_0);
+  std::vector<float> expect(t->elements());
+  ggml_to_float(GgmlType::Q4_0, t->data, expect.data(), expect.size());
+  EXPECT_EQ(std::memcmp(g->weights.layers[1].w_gate, expect.data(), expect.size() * 4), 0);
+  EXPECT_NE(expect[0], 0.0f);
+}
+
 TEST(GgufModel, ErrorsNameTheProblem) {
   auto m = random_model(small_config("qwen2"), 5);
   const std::string src = tmp("err.gguf");
@@ -368,7 +391,7 @@ TEST(GgufModel, ErrorsNameTheProblem) {
   expect_load_error(edited(src, reshape("blk.0.ffn_down.weight"), "e2.gguf"),
                     "tensor 'blk.0.ffn_down.weight' has shape [64, 48], expected [64, 96]");
   expect_load_error(edited(src, retype("blk.1.ffn_gate.weight"), "e3.gguf"),
-                    "'blk.1.ffn_gate.weight' has type Q4_0");
+                    "'blk.1.ffn_gate.weight' has type I16");
   expect_load_error(edited(src, set_key("general.architecture", GgufValue::of_string("gpt2")), "e4.gguf"),
                     "architecture 'gpt2' is not supported");
   expect_load_error(edited(src, set_key("qwen2.feed_forward_length", GgufValue::of_u32(100)), "e5.gguf"),
