@@ -113,37 +113,23 @@ void q3_k(const uint8_t* b, float* y) {
 
 // Q4_K (144 bytes): d, dmin, 12 bytes of scales and mins (k_scale_min), 128 bytes of 4-bit codes: each
 // 32 bytes hold two sub-blocks of 32, the first in the low nibbles. value = d * scale * code - dmin * min.
-void q4_k(const uint8_t* b, float* y) {
-  const float d = half_at(b), dmin = half_at(b + 2);
-  const uint8_t* scales = b + 4;
-  const uint8_t* qs = b + 16;
-  for (int pair = 0; pair < 4; ++pair, qs += 32) {
-    int sc, mn;
-    k_scale_min(scales, 2 * pair, &sc, &mn);
-    const float d1 = d * float(sc), m1 = dmin * float(mn);
-    k_scale_min(scales, 2 * pair + 1, &sc, &mn);
-    const float d2 = d * float(sc), m2 = dmin * float(mn);
-    for (int l = 0; l < 32; ++l) *y++ = d1 * float(qs[l] & 0x0F) - m1;
-    for (int l = 0; l < 32; ++l) *y++ = d2 * float(qs[l] >> 4) - m2;
-  }
-}
-
-// Q5_K (176 bytes): as Q4_K with 32 bytes of fifth bits before the codes: bit 2 p of byte l belongs to
-// element l of sub-block 2 p, bit 2 p + 1 to element l of sub-block 2 p + 1.
-void q5_k(const uint8_t* b, float* y) {
+// Q5_K (176 bytes): as Q4_K with 32 bytes of fifth bits before the codes: bit s of byte l belongs to
+// element l of sub-block s.
+void q4_q5_k(const uint8_t* b, float* y, bool fifth_bits) {
   const float d = half_at(b), dmin = half_at(b + 2);
   const uint8_t* scales = b + 4;
   const uint8_t* qh = b + 16;
-  const uint8_t* qs = b + 48;
-  for (int pair = 0; pair < 4; ++pair, qs += 32) {
+  const uint8_t* qs = b + (fifth_bits ? 48 : 16);
+  for (int sub = 0; sub < 8; ++sub) {
     int sc, mn;
-    k_scale_min(scales, 2 * pair, &sc, &mn);
-    const float d1 = d * float(sc), m1 = dmin * float(mn);
-    k_scale_min(scales, 2 * pair + 1, &sc, &mn);
-    const float d2 = d * float(sc), m2 = dmin * float(mn);
-    for (int l = 0; l < 32; ++l) *y++ = d1 * float((qs[l] & 0x0F) | (((qh[l] >> (2 * pair)) & 1) << 4)) - m1;
-    for (int l = 0; l < 32; ++l)
-      *y++ = d2 * float((qs[l] >> 4) | (((qh[l] >> (2 * pair + 1)) & 1) << 4)) - m2;
+    k_scale_min(scales, sub, &sc, &mn);
+    const float scale = d * float(sc), min = dmin * float(mn);
+    const uint8_t* q = qs + 32 * (sub / 2);
+    const int shift = 4 * (sub % 2);
+    for (int l = 0; l < 32; ++l) {
+      const int high = fifth_bits ? ((qh[l] >> sub) & 1) << 4 : 0;
+      *y++ = scale * float(((q[l] >> shift) & 0x0F) | high) - min;
+    }
   }
 }
 
@@ -208,8 +194,8 @@ void ggml_dequantize(GgmlType t, const uint8_t* src, float* dst, size_t n) {
       case GgmlType::Q8_1: q8(b, y, true); break;
       case GgmlType::Q2_K: q2_k(b, y); break;
       case GgmlType::Q3_K: q3_k(b, y); break;
-      case GgmlType::Q4_K: q4_k(b, y); break;
-      case GgmlType::Q5_K: q5_k(b, y); break;
+      case GgmlType::Q4_K: q4_q5_k(b, y, false); break;
+      case GgmlType::Q5_K: q4_q5_k(b, y, true); break;
       case GgmlType::Q6_K: q6_k(b, y); break;
       default: break;
     }
