@@ -238,8 +238,8 @@ __attribute__((target("avx512f,avx512bw,avx512vnni,f16c"))) void head_gemv_panel
 
 #pragma GCC diagnostic pop
 
-// Streaming work over panels, handed out in small runs from a shared counter: on shared cores a thread
-// that gets descheduled leaves its share to the others instead of holding up the whole call.
+// Streaming work over panels, handed out in runs from a shared counter: on shared cores a thread that
+// gets descheduled leaves its share to the others instead of holding up the whole call.
 template <typename Fn>
 void share_panels(ThreadPool* pool, const PackedInt8Matrix& w, const Fn& fn) {
   const int panels = w.panels, threads = pool->size();
@@ -250,8 +250,8 @@ void share_panels(ThreadPool* pool, const PackedInt8Matrix& w, const Fn& fn) {
     for (;;) {
       int p0 = next.load(std::memory_order_relaxed), run = 0;
       do {
-        run = std::max(1, (panels - p0) / (2 * threads));
         if (p0 >= panels) return;
+        run = std::max(1, (panels - p0) / (2 * threads));
       } while (!next.compare_exchange_weak(p0, p0 + run, std::memory_order_relaxed));
       fn(p0, std::min(panels, p0 + run));
     }
