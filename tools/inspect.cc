@@ -86,22 +86,36 @@ int print_graph(const std::string& path, const std::string& tokenizer, int promp
     out["bytes_with_sharing"] = r.bytes_with_sharing;
     out["saved_share"] = r.saved_share();
     auto& list = out["subgraphs"] = nlohmann::ordered_json::array();
-    for (const auto& f : r.footprints)
+    const ModelProgram& program = lm.graph->program;
+    for (const auto& f : r.footprints) {
+      auto ops = nlohmann::ordered_json::array();
+      for (const Op& op : f.subgraph.ops) ops.push_back(format_op(program, op));
       list.push_back({{"name", f.subgraph.name()},
                       {"role", role_name(f.subgraph.role)},
                       {"kind", f.subgraph.is_static ? "static (shared)" : "dynamic (per chunk)"},
                       {"weight_bytes", f.weight_bytes},
-                      {"buffer_bytes", f.buffer_bytes}});
+                      {"buffer_bytes", f.buffer_bytes},
+                      {"ops", ops}});
+    }
+    auto& tensors = out["tensors"] = nlohmann::ordered_json::array();
+    for (const TensorDecl& t : program.tensors)
+      tensors.push_back({{"name", t.name}, {"width", t.width}, {"transient", t.transient}});
+    out["embed"] = format_op(program, program.embed);
     std::printf("%s\n", out.dump(2).c_str());
     return 0;
   }
   std::printf("graph of %s (%s), prompt %d, chunk %d: %d chunks\n", path.c_str(), lm.graph->describe.c_str(),
               prompt, chunk, r.chunks);
+  std::printf("\nlayer program:\n%s\n", format_program(lm.graph->program).c_str());
+  std::printf("subgraphs (the program cut where ops turn position-dependent):\n");
   std::printf("  %-10s %-12s %-20s %12s %12s\n", "subgraph", "role", "kind", "weights MiB", "buffers MiB");
-  for (const auto& f : r.footprints)
+  for (const auto& f : r.footprints) {
     std::printf("  %-10s %-12s %-20s %12.2f %12.2f\n", f.subgraph.name().c_str(), role_name(f.subgraph.role),
                 f.subgraph.is_static ? "static (shared)" : "dynamic (per chunk)", mib(f.weight_bytes),
                 mib(f.buffer_bytes));
+    if (f.subgraph.layer <= 0)
+      for (const Op& op : f.subgraph.ops) std::printf("      %s\n", format_op(lm.graph->program, op).c_str());
+  }
   std::printf("\n%d subgraphs per chunk: %d static, shared by all chunks; %d dynamic, built per chunk\n",
               r.per_chunk_subgraphs, r.static_subgraphs, r.dynamic_subgraphs);
   std::printf("subgraph instances: %d with sharing vs %d with one graph per chunk (%d of %d shared)\n",

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "backend/reference_interpreter.h"
 #include "command.h"
 #include "core/error.h"
 #include "core/timer.h"
@@ -24,7 +25,7 @@ int run_command(int argc, char** argv) {
   int n_predict = 128;
   PrefillOptions po;
   SamplerParams sp;
-  bool seed_given = false, json = false, no_bos = false;
+  bool seed_given = false, json = false, no_bos = false, reference = false;
   app.add_option("-p,--prompt", prompt, "prompt text");
   app.add_option("-f,--file", prompt_file, "read the prompt from a file");
   app.add_option("-n,--n-predict", n_predict, "tokens to generate (default 128)")
@@ -35,6 +36,9 @@ int run_command(int argc, char** argv) {
   auto* seed_opt = app.add_option("--seed", sp.seed, "sampling seed (default: random, printed)");
   po.add_to(app);
   app.add_flag("--no-bos", no_bos, "do not add the BOS token even if the model asks for it");
+  app.add_flag("--reference", reference,
+               "run the float reference interpreter (plain loops, one token at a time, slow) instead of the "
+               "engine: the oracle to check a result against (float models only)");
   app.add_flag("--json", json, "print one JSON object (ids, text, timings) instead of streaming text");
   CLI11_PARSE(app, argc, argv);
   seed_given = seed_opt->count() > 0;
@@ -72,11 +76,26 @@ int run_command(int argc, char** argv) {
   };
   if (!json) std::fwrite(prompt.data(), 1, prompt.size(), stdout);
 
+  std::unique_ptr<ReferenceInterpreter> interpreter;
+  if (reference) {
+    check(model.format != "prepared", "--reference runs a float model; give the model '", mo.model_path,
+          "' was prepared from");
+    interpreter = std::make_unique<ReferenceInterpreter>(model, engine.context());
+  }
+  // The next token's logits: the engine's decode step, or the reference interpreter's.
+  auto step = [&](int32_t id) { return interpreter ? interpreter->forward(id) : engine.decode(id); };
   Prefiller prefiller(engine, po, engine.pool().size());
-  std::fprintf(stderr, "prefill: %s\n", prefiller.describe().c_str());
+  const std::string prefill_description =
+      interpreter ? "reference interpreter (plain loops on one CPU core, token by token)"
+                  : prefiller.describe();
+  std::fprintf(stderr, "prefill: %s\n", prefill_description.c_str());
   Trace trace;
   double t0 = now_seconds();
-  std::vector<float> logits = prefiller.run(ids, &trace);
+  std::vector<float> logits;
+  if (interpreter)
+    for (int32_t id : ids) logits = interpreter->forward(id);
+  else
+    logits = prefiller.run(ids, &trace);
   double t1 = now_seconds();
   if (!po.trace_path.empty()) trace.write_chrome_json(po.trace_path);
   std::vector<int32_t> generated;
@@ -86,7 +105,7 @@ int run_command(int argc, char** argv) {
     generated.push_back(next);
     if (tok.is_end_of_generation(next)) break;
     emit(stream.push(next));
-    if (i + 1 < budget) logits = engine.decode(next);
+    if (i + 1 < budget) logits = step(next);
   }
   emit(stream.flush());
   double t2 = now_seconds();
@@ -108,8 +127,8 @@ int run_command(int argc, char** argv) {
                       {"generated_tokens", generated.size()},
                       {"generation_seconds", decode_s},
                       {"generation_tokens_per_second", gen_tps}};
-    out["processors"] = lm.graph->describe;
-    out["prefill"] = prefiller.describe();
+    out["processors"] = interpreter ? "fp32 reference interpreter (one CPU core)" : lm.graph->describe;
+    out["prefill"] = prefill_description;
     nlohmann::json lanes = nlohmann::json::array();
     for (const auto& lane : trace.summarize())
       lanes.push_back(

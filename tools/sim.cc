@@ -204,7 +204,7 @@ int sim_command(int argc, char** argv) {
       resolve_topologies(validate && topology == "hetero" && !app.count("--topology") ? "all" : topology);
   Workload w = load_workload(model_path, shape, format, validate);
   sim::DeviceProfile device = resolve_profile(profile_name);
-  auto subgraphs = build_chunk_subgraphs(w.config.n_layers, w.quantized);
+  auto subgraphs = build_chunk_subgraphs(w.config, w.quantized);
   std::string header =
       str("device: ", device.name, (device.description.empty() ? "" : " - "), device.description,
           "\nmodel: ", w.label, ", ",

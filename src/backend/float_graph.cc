@@ -10,6 +10,7 @@ ModelGraph build_float_graph(const Model& model) {
     return std::make_unique<FloatLinear>(w, b, in, out);
   });
   g.head = std::make_unique<FloatLinear>(model.weights.output, nullptr, c.dim, c.vocab_size);
+  bind_program(g, model, false);
   g.describe = "fp32 (host)";
   return g;
 }

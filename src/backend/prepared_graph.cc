@@ -58,8 +58,7 @@ ModelGraph assemble(const ModelConfig& c, const Model& model, std::vector<std::u
     ThreadPool load_pool(ThreadPool::hardware_threads());
     g.head = std::make_unique<Int8Head>(model.weights.output, c.dim, c.vocab_size, &load_pool);
   }
-  g.chunk_subgraphs = build_chunk_subgraphs(c.n_layers, true);
-  g.quantized = true;
+  bind_program(g, model, true);
   size_t pruned = 0;
   for (auto* op : *raw) pruned += op->shadow() ? 0 : 1;
   g.describe =

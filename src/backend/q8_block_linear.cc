@@ -49,6 +49,7 @@ ModelGraph build_q8_block_graph(const Model& model) {
     return std::make_unique<Q8BlockLinear>(w, b, in, out);
   });
   g.head = std::make_unique<FloatLinear>(model.weights.output, nullptr, c.dim, c.vocab_size);
+  bind_program(g, model, false);
   g.describe = "q8 blocks of 32 (fp32 on the host, reference baseline)";
   return g;
 }

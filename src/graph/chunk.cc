@@ -2,18 +2,22 @@
 
 namespace llmnpu {
 
-void Chunk::allocate(const ModelConfig& c, int n_rows) {
+void Chunk::allocate(const ModelProgram& program, int n_rows) {
   rows = n_rows;
-  size_t r = size_t(n_rows);
-  x.assign(r * size_t(c.dim), 0.0f);
-  xb.assign(r * size_t(c.dim), 0.0f);
-  qkv.assign(r * size_t(c.q_dim() + 2 * c.kv_dim()), 0.0f);
-  att.assign(r * size_t(c.q_dim()), 0.0f);
-  gate_up.assign(r * size_t(2 * c.ffn_dim), 0.0f);
+  tensors.resize(program.tensors.size());
+  for (size_t i = 0; i < program.tensors.size(); ++i)
+    if (int(i) != program.logits) tensors[i].assign(size_t(n_rows) * size_t(program.tensors[i].width), 0.0f);
 }
 
 void Chunk::release_activations() {
-  for (auto* v : {&x, &xb, &qkv, &att, &gate_up}) std::vector<float>().swap(*v);
+  for (auto& t : tensors) std::vector<float>().swap(t);
+}
+
+size_t chunk_row_floats(const ModelProgram& program) {
+  size_t n = 0;
+  for (size_t i = 0; i < program.tensors.size(); ++i)
+    if (int(i) != program.logits) n += size_t(program.tensors[i].width);
+  return n;
 }
 
 }  // namespace llmnpu

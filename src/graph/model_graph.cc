@@ -1,6 +1,7 @@
 #include "graph/model_graph.h"
 
 #include "core/error.h"
+#include "graph/model_program.h"
 
 namespace llmnpu {
 
@@ -51,9 +52,85 @@ ModelGraph build_graph_from_weights(const Model& model, const LinearFactory& mak
     ops.down = make(L.w_down, nullptr, c.ffn_dim, c.dim);
     g.layers.push_back(std::move(ops));
   }
-  g.chunk_subgraphs = build_chunk_subgraphs(c.n_layers, false);
-  g.quantized = false;
   return g;
+}
+
+const LinearOp& ModelGraph::linear(const WeightRef& ref) const {
+  const LinearOp* op = nullptr;
+  if (ref.layer < 0) {
+    if (ref.name == "output") op = head.get();
+  } else if (size_t(ref.layer) < layers.size()) {
+    const LayerLinears& L = layers[size_t(ref.layer)];
+    if (ref.name == "qkv") op = L.qkv.get();
+    if (ref.name == "o") op = L.o.get();
+    if (ref.name == "gate_up") op = L.gate_up.get();
+    if (ref.name == "down") op = L.down.get();
+  }
+  check(op != nullptr, "model graph has no linear '", ref.describe(), "'");
+  return *op;
+}
+
+VectorWeight ModelGraph::weight_vector(const WeightRef& ref) const {
+  auto it = vectors.find(ref.describe());
+  check(it != vectors.end() && it->second.data, "model graph has no weight '", ref.describe(), "'");
+  return it->second;
+}
+
+void bind_program(ModelGraph& g, const Model& model, bool quantized) {
+  const ModelConfig& c = model.config;
+  g.program = build_model_program(c);
+  g.chunk_subgraphs = build_chunk_subgraphs(g.program, quantized);
+  g.quantized = quantized;
+  g.vectors.clear();
+  const ModelWeights& w = model.weights;
+  g.vectors["output_norm"] = {w.output_norm, c.dim};
+  g.vectors["token_embd"] = {w.token_embedding, c.vocab_size * c.dim};
+  for (size_t l = 0; l < w.layers.size(); ++l) {
+    g.vectors[WeightRef{int(l), "attn_norm"}.describe()] = {w.layers[l].attn_norm, c.dim};
+    g.vectors[WeightRef{int(l), "ffn_norm"}.describe()] = {w.layers[l].ffn_norm, c.dim};
+  }
+  check_program_weights(g);
+}
+
+void check_program_weights(const ModelGraph& g) {
+  const ModelProgram& p = g.program;
+  auto check_op = [&](const Op& op) {
+    const std::string what = format_op(p, op);
+    try {
+      switch (op.kind) {
+        case OpKind::Linear: {
+          const LinearOp& L = g.linear(op.weight);
+          check(L.in_features() == op.in[0].cols && L.out_features() == op.out.cols, "weight '",
+                op.weight.describe(), "' is ", L.out_features(), "x", L.in_features(), ", the op needs ",
+                op.out.cols, "x", op.in[0].cols);
+          break;
+        }
+        case OpKind::RmsNorm:
+        case OpKind::LayerNorm: {
+          for (const WeightRef* ref : {&op.weight, &op.bias}) {
+            if (ref->empty()) continue;
+            const VectorWeight v = g.weight_vector(*ref);
+            check(v.size == op.out.cols, "weight '", ref->describe(), "' has ", v.size,
+                  " values, the op needs ", op.out.cols);
+          }
+          break;
+        }
+        case OpKind::Embed: {
+          const VectorWeight v = g.weight_vector(op.weight);
+          check(v.size > 0 && v.size % op.out.cols == 0, "embedding '", op.weight.describe(),
+                "' is not whole rows of ", op.out.cols);
+          break;
+        }
+        default: break;
+      }
+    } catch (const Error& e) {
+      fail("op '", what, "': ", e.what());
+    }
+  };
+  check_op(p.embed);
+  for (const auto& layer : p.layers)
+    for (const Op& op : layer) check_op(op);
+  for (const Op& op : p.head) check_op(op);
 }
 
 }  // namespace llmnpu

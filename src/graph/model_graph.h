@@ -1,11 +1,16 @@
 #pragma once
-// The linear layers of a model as the subgraphs use them. Q/K/V and gate/up are fused (they read the
-// same input), so an int8 backend quantizes that input once and runs one GEMM.
+// A model ready to run: its layer program, the per-chunk subgraphs cut from it, and the weights the
+// program names (linears in some format, norm vectors). Q/K/V and gate/up are fused linears (they read
+// the same input), so an int8 backend quantizes that input once and runs one GEMM. Backends see weights
+// only through weight_vector() and linear(): never the model's config.
 #include <functional>
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "graph/linear.h"
+#include "graph/program.h"
 #include "graph/subgraph.h"
 #include "model/model.h"
 
@@ -18,13 +23,32 @@ struct LayerLinears {
   std::unique_ptr<LinearOp> down;     // out: dim
 };
 
+// A float vector weight (norm weight or bias) and its length.
+struct VectorWeight {
+  const float* data = nullptr;
+  int size = 0;
+};
+
 struct ModelGraph {
   std::vector<LayerLinears> layers;
   std::unique_ptr<LinearOp> head;  // out: vocab
+  ModelProgram program;
   std::vector<Subgraph> chunk_subgraphs;
+  std::map<std::string, VectorWeight> vectors;  // by WeightRef::describe()
   bool quantized = false;
   std::string describe;  // "fp32", "w8a8 + shadow outliers", ...
+
+  // The weights an op names; throw Error naming the weight when there is none.
+  const LinearOp& linear(const WeightRef& ref) const;
+  VectorWeight weight_vector(const WeightRef& ref) const;
 };
+
+// Builds the program of model.config, cuts it into subgraphs (static ones on the accelerator when
+// quantized), binds the model's norm vectors, and checks every weight an op names exists with the shape
+// the op needs (a one-line Error naming the op and the weight otherwise). The linears must be in place.
+void bind_program(ModelGraph& graph, const Model& model, bool quantized);
+// The same check on its own (after a graph's linears change).
+void check_program_weights(const ModelGraph& graph);
 
 // Makes the linear for weights [out][in] (+ bias) in some format (fp32, fake-quantized, ...).
 using LinearFactory =
@@ -42,6 +66,7 @@ class ConcatLinear final : public LinearOp {
                ThreadPool* pool) const override;
   std::string describe() const override;
   size_t weight_bytes() const override;
+  const std::vector<std::unique_ptr<LinearOp>>& parts() const { return parts_; }
 
  private:
   std::vector<std::unique_ptr<LinearOp>> parts_;

@@ -3,33 +3,25 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "graph/chunk.h"
 
 namespace llmnpu {
 
-static SubgraphFootprint footprint(const Subgraph& sg, const ModelGraph& g, const ModelConfig& c, int chunk) {
+// Weights the subgraph's ops name (linears and norm vectors) and the chunk tensors they touch.
+static SubgraphFootprint footprint(const Subgraph& sg, const ModelGraph& g, int chunk) {
   SubgraphFootprint f;
   f.subgraph = sg;
-  size_t rows = size_t(chunk), fl = sizeof(float);
-  size_t qkv = size_t(c.q_dim() + 2 * c.kv_dim());
-  switch (sg.op) {
-    case SubgraphOp::Qkv:
-      f.weight_bytes = g.layers[size_t(sg.layer)].qkv->weight_bytes() + size_t(c.dim) * fl;  // + norm
-      f.buffer_bytes = rows * (size_t(c.dim) + qkv) * fl;
-      break;
-    case SubgraphOp::Attention: f.buffer_bytes = rows * (qkv + size_t(c.q_dim())) * fl; break;
-    case SubgraphOp::OMlp: {
-      const LayerLinears& L = g.layers[size_t(sg.layer)];
-      f.weight_bytes =
-          L.o->weight_bytes() + L.gate_up->weight_bytes() + L.down->weight_bytes() + size_t(c.dim) * fl;
-      // att, x, xb and gate_up (silu(gate) * up is written over the gate half).
-      f.buffer_bytes = rows * (size_t(c.q_dim()) + 2 * size_t(c.dim) + 2 * size_t(c.ffn_dim)) * fl;
-      break;
-    }
-    case SubgraphOp::Head:
-      f.weight_bytes = g.head->weight_bytes() + size_t(c.dim) * fl;
-      f.buffer_bytes = rows * (size_t(c.dim) + size_t(c.vocab_size)) * fl;
-      break;
+  std::vector<bool> touched(g.program.tensors.size(), false);
+  for (const Op& op : sg.ops) {
+    if (op.kind == OpKind::Linear) f.weight_bytes += g.linear(op.weight).weight_bytes();
+    for (const WeightRef* ref : {&op.weight, &op.bias})
+      if ((op.kind == OpKind::RmsNorm || op.kind == OpKind::LayerNorm) && !ref->empty())
+        f.weight_bytes += size_t(g.weight_vector(*ref).size) * sizeof(float);
+    for (const View& v : op.in) touched[size_t(v.tensor)] = true;
+    if (op.out.tensor >= 0) touched[size_t(op.out.tensor)] = true;
   }
+  for (size_t t = 0; t < touched.size(); ++t)
+    if (touched[t]) f.buffer_bytes += size_t(chunk) * size_t(g.program.tensors[t].width) * sizeof(float);
   return f;
 }
 
@@ -43,8 +35,8 @@ SharingReport sharing_report(const ModelGraph& graph, const ModelConfig& config,
   r.chunks = (prompt + chunk - 1) / chunk;
   r.per_chunk_subgraphs = int(graph.chunk_subgraphs.size());
   for (const Subgraph& sg : graph.chunk_subgraphs) {
-    SubgraphFootprint f = footprint(sg, graph, config, chunk);
-    if (sg.op == SubgraphOp::Head) {
+    SubgraphFootprint f = footprint(sg, graph, chunk);
+    if (sg.head) {
       r.head_weight_bytes += f.weight_bytes;
       r.instances_without_sharing += 1;
     } else {
@@ -60,10 +52,8 @@ SharingReport sharing_report(const ModelGraph& graph, const ModelConfig& config,
     }
     r.footprints.push_back(f);
   }
-  // Chunk::allocate: x, xb, qkv, att and gate_up for every row; the last row's logits once.
-  const size_t row_floats = 2 * size_t(config.dim) + size_t(config.q_dim() + 2 * config.kv_dim()) +
-                            size_t(config.q_dim()) + 2 * size_t(config.ffn_dim);
-  r.chunk_buffer_bytes = size_t(chunk) * row_floats * sizeof(float);
+  // Chunk::allocate: every program tensor for every row; the last row's logits once.
+  r.chunk_buffer_bytes = size_t(chunk) * chunk_row_floats(graph.program) * sizeof(float);
   r.chunks_in_flight = std::min(r.chunks, max_in_flight);
   const size_t common = r.head_weight_bytes + size_t(r.chunks_in_flight) * r.chunk_buffer_bytes +
                         size_t(config.vocab_size) * sizeof(float);

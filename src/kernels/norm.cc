@@ -24,6 +24,21 @@ void rmsnorm(const float* x, size_t ldx, int rows, int cols, const float* weight
   pool->parallel_for(size_t(rows), [&](int, size_t r0, size_t r1) { run(r0, r1); });
 }
 
+void layernorm(const float* x, size_t ldx, int rows, int cols, const float* weight, const float* bias,
+               float eps, float* y, size_t ldy) {
+  for (int r = 0; r < rows; ++r) {
+    const float* in = x + size_t(r) * ldx;
+    double sum = 0, ss = 0;
+    for (int c = 0; c < cols; ++c) sum += in[c];
+    const double mean = sum / cols;
+    for (int c = 0; c < cols; ++c) ss += (in[c] - mean) * (in[c] - mean);
+    const double inv = 1.0 / std::sqrt(ss / cols + eps);
+    float* out = y + size_t(r) * ldy;
+    for (int c = 0; c < cols; ++c)
+      out[c] = float((in[c] - mean) * inv * (weight ? weight[c] : 1.0) + (bias ? bias[c] : 0.0));
+  }
+}
+
 void rmsnorm_reference(const float* x, size_t ldx, int rows, int cols, const float* weight, float eps,
                        float* y, size_t ldy) {
   for (int r = 0; r < rows; ++r) {

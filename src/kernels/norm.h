@@ -12,6 +12,9 @@ namespace llmnpu::kernels {
 void rmsnorm(const float* x, size_t ldx, int rows, int cols, const float* weight, float eps, float* y,
              size_t ldy, ThreadPool* pool = nullptr);
 
+// LayerNorm: y = (x - mean) / sqrt(var + eps) * weight + bias (weight, bias may be null).
+void layernorm(const float* x, size_t ldx, int rows, int cols, const float* weight, const float* bias,
+               float eps, float* y, size_t ldy);
 void rmsnorm_reference(const float* x, size_t ldx, int rows, int cols, const float* weight, float eps,
                        float* y, size_t ldy);
 

@@ -17,6 +17,11 @@ void ModelConfig::validate() const {
         "model config sizes are implausibly large");
   check(max_seq_len > 0, "model config: context length must be positive");
   check(norm_eps > 0 && norm_eps < 1, "model config: norm epsilon ", norm_eps, " is out of range");
+  check(rotary_dims >= 0 && rotary_dims <= head_dim && rotary_dims % 2 == 0, "model config: rotary dims ",
+        rotary_dims, " must be even and at most the head dimension ", head_dim);
+  check(sliding_window >= 0, "model config: sliding window ", sliding_window, " is negative");
+  check(attn_logit_softcap >= 0 && final_logit_softcap >= 0 && attention_scale >= 0 && embedding_scale > 0,
+        "model config: softcaps, attention scale and embedding scale must not be negative");
   check(rope_base > 1, "model config: rope base ", rope_base, " is out of range");
 }
 

@@ -13,6 +13,9 @@ enum class RopeLayout { Interleaved, HalfSplit };
 
 enum class RopeScaling { None, Linear, Llama3 };
 
+// The MLP's activation (gated: act(gate) * up).
+enum class FfnActivation { SiLU, Gelu, GeluTanh };
+
 struct ModelConfig {
   std::string arch = "llama";  // family name, for display and for writing files back
   std::string name;            // general.name or folder name, for display
@@ -37,6 +40,17 @@ struct ModelConfig {
 
   bool qkv_bias = false;     // Qwen2 has biases on q, k, v projections
   bool tied_output = false;  // output head shares the token embedding
+
+  // Layer-program options (graph/model_program.cc); the defaults are the Llama layout.
+  FfnActivation ffn_activation = FfnActivation::SiLU;
+  float embedding_scale = 1.0f;      // embeddings multiplied by this (Gemma: sqrt(dim))
+  float norm_weight_offset = 0.0f;   // RMSNorm multiplies by (weight + offset) (HF Gemma: 1)
+  bool parallel_block = false;       // attention and MLP read the same normed input (one residual add)
+  int rotary_dims = 0;               // leading dims of each head that rotate; 0 = head_dim
+  int sliding_window = 0;            // a query sees only the last this many keys; 0 = all
+  float attn_logit_softcap = 0.0f;   // attention logits = cap * tanh(logits / cap); 0 = none
+  float final_logit_softcap = 0.0f;  // output logits likewise
+  float attention_scale = 0.0f;      // q·k scale; 0 = 1 / sqrt(head_dim)
 
   int q_dim() const { return n_heads * head_dim; }
   int kv_dim() const { return n_kv_heads * head_dim; }

@@ -16,26 +16,34 @@ Engine::Engine(const Model& model, const ModelGraph& graph, EngineOptions option
       context_(options.context > 0 ? options.context : model.config.max_seq_len),
       pool_(std::make_unique<ThreadPool>(resolve_threads(options.threads))),
       cache_(model.config.n_layers, model.config.n_kv_heads, model.config.head_dim, context_),
-      accelerator_(options.accelerator ? options.accelerator(model, graph)
-                                       : std::make_unique<CpuBackend>(model, graph, Role::Accelerator)),
-      host_(std::make_unique<CpuBackend>(model, graph, Role::Host)) {
+      accelerator_(options.accelerator ? options.accelerator(graph)
+                                       : std::make_unique<CpuBackend>(Role::Accelerator)),
+      host_(std::make_unique<CpuBackend>(Role::Host)) {
   check(accelerator_ != nullptr, "the accelerator backend factory returned no backend");
-  for (const Subgraph& sg : graph.chunk_subgraphs)
-    check(sg.role != Role::Accelerator || accelerator_->supports(sg), accelerator_->name(),
-          " does not support subgraph ", sg.name());
+  // Every subgraph must compile on its backend, and on the host (decode and unchunked prefill): checked
+  // here, at load, with the backend's reason naming the op.
+  for (const Subgraph& sg : graph.chunk_subgraphs) {
+    if (sg.role == Role::Accelerator) {
+      const std::string why = accelerator_->unsupported(sg, graph);
+      check(why.empty(), accelerator_->name(), " cannot run subgraph ", sg.name(), ": ", why);
+    }
+    const std::string why = host_->unsupported(sg, graph);
+    check(why.empty(), host_->name(), " cannot run subgraph ", sg.name(), ": ", why);
+  }
   // Static subgraphs are compiled once per chunk length, before the first chunk of that length runs
   // (compile_for); dynamic ones per chunk (run_subgraph). The host, the CPU, runs any row count: it has
   // every static subgraph compiled once more for the unchunked work, decode steps and --chunk 0.
   host_compiled_.resize(graph.chunk_subgraphs.size());
   for (const Subgraph& sg : graph.chunk_subgraphs)
-    if (sg.is_static) host_compiled_[size_t(sg.index)] = host_->compile(sg, 1);
+    if (sg.is_static) host_compiled_[size_t(sg.index)] = host_->compile(sg, graph, 1);
 }
 
 void Engine::run_on_host(const Subgraph& sg, Chunk& chunk) {
+  ExecContext context{cache_, pool_.get(), nullptr};
   if (sg.is_static)
-    host_compiled_[size_t(sg.index)]->execute(chunk, cache_, pool_.get());
+    host_compiled_[size_t(sg.index)]->execute(chunk, context);
   else
-    host_->compile(sg, chunk.rows)->execute(chunk, cache_, pool_.get());
+    host_->compile(sg, graph_, chunk.rows)->execute(chunk, context);
 }
 
 Backend& Engine::backend_for(const Subgraph& sg) {
@@ -48,40 +56,46 @@ void Engine::compile_for(int rows) {
   if (!inserted) return;
   it->second.resize(graph_.chunk_subgraphs.size());
   for (const Subgraph& sg : graph_.chunk_subgraphs)
-    if (sg.is_static) it->second[size_t(sg.index)] = backend_for(sg).compile(sg, rows);
+    if (sg.is_static) it->second[size_t(sg.index)] = backend_for(sg).compile(sg, graph_, rows);
 }
 
 Chunk Engine::make_chunk(int index, int pos0, const std::vector<int32_t>& tokens, int rows,
                          bool all_logits) const {
-  const ModelConfig& c = model_.config;
   Chunk chunk;
   chunk.index = index;
   chunk.pos0 = pos0;
   chunk.all_logits = all_logits;
-  chunk.allocate(c, std::max(rows, int(tokens.size())));
+  chunk.allocate(graph_.program, std::max(rows, int(tokens.size())));
   embed(tokens, chunk);
   return chunk;
 }
 
+// The program's embed op: rows of the table (times its scale) into the residual stream.
 void Engine::embed(const std::vector<int32_t>& tokens, Chunk& chunk) const {
-  const ModelConfig& c = model_.config;
+  const Op& op = graph_.program.embed;
+  const VectorWeight table = graph_.weight_vector(op.weight);
+  const size_t dim = size_t(op.out.cols), ld = size_t(graph_.program.tensor(op.out.tensor).width);
+  const int vocab = int(size_t(table.size) / dim);
   chunk.T = int(tokens.size());
   chunk.tokens = tokens;
   for (int t = 0; t < chunk.T; ++t) {
     int32_t id = tokens[size_t(t)];
-    check(id >= 0 && id < c.vocab_size, "token id ", id, " is outside the vocabulary of ", c.vocab_size);
-    std::memcpy(&chunk.x[size_t(t) * size_t(c.dim)],
-                model_.weights.token_embedding + size_t(id) * size_t(c.dim), size_t(c.dim) * sizeof(float));
+    check(id >= 0 && id < vocab, "token id ", id, " is outside the vocabulary of ", vocab);
+    float* row = chunk.at(op.out) + size_t(t) * ld;
+    std::memcpy(row, table.data + size_t(id) * dim, dim * sizeof(float));
+    if (op.scale != 1)
+      for (size_t i = 0; i < dim; ++i) row[i] *= op.scale;
   }
 }
 
-void Engine::run_subgraph(const Subgraph& sg, Chunk& chunk, ThreadPool* pool) {
+void Engine::run_subgraph(const Subgraph& sg, Chunk& chunk, ThreadPool* pool, ShadowQueue* shadow) {
+  ExecContext context{cache_, pool, shadow};
   if (sg.is_static) {
     auto it = compiled_.find(chunk.rows);
     check(it != compiled_.end(), "no subgraphs compiled for chunks of ", chunk.rows, " rows");
-    it->second[size_t(sg.index)]->execute(chunk, cache_, pool);
+    it->second[size_t(sg.index)]->execute(chunk, context);
   } else {
-    backend_for(sg).compile(sg, chunk.rows)->execute(chunk, cache_, pool);  // instantiated for this chunk
+    backend_for(sg).compile(sg, graph_, chunk.rows)->execute(chunk, context);  // instantiated for this chunk
   }
 }
 
@@ -105,7 +119,7 @@ std::vector<float> Engine::prefill(const std::vector<int32_t>& tokens, int chunk
     if (chunk_len > 0) compile_for(rows);
     Chunk chunk = make_chunk(index, position_ + begin, part, rows, all);
     for (const Subgraph& sg : graph_.chunk_subgraphs) {
-      if (sg.op == SubgraphOp::Head && !all && end != n) continue;  // no logits needed mid-prompt
+      if (sg.head && !all && end != n) continue;  // no logits needed mid-prompt
       const double start = now_seconds();
       if (chunk_len > 0)
         run_subgraph(sg, chunk, pool_.get());
@@ -127,7 +141,7 @@ std::vector<float> Engine::prefill(const std::vector<int32_t>& tokens, int chunk
 const std::vector<float>& Engine::decode(int32_t token) {
   check(position_ < context_, "context of ", context_, " tokens is full");
   // One row, buffers kept from the previous step: a decode step allocates nothing.
-  if (decode_chunk_.rows != 1) decode_chunk_.allocate(model_.config, 1);
+  if (decode_chunk_.rows != 1) decode_chunk_.allocate(graph_.program, 1);
   decode_chunk_.pos0 = position_;
   decode_step_tokens_.assign(1, token);
   embed(decode_step_tokens_, decode_chunk_);

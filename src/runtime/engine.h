@@ -1,7 +1,7 @@
 #pragma once
 // Runs a model graph: subgraph by subgraph for prompt chunks (prefill), and token by token (decode),
-// both over one KV cache. The forward pass of one layer reads like llama2.c's run.c, split at the
-// subgraph boundaries the scheduler works with (see graph/subgraph.h).
+// both over one KV cache. Subgraphs are the layer program's ops cut where the scheduler works
+// (graph/subgraph.h), compiled by the accelerator's or the host's backend.
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -19,7 +19,8 @@
 namespace llmnpu {
 
 // Makes the accelerator role's backend: the seam where a vendor NPU SDK plugs in (docs/backend.md).
-using BackendFactory = std::function<std::unique_ptr<Backend>(const Model&, const ModelGraph&)>;
+// It receives the graph (program and weights) it will be asked to compile subgraphs of.
+using BackendFactory = std::function<std::unique_ptr<Backend>(const ModelGraph&)>;
 
 struct EngineOptions {
   int threads = 0;             // 0 = all cores
@@ -60,7 +61,8 @@ class Engine {
   // (rows >= tokens: padded).
   void compile_for(int rows);
   Chunk make_chunk(int index, int pos0, const std::vector<int32_t>& tokens, int rows, bool all_logits) const;
-  void run_subgraph(const Subgraph& sg, Chunk& chunk, ThreadPool* pool);
+  // shadow: where int8 linears send their float shadow work (null: they add it themselves).
+  void run_subgraph(const Subgraph& sg, Chunk& chunk, ThreadPool* pool, ShadowQueue* shadow = nullptr);
   // Marks tokens [0, end) as in the cache once every chunk up to there has finished.
   void commit_position(int end) { position_ = end; }
 

@@ -24,23 +24,19 @@ TaskGraph::TaskGraph(const std::vector<Subgraph>& per_chunk, int chunks, std::ve
     if (deps_done({i, 0}, {-1, -1})) ready_.push_back({i, 0});
 }
 
-bool TaskGraph::needed(TaskId t) const {
-  return subs_[size_t(t.sub)].op != SubgraphOp::Head || head_[size_t(t.chunk)];
-}
+bool TaskGraph::needed(TaskId t) const { return !subs_[size_t(t.sub)].head || head_[size_t(t.chunk)]; }
 
 bool TaskGraph::deps_done(TaskId t, TaskId assume) const {
   auto done = [&](TaskId d) { return d == assume || is_done(d); };
   if (t.sub > 0 && !done({t.chunk, t.sub - 1})) return false;
-  if (subs_[size_t(t.sub)].op == SubgraphOp::Attention && t.chunk > 0 && !done({t.chunk - 1, t.sub}))
-    return false;
+  if (subs_[size_t(t.sub)].chains_chunks && t.chunk > 0 && !done({t.chunk - 1, t.sub})) return false;
   return true;
 }
 
 std::vector<TaskId> TaskGraph::successors(TaskId t) const {
   std::vector<TaskId> out;
   if (t.sub + 1 < int(subs_.size()) && needed({t.chunk, t.sub + 1})) out.push_back({t.chunk, t.sub + 1});
-  if (subs_[size_t(t.sub)].op == SubgraphOp::Attention && t.chunk + 1 < chunks_)
-    out.push_back({t.chunk + 1, t.sub});
+  if (subs_[size_t(t.sub)].chains_chunks && t.chunk + 1 < chunks_) out.push_back({t.chunk + 1, t.sub});
   return out;
 }
 

@@ -1,5 +1,7 @@
 #include "sim/cost_model.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 
 namespace llmnpu::sim {
@@ -14,19 +16,27 @@ const char* work_kind_name(WorkKind kind) {
 }
 
 SubgraphWork subgraph_work(const ModelConfig& c, const Subgraph& sg, int pos0, int rows, int head_rows) {
-  const double r = rows, dim = c.dim, q = c.q_dim(), kv = c.kv_dim(), ffn = c.ffn_dim;
-  const WorkKind linear = sg.role == Role::Accelerator ? WorkKind::Int8 : WorkKind::Float;
-  switch (sg.op) {
-    case SubgraphOp::Qkv: return {linear, r * dim * (q + 2 * kv)};
-    case SubgraphOp::OMlp: return {linear, r * (q * dim + dim * 2 * ffn + ffn * dim)};
-    case SubgraphOp::Attention: {
-      // sum over r of (pos0 + r + 1) keys: QK^T and PV each cost head_dim MACs per key and head.
-      double keys = r * double(pos0) + r * (r + 1) / 2;
-      return {WorkKind::Attention, double(c.n_heads) * double(c.head_dim) * 2 * keys};
+  (void)c;
+  const double r = sg.head ? head_rows : rows;
+  SubgraphWork work;
+  work.kind = sg.role == Role::Accelerator ? WorkKind::Int8 : WorkKind::Float;
+  for (const Op& op : sg.ops) {
+    if (op.kind == OpKind::Linear) work.macs += r * double(op.in[0].cols) * double(op.out.cols);
+    if (op.kind == OpKind::Attention) {
+      // Row i (at position pos0 + i) sees min(pos0 + i + 1, window) keys with the causal mask; QK^T and
+      // PV each cost head_dim MACs per key and head.
+      double keys = 0;
+      const int window = op.attention.window;
+      if (window <= 0) {
+        keys = r * double(pos0) + r * (r + 1) / 2;
+      } else {
+        for (int i = 0; i < rows; ++i) keys += std::min(double(pos0 + i + 1), double(window));
+      }
+      work.kind = WorkKind::Attention;
+      work.macs += double(op.attention.n_heads) * double(op.attention.head_dim) * 2 * keys;
     }
-    case SubgraphOp::Head: return {WorkKind::Float, double(head_rows) * dim * double(c.vocab_size)};
   }
-  return {};
+  return work;
 }
 
 double work_rate(const DeviceProfile& device, const ProcessorProfile& proc, WorkKind kind) {

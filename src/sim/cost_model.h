@@ -1,13 +1,12 @@
 #pragma once
 // How much work each subgraph of a chunk is, and how long it takes on a processor of a device profile.
-// Counts are multiply-accumulates (MACs); elementwise work (norms, RoPE, SiLU, softmax) is left out.
-//   Qkv       rows x dim x (q_dim + 2 kv_dim)
-//   OMlp      rows x (q_dim x dim + dim x 2 ffn + ffn x dim)
-//   Attention n_heads x head_dim x 2 x (keys summed over the rows: row r of chunk i at position
-//             pos0 + r sees pos0 + r + 1 keys with the causal mask)
-//   Head      head_rows x dim x vocab
-// Qkv and OMlp are int8 work when the subgraph has the accelerator role (a prepared W8A8 model), float
-// work otherwise; attention and head are always float.
+// Counts are multiply-accumulates (MACs) summed over the subgraph's program; elementwise work (norms,
+// RoPE, activations, softmax) is left out.
+//   linear    rows x in x out (head_rows for the head)
+//   attention n_heads x head_dim x 2 x (keys summed over the rows: row r of chunk i at position
+//             pos0 + r sees pos0 + r + 1 keys with the causal mask, at most the sliding window)
+// Linears are int8 work when the subgraph has the accelerator role (a prepared W8A8 model), float
+// work otherwise; attention and the head are always float.
 #include "graph/subgraph.h"
 #include "model/config.h"
 #include "sim/device_profile.h"

@@ -102,7 +102,7 @@ SimResult simulate_prefill(const ModelConfig& config, const std::vector<Subgraph
       return q >= 0 && q != p;
     };
     if (t.sub > 0 && other({t.chunk, t.sub - 1})) return true;
-    return subs[size_t(t.sub)].op == SubgraphOp::Attention && t.chunk > 0 && other({t.chunk - 1, t.sub});
+    return subs[size_t(t.sub)].chains_chunks && t.chunk > 0 && other({t.chunk - 1, t.sub});
   };
 
   struct InFlight {

@@ -39,6 +39,17 @@ void expect_one_line_error(const std::string& args, const std::string& needle) {
   EXPECT_NE(out.find(needle), std::string::npos) << args << "\n" << out;
 }
 
+TEST(RunCli, ReferenceInterpreterGivesTheEnginesGreedyText) {
+  const std::string cmd =
+      llmnpu() + " run -m " + tiny_model() + " -p 'Once upon a time' -n 10 --temp 0 --json";
+  std::string engine, reference;
+  ASSERT_EQ(test::run_command(cmd, &engine), 0) << engine;
+  ASSERT_EQ(test::run_command(cmd + " --reference", &reference), 0) << reference;
+  auto je = last_json_line(engine), jr = last_json_line(reference);
+  EXPECT_EQ(je["generated_ids"], jr["generated_ids"]);
+  EXPECT_NE(jr["prefill"].get<std::string>().find("reference interpreter"), std::string::npos);
+}
+
 TEST(RunCli, GreedyJsonIsDeterministicAndTimed) {
   std::string a, b;
   std::string cmd = llmnpu() + " run -m " + tiny_model() + " -p 'Once upon a time' -n 12 --temp 0 --json";

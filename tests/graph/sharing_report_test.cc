@@ -31,15 +31,15 @@ TEST(SharingReport, CountsWeightsOncePerChunkWithoutSharingAndBuffersAlike) {
 
   // The per-chunk buffers are exactly what a chunk of 32 rows allocates.
   Chunk chunk;
-  chunk.allocate(c, 32);
+  chunk.allocate(graph.program, 32);
   size_t floats = 0;
-  for (const auto* v : {&chunk.x, &chunk.xb, &chunk.qkv, &chunk.att, &chunk.gate_up}) floats += v->size();
+  for (const auto& v : chunk.tensors) floats += v.size();
   EXPECT_EQ(r.chunk_buffer_bytes, floats * sizeof(float));
 
   // Weights: the layers' linears and norms once, the head once; the difference is the extra copies.
   size_t layer_weights = 0;
   for (const auto& f : r.footprints)
-    if (f.subgraph.is_static && f.subgraph.op != SubgraphOp::Head) layer_weights += f.weight_bytes;
+    if (f.subgraph.is_static && !f.subgraph.head) layer_weights += f.weight_bytes;
   EXPECT_EQ(r.shared_weight_bytes, layer_weights);
   EXPECT_GT(r.head_weight_bytes, 0u);
   EXPECT_EQ(r.bytes_without_sharing - r.bytes_with_sharing, 3 * r.shared_weight_bytes);

@@ -1,15 +1,15 @@
-// The float forward pass: the engine against a naive implementation, and the engine against itself
+// The float forward pass: the engine against the reference interpreter, and the engine against itself
 // (batched prefill vs token-by-token decode, chunked vs one-chunk prefill).
 #include <gtest/gtest.h>
 
 #include <cmath>
 
 #include "backend/float_graph.h"
+#include "backend/reference_interpreter.h"
 #include "common/testdata.h"
 #include "core/error.h"
 #include "model/loader.h"
 #include "model/synth.h"
-#include "naive_forward.h"
 #include "runtime/engine.h"
 #include "runtime/sampler.h"
 #include "tokenizer/vocab.h"
@@ -32,16 +32,16 @@ std::unique_ptr<Model> tiny_model(bool outliers, const std::string& shape = "tin
   return synthesize_model(o, builtin_byte_vocab());
 }
 
-TEST(Forward, Stories260KGreedyMatchesNaiveImplementation) {
+TEST(Forward, Stories260KGreedyMatchesTheReferenceInterpreter) {
   LLMNPU_REQUIRE_SHARED("testdata/models/stories260K/stories260K.bin");
   auto model = load_model(test::shared_path("testdata/models/stories260K/stories260K.bin"));
   ModelGraph graph = build_float_graph(*model);
   Engine engine(*model, graph, {2, 128, nullptr});
-  test::NaiveForward naive(*model, 128);
+  ReferenceInterpreter naive(*model, 128);
 
   std::vector<int32_t> engine_ids{1}, naive_ids{1};
   std::vector<float> logits = engine.prefill({1});
-  std::vector<float> naive_logits = naive.step(1);
+  std::vector<float> naive_logits = naive.forward(1);
   float worst = 0;
   for (int i = 0; i < 60; ++i) {
     worst = std::max(worst, max_abs_diff(logits, naive_logits));
@@ -49,10 +49,10 @@ TEST(Forward, Stories260KGreedyMatchesNaiveImplementation) {
     naive_ids.push_back(argmax(naive_logits.data(), model->config.vocab_size));
     ASSERT_EQ(engine_ids.back(), naive_ids.back()) << "diverged at step " << i;
     logits = engine.decode(engine_ids.back());
-    naive_logits = naive.step(naive_ids.back());
+    naive_logits = naive.forward(naive_ids.back());
   }
   EXPECT_LT(worst, 1e-3f);
-  std::printf("stories260K: 60 greedy ids identical, max |logit diff| vs naive = %.3g\n", worst);
+  std::printf("stories260K: 60 greedy ids identical, max |logit diff| vs reference = %.3g\n", worst);
 }
 
 TEST(Forward, BatchedPrefillEqualsTokenByTokenDecode) {

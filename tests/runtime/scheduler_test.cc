@@ -13,6 +13,19 @@
 namespace llmnpu {
 namespace {
 
+// The per-chunk subgraphs of a small Llama-layout model with `layers` layers.
+std::vector<Subgraph> layer_subgraphs(int layers) {
+  ModelConfig c;
+  c.dim = 8;
+  c.n_layers = layers;
+  c.n_heads = 2;
+  c.n_kv_heads = 1;
+  c.head_dim = 4;
+  c.ffn_dim = 16;
+  c.vocab_size = 10;
+  return build_chunk_subgraphs(c, true);
+}
+
 std::unique_ptr<Model> small_model() {
   SynthOptions o;
   o.shape = "tiny";
@@ -28,7 +41,7 @@ std::vector<int32_t> prompt(int n, int vocab) {
 }
 
 TEST(TaskGraph, DependenciesFollowThePaper) {
-  auto subs = build_chunk_subgraphs(2, true);  // L0.qkv L0.attn L0.omlp L1.qkv L1.attn L1.omlp head
+  auto subs = layer_subgraphs(2);  // L0.qkv L0.attn L0.omlp L1.qkv L1.attn L1.omlp head
   TaskGraph g(subs, 3, {false, false, true});
   EXPECT_EQ(g.total_tasks(), 3 * 6 + 1);
   // Initially the first subgraph of every chunk is ready (static QKV of layer 0 needs only the embedding).
@@ -50,7 +63,7 @@ TEST(TaskGraph, DependenciesFollowThePaper) {
 }
 
 TEST(TaskGraph, ChunksInFlightAreCapped) {
-  auto subs = build_chunk_subgraphs(1, true);  // L0.qkv L0.attn L0.omlp head
+  auto subs = layer_subgraphs(1);  // L0.qkv L0.attn L0.omlp head
   TaskGraph g(subs, 4, {false, false, false, true});
   EXPECT_EQ(g.max_chunks_in_flight(), kDefaultMaxChunksInFlight);
   g.set_max_chunks_in_flight(2);
@@ -80,7 +93,7 @@ TEST(TaskGraph, ChunksInFlightAreCapped) {
 }
 
 TEST(SchedulePolicy, PipelineKeepsTheYoungerChunkAFixedLagBehind) {
-  auto subs = build_chunk_subgraphs(2, true);  // L0.qkv L0.attn L0.omlp L1.qkv L1.attn L1.omlp head
+  auto subs = layer_subgraphs(2);  // L0.qkv L0.attn L0.omlp L1.qkv L1.attn L1.omlp head
   TaskGraph g(subs, 3, {false, false, true});
   const ProcessorView accel{true, false}, host{false, true};
   LatencyModel latency;
@@ -123,7 +136,7 @@ TEST(ChunkedPrefill, AllPoliciesAndTopologiesGiveTheSameLogits) {
   // The float graph has only host subgraphs; mark static ones as accelerator work too, so the
   // heterogeneous topology really runs two processors at once (results must not change).
   ModelGraph hetero = build_float_graph(*model);
-  hetero.chunk_subgraphs = build_chunk_subgraphs(model->config.n_layers, true);
+  hetero.chunk_subgraphs = build_chunk_subgraphs(hetero.program, true);
   auto ids = prompt(150, model->config.vocab_size);
 
   for (int threads : {1, 2}) {
@@ -164,7 +177,7 @@ TEST(ChunkedPrefill, AllPoliciesAndTopologiesGiveTheSameLogits) {
 TEST(ChunkedPrefill, ProfileSeedsEveryLatencyAndForgetsItsTokens) {
   auto model = small_model();
   ModelGraph hetero = build_float_graph(*model);
-  hetero.chunk_subgraphs = build_chunk_subgraphs(model->config.n_layers, true);
+  hetero.chunk_subgraphs = build_chunk_subgraphs(hetero.program, true);
   auto ids = prompt(100, model->config.vocab_size);
   Engine plain(*model, hetero, {1, 256, nullptr});
   std::vector<float> reference = plain.prefill(ids, 32);
@@ -180,7 +193,7 @@ TEST(ChunkedPrefill, ProfileSeedsEveryLatencyAndForgetsItsTokens) {
   // Two chunks profiled; attention of later chunks is extrapolated by key count, static subgraphs shared.
   for (const Subgraph& sg : hetero.chunk_subgraphs) {
     for (int chunk : {0, 1, 3}) {
-      if (sg.op == SubgraphOp::Head && chunk != 1) continue;  // only the last chunk's head runs
+      if (sg.head && chunk != 1) continue;  // only the last chunk's head runs
       EXPECT_TRUE(runner.latency().knows(sg, chunk)) << sg.name() << " chunk " << chunk;
       EXPECT_GT(runner.latency().predict(sg, chunk), 0.0);
     }

@@ -47,8 +47,8 @@ std::string repo_path(const std::string& relative) {
 
 TEST(CostModel, SmallConfigByHand) {
   ModelConfig c = small_config();
-  auto quantized = build_chunk_subgraphs(1, true);  // qkv attn omlp head
-  auto floating = build_chunk_subgraphs(1, false);
+  auto quantized = build_chunk_subgraphs(c, true);  // qkv attn omlp head
+  auto floating = build_chunk_subgraphs(c, false);
   // Qkv: 4 rows x 8 x (8 + 2 x 4) = 512
   SubgraphWork qkv = subgraph_work(c, quantized[0], 4, 4, 1);
   EXPECT_EQ(qkv.kind, WorkKind::Int8);
@@ -89,7 +89,7 @@ TEST(VirtualPrefill, SequentialMakespanIsTheSumOfEveryRun) {
   o.chunk_len = 4;
   o.policy = SchedulePolicy::Sequential;
   Trace trace;
-  SimResult r = simulate_prefill(c, build_chunk_subgraphs(1, true), slow_profile(), o, &trace);
+  SimResult r = simulate_prefill(c, build_chunk_subgraphs(c, true), slow_profile(), o, &trace);
   const double acc = 2 * 0.512 + 2 * 1.792 + 4 * 0.01 + 2 * 0.1;
   const double host = 0.160 + 0.416 + 0.080 + 3 * 0.002 + 3 * 0.05;
   EXPECT_NEAR(r.seconds, acc + host, 1e-12);
@@ -118,7 +118,7 @@ TEST(VirtualPrefill, HomogeneousRunsEverythingOnOneProcessorWithoutSync) {
   o.homogeneous = true;
   for (auto policy : {SchedulePolicy::Sequential, SchedulePolicy::Pipeline, SchedulePolicy::OutOfOrder}) {
     o.policy = policy;
-    SimResult r = simulate_prefill(c, build_chunk_subgraphs(1, true), slow_profile(), o);
+    SimResult r = simulate_prefill(c, build_chunk_subgraphs(c, true), slow_profile(), o);
     EXPECT_NEAR(r.seconds, 2 * 0.512 + 2 * 1.792 + 0.160 + 0.416 + 0.080 + 7 * 0.001, 1e-12);
     ASSERT_EQ(r.lanes.size(), 1u);
     EXPECT_NEAR(r.lanes[0].bubble_share, 0, 1e-12);
@@ -126,7 +126,7 @@ TEST(VirtualPrefill, HomogeneousRunsEverythingOnOneProcessorWithoutSync) {
   }
   DeviceProfile no_homo = slow_profile();
   no_homo.homogeneous.reset();
-  EXPECT_THROW(simulate_prefill(c, build_chunk_subgraphs(1, true), no_homo, o), Error);
+  EXPECT_THROW(simulate_prefill(c, build_chunk_subgraphs(c, true), no_homo, o), Error);
 }
 
 TEST(VirtualPrefill, CapsTheLastChunkAtTheContext) {
@@ -137,7 +137,7 @@ TEST(VirtualPrefill, CapsTheLastChunkAtTheContext) {
   o.homogeneous = true;
   o.policy = SchedulePolicy::Sequential;
   o.context = 6;  // chunk 1 computes 2 rows: qkv 256, omlp 896, attention 2x4x2x(5+6) = 176
-  SimResult r = simulate_prefill(c, build_chunk_subgraphs(1, true), slow_profile(), o);
+  SimResult r = simulate_prefill(c, build_chunk_subgraphs(c, true), slow_profile(), o);
   EXPECT_NEAR(r.seconds, 0.512 + 0.256 + 1.792 + 0.896 + 0.160 + 0.176 + 0.080 + 7 * 0.001, 1e-12);
 }
 
@@ -150,19 +150,19 @@ TEST(VirtualPrefill, PaddedRowsCostOnlyWhereTheDeviceComputesThem) {
   o.policy = SchedulePolicy::Sequential;
   DeviceProfile npu = slow_profile(), cpu = slow_profile();
   cpu.computes_padding = false;  // as CpuBackend: the last chunk's 2 real rows only
-  const SimResult padded = simulate_prefill(c, build_chunk_subgraphs(1, true), npu, o);
-  const SimResult real = simulate_prefill(c, build_chunk_subgraphs(1, true), cpu, o);
+  const SimResult padded = simulate_prefill(c, build_chunk_subgraphs(c, true), npu, o);
+  const SimResult real = simulate_prefill(c, build_chunk_subgraphs(c, true), cpu, o);
   // The same as the context cap to 6 rows above.
   EXPECT_NEAR(real.seconds, 0.512 + 0.256 + 1.792 + 0.896 + 0.160 + 0.176 + 0.080 + 7 * 0.001, 1e-12);
   EXPECT_GT(padded.seconds, real.seconds);
   o.prompt_tokens = 8;  // whole chunks: nothing padded, no difference
-  EXPECT_EQ(simulate_prefill(c, build_chunk_subgraphs(1, true), npu, o).seconds,
-            simulate_prefill(c, build_chunk_subgraphs(1, true), cpu, o).seconds);
+  EXPECT_EQ(simulate_prefill(c, build_chunk_subgraphs(c, true), npu, o).seconds,
+            simulate_prefill(c, build_chunk_subgraphs(c, true), cpu, o).seconds);
 }
 
 TEST(VirtualPrefill, OooCutsAcceleratorBubblesOnThePhone) {
   const ModelConfig& c = find_synth_shape("qwen2.5-0.5b").config;
-  auto subs = build_chunk_subgraphs(c.n_layers, true);
+  auto subs = build_chunk_subgraphs(c, true);
   SimOptions o;
   o.prompt_tokens = 1024;
   o.chunk_len = 256;
@@ -180,7 +180,7 @@ TEST(VirtualPrefill, OooCutsAcceleratorBubblesOnThePhone) {
 
 TEST(VirtualPrefill, OooNeverSlowerThanSequentialOnThePhone) {
   for (const auto& shape : synth_shapes()) {
-    auto subs = build_chunk_subgraphs(shape.config.n_layers, true);
+    auto subs = build_chunk_subgraphs(shape.config, true);
     for (int prompt : {256, 1024, 2048}) {
       SimOptions o;
       o.prompt_tokens = prompt;
@@ -201,7 +201,7 @@ TEST(VirtualPrefill, PhoneProfileReproducesThePapersPrefillRate) {
   SimOptions o;
   o.prompt_tokens = 1024;
   o.chunk_len = 256;
-  SimResult r = simulate_prefill(c, build_chunk_subgraphs(24, true), phone_profile(), o);
+  SimResult r = simulate_prefill(c, build_chunk_subgraphs(c, true), phone_profile(), o);
   EXPECT_GT(r.tokens_per_second, 1000);
   EXPECT_LT(r.tokens_per_second, 1150);
 }

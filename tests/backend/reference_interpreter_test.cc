@@ -1,0 +1,186 @@
+// The reference interpreter is the float oracle: the CPU backend's compiled programs must agree with it
+// on every synthetic shape and on every program option the CPU backend compiles (parallel block, GELU,
+// embedding scale, norm weight offset, partial rotary, final softcap). What the CPU backend cannot
+// compile, or a weight of the wrong shape, is a one-line error at load naming the op and the weight.
+#include "backend/reference_interpreter.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+
+#include "backend/float_graph.h"
+#include "core/error.h"
+#include "graph/model_program.h"
+#include "model/synth.h"
+#include "runtime/engine.h"
+#include "tokenizer/vocab.h"
+
+namespace llmnpu {
+namespace {
+
+float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  EXPECT_EQ(a.size(), b.size());
+  float m = 0;
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) m = std::max(m, std::fabs(a[i] - b[i]));
+  return m;
+}
+
+float max_abs(const std::vector<float>& a) {
+  float m = 0;
+  for (float v : a) m = std::max(m, std::fabs(v));
+  return m;
+}
+
+// Chunked prefill of `n` tokens and two decode steps on the CPU backend against the reference token by
+// token; returns the largest logit difference relative to the largest logit.
+float compare_with_reference(const Model& model, int n, int chunk) {
+  ModelGraph graph = build_float_graph(model);
+  std::vector<int32_t> ids;
+  for (int i = 0; i < n; ++i) ids.push_back(int32_t((i * 131 + 7) % model.config.vocab_size));
+  Engine engine(model, graph, {2, n + 4, nullptr});
+  ReferenceInterpreter reference(model, n + 4);
+  std::vector<float> want;
+  for (int32_t id : ids) want = reference.forward(id);
+  float worst = max_abs_diff(engine.prefill(ids, chunk), want) / max_abs(want);
+  for (int32_t next : {3, 11}) {
+    want = reference.forward(next);
+    worst = std::max(worst, max_abs_diff(engine.decode(next), want) / max_abs(want));
+  }
+  return worst;
+}
+
+std::unique_ptr<Model> synth(const std::string& shape, int layers, bool outliers = true) {
+  SynthOptions o;
+  o.shape = shape;
+  o.outliers = outliers;
+  o.seed = 3;
+  o.layers = layers;
+  return synthesize_model(o, builtin_byte_vocab());
+}
+
+TEST(ReferenceInterpreter, AgreesWithTheCpuBackendOnEverySynthShape) {
+  for (const SynthShape& shape : synth_shapes()) {
+    // Real widths; the large shapes with two layers (the plain-loop reference is slow by design).
+    const bool large = shape.config.dim >= 512;
+    auto model = synth(shape.name, large ? 2 : 0);
+    const float diff = compare_with_reference(*model, large ? 12 : 40, large ? 8 : 16);
+    std::printf("%-14s reference vs CPU backend: max |logit diff| / max |logit| = %.3g\n", shape.name.c_str(),
+                diff);
+    EXPECT_LT(diff, 2e-4f) << shape.name;
+  }
+}
+
+TEST(ReferenceInterpreter, AgreesOnProgramOptionsTheLoadersWillUse) {
+  struct Variant {
+    const char* name;
+    void (*apply)(ModelConfig&);
+  };
+  const Variant variants[] = {
+      {"parallel block + gelu_tanh", [](ModelConfig& c) {
+         c.parallel_block = true;
+         c.ffn_activation = FfnActivation::GeluTanh;
+       }},
+      {"gelu (erf)", [](ModelConfig& c) { c.ffn_activation = FfnActivation::Gelu; }},
+      {"embedding scale + norm offset", [](ModelConfig& c) {
+         c.embedding_scale = std::sqrt(float(c.dim));
+         c.norm_weight_offset = 1.0f;
+       }},
+      {"partial rotary, half-split", [](ModelConfig& c) {
+         c.rotary_dims = c.head_dim / 2;
+         c.rope_layout = RopeLayout::HalfSplit;
+       }},
+      {"final softcap + attention scale", [](ModelConfig& c) {
+         c.final_logit_softcap = 3.0f;
+         c.attention_scale = 0.1f;
+       }},
+      {"llama3 rope scaling", [](ModelConfig& c) {
+         c.rope_scaling = RopeScaling::Llama3;
+         c.rope_scaling_factor = 8;
+         c.rope_original_context = 16;
+       }},
+  };
+  for (const Variant& v : variants) {
+    auto model = synth("tiny", 0);
+    v.apply(model->config);
+    const float diff = compare_with_reference(*model, 30, 8);
+    std::printf("tiny, %-30s max |logit diff| / max |logit| = %.3g\n", v.name, diff);
+    EXPECT_LT(diff, 2e-4f) << v.name;
+  }
+}
+
+TEST(ReferenceInterpreter, SlidingWindowChangesLogitsExactlyPastTheWindow) {
+  auto model = synth("tiny", 0);
+  auto windowed = synth("tiny", 0);
+  windowed->config.sliding_window = 6;
+  ReferenceInterpreter full(*model, 32), window(*windowed, 32);
+  for (int t = 0; t < 12; ++t) {
+    const int32_t id = int32_t((t * 17 + 2) % model->config.vocab_size);
+    const float diff = max_abs_diff(full.forward(id), window.forward(id));
+    if (t < 6)
+      EXPECT_EQ(diff, 0.0f) << "position " << t << " sees no more keys than the window";
+    else
+      EXPECT_GT(diff, 0.0f) << "position " << t << " must not see keys outside the window";
+  }
+}
+
+TEST(ReferenceInterpreter, WhatTheCpuBackendCannotCompileIsAnErrorAtLoad) {
+  auto model = synth("tiny", 0);
+  model->config.sliding_window = 8;
+  ModelGraph graph = build_float_graph(*model);
+  try {
+    Engine engine(*model, graph, {1, 16, nullptr});
+    ADD_FAILURE() << "a sliding window was accepted";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("L0.attn"), std::string::npos) << what;
+    EXPECT_NE(what.find("attention("), std::string::npos) << what;
+    EXPECT_NE(what.find("window 8"), std::string::npos) << what;
+    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+  }
+}
+
+TEST(ReferenceInterpreter, AWeightOfTheWrongShapeIsAnErrorNamingOpAndWeight) {
+  auto model = synth("tiny", 0);
+  ModelGraph graph = build_float_graph(*model);
+  graph.vectors["blk.1.ffn_norm"].size = 3;
+  try {
+    check_program_weights(graph);
+    ADD_FAILURE() << "a 3-value norm weight was accepted";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("rms_norm(x, blk.1.ffn_norm"), std::string::npos) << what;
+    EXPECT_NE(what.find("has 3 values"), std::string::npos) << what;
+  }
+  graph.vectors.erase("output_norm");
+  EXPECT_THROW(check_program_weights(graph), Error);
+}
+
+TEST(LayerProgram, SubgraphsAreDerivedFromTheProgram) {
+  ModelConfig c = find_synth_shape("tiny").config;
+  auto subs = build_chunk_subgraphs(c, true);
+  ASSERT_EQ(int(subs.size()), 3 * c.n_layers + 1);
+  EXPECT_EQ(subs[0].name(), "L0.qkv");
+  EXPECT_EQ(subs[1].name(), "L0.attn");
+  EXPECT_FALSE(subs[1].is_static);
+  EXPECT_TRUE(subs[1].chains_chunks);
+  EXPECT_EQ(subs[2].name(), "L0.omlp");
+  EXPECT_EQ(subs[2].role, Role::Accelerator);
+  EXPECT_TRUE(subs.back().head);
+  EXPECT_EQ(subs.back().role, Role::Host);
+  // A parallel block computes the MLP before attention: the first static subgraph holds both linears'
+  // inputs' consumers (qkv, gate_up, down) and the second only the output projection and the adds.
+  c.parallel_block = true;
+  auto parallel = build_chunk_subgraphs(c, true);
+  int linears_before = 0, linears_after = 0;
+  for (const Op& op : parallel[0].ops) linears_before += op.kind == OpKind::Linear;
+  for (const Op& op : parallel[2].ops) linears_after += op.kind == OpKind::Linear;
+  EXPECT_EQ(linears_before, 3);
+  EXPECT_EQ(linears_after, 1);
+  const ModelProgram p = build_model_program(c);
+  EXPECT_NE(format_program(p).find("gate_up = linear(xb, blk.0.gate_up)"), std::string::npos)
+      << format_program(p);
+}
+
+}  // namespace
+}  // namespace llmnpu
