@@ -22,6 +22,10 @@ void PrefillOptions::add_to(CLI::App& app, bool with_trace) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--cpu-threads", cpu_threads, "hetero: threads of the host role (float subgraphs)")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--shadow", shadow,
+                 "hetero: where int8 linears' float shadow work runs: host (the host-role processor, beside "
+                 "the int8 GEMM; default) or inline (on the accelerator role's threads after the GEMM)")
+      ->check(CLI::IsMember({"host", "inline"}));
   if (with_trace)
     app.add_option("--trace", trace_path, "write a Chrome/Perfetto trace of the prefill to FILE.json");
 }
@@ -84,7 +88,9 @@ Prefiller::Prefiller(Engine& engine, const PrefillOptions& options, int total_th
 std::vector<float> Prefiller::run(const std::vector<int32_t>& tokens, Trace* trace,
                                   const LogitsCallback& on_logits) {
   if (!runner_) return engine_.prefill(tokens, 0, on_logits, trace);
-  return runner_->run(tokens, {options_.chunk, policy_}, trace, on_logits);
+  PrefillPlan plan{options_.chunk, policy_};
+  plan.shadow_on_host = options_.shadow == "host";
+  return runner_->run(tokens, plan, trace, on_logits);
 }
 
 std::string Prefiller::describe() const {
@@ -97,7 +103,9 @@ std::string format_lane_summary(const Trace& trace) {
   std::string out;
   for (const auto& lane : trace.summarize())
     out += str("  ", lane.name, ": busy ", int(lane.busy_share * 1000) / 10.0, "%, bubble ",
-               int(lane.bubble_share * 1000) / 10.0, "%\n");
+               int(lane.bubble_share * 1000) / 10.0, "%",
+               lane.shadow > 0 ? str(", shadow work ", int(lane.shadow * 1e4) / 10.0, " ms") : std::string(),
+               "\n");
   return out;
 }
 

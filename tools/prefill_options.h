@@ -17,6 +17,7 @@ struct PrefillOptions {
   int npu_threads = 0;            // heterogeneous: accelerator-role threads (0 = half the cores)
   int cpu_threads = 0;            // heterogeneous: host-role threads (0 = the rest)
   std::string trace_path;
+  std::string shadow = "host";  // hetero: where int8 linears' shadow work runs: host | inline
 
   void add_to(CLI::App& app, bool with_trace = true);
 };
@@ -31,6 +32,8 @@ class Prefiller {
   std::string describe() const;  // topology and policy, naming which processor does what
   const Topology& topology() const { return topology_; }
   bool chunked() const { return runner_ != nullptr; }
+  // Where the last run's shadow work ran (zeros without a heterogeneous runner).
+  ShadowQueue::Stats shadow_stats() const { return runner_ ? runner_->shadow_stats() : ShadowQueue::Stats{}; }
 
  private:
   Engine& engine_;

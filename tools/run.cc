@@ -131,9 +131,17 @@ int run_command(int argc, char** argv) {
     out["prefill"] = prefill_description;
     nlohmann::json lanes = nlohmann::json::array();
     for (const auto& lane : trace.summarize())
-      lanes.push_back(
-          {{"processor", lane.name}, {"busy_share", lane.busy_share}, {"bubble_share", lane.bubble_share}});
+      lanes.push_back({{"processor", lane.name},
+                       {"busy_share", lane.busy_share},
+                       {"bubble_share", lane.bubble_share},
+                       {"shadow_seconds", lane.shadow}});
     out["lanes"] = lanes;
+    const ShadowQueue::Stats sh = prefiller.shadow_stats();
+    out["shadow"] = {{"jobs", sh.jobs},
+                     {"on_host", sh.on_host},
+                     {"on_accelerator", sh.on_accelerator},
+                     {"host_seconds", sh.host_seconds},
+                     {"accelerator_seconds", sh.accelerator_seconds}};
     std::printf("%s\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     std::printf("\n");

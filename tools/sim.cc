@@ -152,6 +152,7 @@ int sim_command(int argc, char** argv) {
   std::string model_path, shape, profile_name, schedule = "all", topology = "hetero", format = "auto";
   std::string trace_path, output_path, calibrate_path;
   int prompt = 1024, chunk = 256, repeat = 1;
+  double shadow_entries = 1.0;
   bool as_json = false, measure = false, validate = false, dump = false;
   std::string shapes;
   for (const auto& s : synth_shapes()) shapes += (shapes.empty() ? "" : ", ") + s.name;
@@ -163,6 +164,10 @@ int sim_command(int argc, char** argv) {
                  "phone, or this-machine with --validate");
   app.add_option("-p,--prompt", prompt, "prompt tokens (default 1024)")->check(CLI::PositiveNumber);
   app.add_option("--chunk", chunk, "chunk length (default 256)")->check(CLI::PositiveNumber);
+  app.add_option(
+         "--shadow-entries", shadow_entries,
+         "outlier entries per token and int8 linear that the host's shadow work handles (default 1.0)")
+      ->check(CLI::Range(0.0, 1e6));
   app.add_option("--schedule", schedule, "all, sequential, pipeline or ooo (default all)");
   app.add_option("--topology", topology, "hetero, homo or all (default hetero; all with --validate)");
   app.add_option("--format", format,
@@ -296,6 +301,7 @@ int sim_command(int argc, char** argv) {
       o.chunk_len = chunk;
       o.policy = policy;
       o.homogeneous = homogeneous;
+      o.shadow_entries_per_row = shadow_entries;
       Trace trace;
       sim::SimResult r = sim::simulate_prefill(w.config, subgraphs, device, o, &trace);
       if (!trace_path.empty()) trace.write_chrome_json(trace_path);

@@ -15,18 +15,17 @@
 #include "graph/chunk.h"
 #include "graph/kv_cache.h"
 #include "graph/model_graph.h"
+#include "graph/shadow_sink.h"
 #include "graph/subgraph.h"
 
 namespace llmnpu {
-
-class ShadowQueue;
 
 // What an execution may use besides the chunk: the KV cache (attention), the processor's threads, and
 // where shadow work (the float part of int8 linears) goes. shadow null = the linear adds it itself.
 struct ExecContext {
   KvCache& cache;
   ThreadPool* pool = nullptr;
-  ShadowQueue* shadow = nullptr;
+  ShadowSink* shadow = nullptr;
 };
 
 class CompiledSubgraph {

@@ -74,6 +74,13 @@ class Compiler {
            unread_after(ops, i + 2, y.tensor);
   }
 
+  // The shadow op of the linear ops[i], if it follows it: the linear's float shadow work, placed on the
+  // host role through the execution's shadow sink (inline when there is none).
+  static bool shadow_follows(const std::vector<Op>& ops, size_t i) {
+    return i + 1 < ops.size() && ops[i + 1].kind == OpKind::Shadow && ops[i + 1].weight == ops[i].weight &&
+           ops[i + 1].out == ops[i].out;
+  }
+
   // Compiles ops[i] (and the ops fused with it); returns the index of the last op consumed.
   size_t compile_at(const std::vector<Op>& ops, size_t i) {
     const Op& op = ops[i];
@@ -84,16 +91,24 @@ class Compiler {
         const View gate = op.in[0], up = op.in[1];
         if (op.act == Activation::SiLU && op.out == gate && gate.tensor == up.tensor &&
             up.col == gate.col + gate.cols && i + 1 < ops.size() && ops[i + 1].kind == OpKind::Linear &&
-            ops[i + 1].in[0] == gate && unread_after(ops, i + 2, gate.tensor)) {
+            ops[i + 1].in[0] == gate &&
+            unread_after(ops, i + 2 + (shadow_follows(ops, i + 1) ? 1 : 0), gate.tensor)) {
           const Op& lin = ops[i + 1];
           const LinearOp* L = &g_.linear(lin.weight);
-          const bool add = fused_add_follows(ops, i + 1, lin.out);
-          const View out = add ? ops[i + 2].out : lin.out;
+          const size_t last = i + 1 + (shadow_follows(ops, i + 1) ? 1 : 0);
+          const bool placed = last > i + 1;
+          const bool add = fused_add_follows(ops, last, lin.out);
+          const View out = add ? ops[last + 1].out : lin.out;
+          const std::string label = lin.weight.describe();
           steps_.push_back([=](Chunk& ch, const Rows& r, ExecContext& cx) {
-            L->forward_swiglu(t.at(ch, gate, r), r.rows, t.ld(gate), t.at(ch, out, r), t.ld(out), add,
-                              cx.pool);
+            if (placed && cx.shadow)
+              L->forward_swiglu_placed(t.at(ch, gate, r), r.rows, t.ld(gate), t.at(ch, out, r), t.ld(out),
+                                       add, cx.pool, {cx.shadow, label});
+            else
+              L->forward_swiglu(t.at(ch, gate, r), r.rows, t.ld(gate), t.at(ch, out, r), t.ld(out), add,
+                                cx.pool);
           });
-          return i + (add ? 2 : 1);
+          return last + (add ? 1 : 0);
         }
         const Activation act = op.act;
         const View out = op.out;
@@ -114,12 +129,19 @@ class Compiler {
       case OpKind::Linear: {
         const LinearOp* L = &g_.linear(op.weight);
         const View in = op.in[0];
-        const bool add = fused_add_follows(ops, i, op.out);
-        const View out = add ? ops[i + 1].out : op.out;
+        const size_t last = i + (shadow_follows(ops, i) ? 1 : 0);
+        const bool placed = last > i;
+        const bool add = fused_add_follows(ops, last, op.out);
+        const View out = add ? ops[last + 1].out : op.out;
+        const std::string label = op.weight.describe();
         steps_.push_back([=](Chunk& ch, const Rows& r, ExecContext& cx) {
-          L->forward(t.at(ch, in, r), r.rows, t.ld(in), t.at(ch, out, r), t.ld(out), add, cx.pool);
+          if (placed && cx.shadow)
+            L->forward_placed(t.at(ch, in, r), r.rows, t.ld(in), t.at(ch, out, r), t.ld(out), add, cx.pool,
+                              {cx.shadow, label});
+          else
+            L->forward(t.at(ch, in, r), r.rows, t.ld(in), t.at(ch, out, r), t.ld(out), add, cx.pool);
         });
-        return i + (add ? 1 : 0);
+        return last + (add ? 1 : 0);
       }
       case OpKind::RmsNorm: {
         const VectorWeight w = g_.weight_vector(op.weight);
@@ -226,6 +248,7 @@ class Compiler {
       }
       case OpKind::Attention: compile_attention(op, /*store=*/true); return i;
       case OpKind::Embed: fail("the CPU backend runs embeddings outside subgraphs");
+      case OpKind::Shadow: fail("op '", format_op(g_.program, op), "' does not follow its linear");
     }
     return i;
   }

@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/half.h"
 #include "core/thread_pool.h"
+#include "kernels/activation.h"
 #include "kernels/float_gemm.h"
 #include "kernels/quantize_outliers.h"
 #include "kernels/swiglu_quantize.h"
@@ -31,6 +32,8 @@ struct Scratch {
   std::vector<float> row_scales;
   AlignedArray<uint8_t> biased;      // also the head's activation magnitudes
   std::vector<uint64_t> sign_masks;  // the decode row + 128, K padded to whole groups of 4
+  std::vector<float> delta;          // [rows with entries][N]: the host's shadow sums (placed calls)
+  std::vector<size_t> delta_rows;    // the rows with entries, in order
 };
 thread_local Scratch tls_scratch;
 
@@ -53,58 +56,65 @@ __attribute__((target("avx512f,f16c"))) inline __m512 cvt16(__m256i h) {
   return _mm512_maskz_cvtph_ps(0xffff, h);
 }
 
-// y[n] = fma(value_i, W_i[n], y[n]) for n0 <= n < n1 and each entry i in order (the same rounding as one axpy
-// per entry), W_i an F16 row of weights. One pass over y, the entries' rows converted to fp32 in registers.
-__attribute__((target("avx512f,f16c,fma"))) void add_f16_rows_avx512(const kernels::OutlierEntry* e,
-                                                                     const uint16_t* const* rows,
-                                                                     size_t count, int n0, int n1, float* y) {
+// The shadow sum of one output row: d[n] = the entries' value_i * W_i[n] chained with fma from zero, in
+// entry order, for n0 <= n < n1 (W_i an F16 weight row, converted in registers). kAdd: y[n] = y[n] + d[n]
+// in the same pass (inline placement); else y[n] = d[n] (the host's part, merged later with the same add).
+template <bool kAdd>
+__attribute__((target("avx512f,f16c,fma"))) void shadow_rows_avx512(const kernels::OutlierEntry* e,
+                                                                    const uint16_t* const* rows, size_t count,
+                                                                    int n0, int n1, float* y) {
+  auto finish = [&](float* at, __m512 d) {
+    _mm512_storeu_ps(at, kAdd ? _mm512_add_ps(_mm512_loadu_ps(at), d) : d);
+  };
   int n = n0;
   for (; n + 64 <= n1; n += 64) {
-    __m512 y0 = _mm512_loadu_ps(y + n), y1 = _mm512_loadu_ps(y + n + 16);
-    __m512 y2 = _mm512_loadu_ps(y + n + 32), y3 = _mm512_loadu_ps(y + n + 48);
+    __m512 d0 = _mm512_setzero_ps(), d1 = _mm512_setzero_ps(), d2 = _mm512_setzero_ps(),
+           d3 = _mm512_setzero_ps();
     for (size_t i = 0; i < count; ++i) {
       const __m512 v = _mm512_set1_ps(e[i].value);
       const uint16_t* w = rows[i] + n;
-      y0 = _mm512_fmadd_ps(v, cvt16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w))), y0);
-      y1 = _mm512_fmadd_ps(v, cvt16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 16))), y1);
-      y2 = _mm512_fmadd_ps(v, cvt16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 32))), y2);
-      y3 = _mm512_fmadd_ps(v, cvt16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 48))), y3);
+      d0 = _mm512_fmadd_ps(v, cvt16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w))), d0);
+      d1 = _mm512_fmadd_ps(v, cvt16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 16))), d1);
+      d2 = _mm512_fmadd_ps(v, cvt16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 32))), d2);
+      d3 = _mm512_fmadd_ps(v, cvt16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 48))), d3);
     }
-    _mm512_storeu_ps(y + n, y0);
-    _mm512_storeu_ps(y + n + 16, y1);
-    _mm512_storeu_ps(y + n + 32, y2);
-    _mm512_storeu_ps(y + n + 48, y3);
+    finish(y + n, d0);
+    finish(y + n + 16, d1);
+    finish(y + n + 32, d2);
+    finish(y + n + 48, d3);
   }
   for (; n + 16 <= n1; n += 16) {
-    __m512 y0 = _mm512_loadu_ps(y + n);
+    __m512 d0 = _mm512_setzero_ps();
     for (size_t i = 0; i < count; ++i)
-      y0 = _mm512_fmadd_ps(_mm512_set1_ps(e[i].value),
-                           cvt16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[i] + n))), y0);
-    _mm512_storeu_ps(y + n, y0);
+      d0 = _mm512_fmadd_ps(_mm512_set1_ps(e[i].value),
+                           cvt16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[i] + n))), d0);
+    finish(y + n, d0);
   }
   for (; n < n1; ++n) {
-    float v = y[n];
-    for (size_t i = 0; i < count; ++i) v = std::fma(e[i].value, half_to_float(rows[i][n]), v);
-    y[n] = v;
+    float d = 0;
+    for (size_t i = 0; i < count; ++i) d = std::fma(e[i].value, half_to_float(rows[i][n]), d);
+    y[n] = kAdd ? y[n] + d : d;
   }
 }
 
-void add_f16_rows_scalar(const kernels::OutlierEntry* e, const uint16_t* const* rows, size_t count, int n0,
-                         int n1, float* y) {
+template <bool kAdd>
+void shadow_rows_scalar(const kernels::OutlierEntry* e, const uint16_t* const* rows, size_t count, int n0,
+                        int n1, float* y) {
   for (int n = n0; n < n1; ++n) {
-    float v = y[n];
-    for (size_t i = 0; i < count; ++i) v = std::fma(e[i].value, half_to_float(rows[i][n]), v);
-    y[n] = v;
+    float d = 0;
+    for (size_t i = 0; i < count; ++i) d = std::fma(e[i].value, half_to_float(rows[i][n]), d);
+    y[n] = kAdd ? y[n] + d : d;
   }
 }
 
-void add_f16_rows(const kernels::OutlierEntry* e, const uint16_t* const* rows, size_t count, int n0, int n1,
-                  float* y) {
+template <bool kAdd>
+void shadow_rows(const kernels::OutlierEntry* e, const uint16_t* const* rows, size_t count, int n0, int n1,
+                 float* y) {
   static const bool avx512 = cpu_features().avx512f && cpu_features().f16c && cpu_features().fma;
   if (avx512)
-    add_f16_rows_avx512(e, rows, count, n0, n1, y);
+    shadow_rows_avx512<kAdd>(e, rows, count, n0, n1, y);
   else
-    add_f16_rows_scalar(e, rows, count, n0, n1, y);
+    shadow_rows_scalar<kAdd>(e, rows, count, n0, n1, y);
 }
 
 // Decode (one row) straight over the packed panels: each panel's weights are read once with aligned loads
@@ -345,7 +355,7 @@ void Int8Linear::make_all_resident() {
 void Int8Linear::make_all_cold() { set_hot({}, nullptr); }
 
 Int8Linear::Counters Int8Linear::counters() const {
-  return {calls_.load(), outliers_.load(), hot_hits_.load(), cold_hits_.load()};
+  return {calls_.load(), outliers_.load(), hot_hits_.load(), cold_hits_.load(), placed_.load()};
 }
 
 std::string Int8Linear::describe() const {
@@ -362,19 +372,50 @@ void Int8Linear::forward(const float* x, int T, size_t ldx, float* y, size_t ldy
   forward_static(x, T, ldx, y, ldy, accumulate, pool);
 }
 
+void Int8Linear::forward_placed(const float* x, int T, size_t ldx, float* y, size_t ldy, bool accumulate,
+                                ThreadPool* pool, const ShadowPlacement& where) const {
+  if (T <= 0) return;
+  calls_.fetch_add(1, std::memory_order_relaxed);
+  if (T == 1 && decode_ == DecodeQuant::DynamicRow)
+    return forward_dynamic(x, T, ldx, y, ldy, accumulate, pool);
+  forward_static(x, T, ldx, y, ldy, accumulate, pool, nullptr, &where);
+}
+
 void Int8Linear::forward_swiglu(float* gate_up, int T, size_t ld, float* y, size_t ldy, bool accumulate,
                                 ThreadPool* pool) const {
+  forward_swiglu_impl(gate_up, T, ld, y, ldy, accumulate, pool, nullptr);
+}
+
+void Int8Linear::forward_swiglu_placed(float* gate_up, int T, size_t ld, float* y, size_t ldy,
+                                       bool accumulate, ThreadPool* pool,
+                                       const ShadowPlacement& where) const {
+  forward_swiglu_impl(gate_up, T, ld, y, ldy, accumulate, pool, &where);
+}
+
+void Int8Linear::forward_swiglu_impl(float* gate_up, int T, size_t ld, float* y, size_t ldy, bool accumulate,
+                                     ThreadPool* pool, const ShadowPlacement* where) const {
   if (T <= 0) return;
   const size_t n = size_t(in_features());
   check(ld >= 2 * n, "forward_swiglu: row stride ", ld, " is smaller than gate + up (", 2 * n, ")");
-  if ((T == 1 && decode_ == DecodeQuant::DynamicRow) || !outlier_value_.empty())
-    return LinearOp::forward_swiglu(gate_up, T, ld, y, ldy, accumulate, pool);
+  if ((T == 1 && decode_ == DecodeQuant::DynamicRow) || !outlier_value_.empty()) {
+    if (!where) return LinearOp::forward_swiglu(gate_up, T, ld, y, ldy, accumulate, pool);
+    // h = silu(gate) * up written over the gate half (as LinearOp::forward_swiglu), then the placed forward.
+    auto rows = [&](size_t t0, size_t t1) {
+      for (size_t t = t0; t < t1; ++t)
+        kernels::silu_mul(gate_up + t * ld, gate_up + t * ld + n, gate_up + t * ld, n);
+    };
+    if (pool && T > 1)
+      pool->parallel_for(size_t(T), [&](int, size_t t0, size_t t1) { rows(t0, t1); });
+    else
+      rows(0, size_t(T));
+    return forward_placed(gate_up, T, ld, y, ldy, accumulate, pool, *where);
+  }
   calls_.fetch_add(1, std::memory_order_relaxed);
-  forward_static(gate_up, T, ld, y, ldy, accumulate, pool, gate_up + n);
+  forward_static(gate_up, T, ld, y, ldy, accumulate, pool, gate_up + n, where);
 }
 
 void Int8Linear::forward_static(const float* x, int T, size_t ldx, float* y, size_t ldy, bool accumulate,
-                                ThreadPool* pool, const float* up) const {
+                                ThreadPool* pool, const float* up, const ShadowPlacement* where) const {
   const int K = in_features(), N = out_features();
   // Decode runs on the host, where a shadow path costs no accelerator synchronisation: always on.
   const bool shadow = (shadow_ || T == 1) && weight_t_ != nullptr;
@@ -416,6 +457,67 @@ void Int8Linear::forward_static(const float* x, int T, size_t ldx, float* y, siz
     if (!shadow) s.outliers.clear();
   }
 
+  // The shadow plan, before the GEMM (a placed call's host work runs during it). Each entry's weight
+  // column (F16): the resident hot row or the mapped W^T row. Distinct channels are counted for the
+  // hot/cold statistics with a per-thread stamp (no clearing pass).
+  const size_t count = s.outliers.size();
+  const kernels::OutlierEntry* list = s.outliers.data();
+  const uint16_t** source = grow(s.source, count);
+  size_t* begin = grow(s.row_begin, size_t(T) + 1);
+  uint64_t hot = 0, cold = 0;
+  if (count > 0) {
+    uint32_t* seen = grow(s.seen, size_t(K));
+    if (++s.stamp == 0) {
+      std::fill(s.seen.begin(), s.seen.end(), 0u);
+      s.stamp = 1;
+    }
+    for (size_t i = 0; i < count; ++i) {
+      const int32_t k = list[i].channel;
+      const int32_t h = hot_index_[size_t(k)];
+      source[i] = h >= 0 ? hot_rows_.data() + size_t(h) * size_t(N) : weight_t_ + size_t(k) * size_t(N);
+      if (seen[size_t(k)] != s.stamp) {
+        seen[size_t(k)] = s.stamp;
+        (h >= 0 ? hot : cold) += 1;
+      }
+    }
+    // Entries come sorted by row: one pass over each output row adds all of that row's entries.
+    for (size_t i = 0, r = 0; r <= size_t(T); ++r) {
+      while (i < count && size_t(list[i].row) < r) ++i;
+      begin[r] = i;
+    }
+  }
+  // Columns in blocks, rows inside: a block of every entry's weight row stays in L2 while the rows pass
+  // (matters when many cold channels show up, e.g. in rows far from the calibration distribution).
+  constexpr int kColumnBlock = 512;
+  const bool big = count * size_t(N) >= 64 * 1024;  // worth splitting over threads
+  const bool placed =
+      where && where->sink && T > 1 && count > 0 && count * size_t(N) >= where->sink->min_work();
+  int ticket = -1;
+  if (placed) {
+    // The host's part: each row with entries gets its sums in its own delta row.
+    s.delta_rows.clear();
+    for (size_t r = 0; r < size_t(T); ++r)
+      if (begin[r + 1] > begin[r]) s.delta_rows.push_back(r);
+    float* delta = grow(s.delta, s.delta_rows.size() * size_t(N));
+    const size_t* rows_with = s.delta_rows.data();
+    const size_t n_rows = s.delta_rows.size();
+    auto job = [=](ThreadPool* host) {
+      auto part = [&](size_t i0, size_t i1) {
+        for (int n0 = 0; n0 < N; n0 += kColumnBlock)
+          for (size_t i = i0; i < i1; ++i) {
+            const size_t r = rows_with[i];
+            shadow_rows<false>(list + begin[r], source + begin[r], begin[r + 1] - begin[r], n0,
+                               std::min(N, n0 + kColumnBlock), delta + i * size_t(N));
+          }
+      };
+      if (host && host->size() > 1 && n_rows > 1 && big)
+        host->parallel_for(n_rows, [&](int, size_t i0, size_t i1) { part(i0, i1); });
+      else
+        part(0, n_rows);
+    };
+    ticket = where->sink->post(job, where->label);
+  }
+
   Int8Epilogue ep;
   ep.bias = bias_.empty() ? nullptr : bias_.data();
   ep.residual = accumulate ? y : nullptr;
@@ -427,49 +529,37 @@ void Int8Linear::forward_static(const float* x, int T, size_t ldx, float* y, siz
   else
     int8_gemm(q, T, K, packed_, act_scale_, ep, pool);
   if (!up) add_weight_outliers(x, T, ldx, y, ldy);  // (forward_swiglu takes this path only without them)
-  const size_t count = s.outliers.size();
   if (count == 0) return;
 
-  // Each entry's weight column (F16): the resident hot row or the mapped W^T row. Distinct channels are
-  // counted for the hot/cold statistics with a per-thread stamp (no clearing pass).
-  const uint16_t** source = grow(s.source, count);
-  uint32_t* seen = grow(s.seen, size_t(K));
-  if (++s.stamp == 0) {
-    std::fill(s.seen.begin(), s.seen.end(), 0u);
-    s.stamp = 1;
+  if (placed) {
+    // Merge: y = y + d, row by row (the same add the inline pass makes).
+    where->sink->join(ticket, pool);
+    const float* delta = s.delta.data();
+    const size_t* rows_with = s.delta_rows.data();
+    auto merge = [&](size_t i0, size_t i1) {
+      for (size_t i = i0; i < i1; ++i)
+        kernels::add(y + rows_with[i] * ldy, delta + i * size_t(N), y + rows_with[i] * ldy, size_t(N));
+    };
+    const size_t n_rows = s.delta_rows.size();
+    if (pool && pool->size() > 1 && n_rows > 1 && big)
+      pool->parallel_for(n_rows, [&](int, size_t i0, size_t i1) { merge(i0, i1); });
+    else
+      merge(0, n_rows);
+    placed_.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    auto rows = [&](size_t r0, size_t r1) {
+      for (int n0 = 0; n0 < N; n0 += kColumnBlock)
+        for (size_t r = r0; r < r1; ++r)
+          if (begin[r + 1] > begin[r])
+            shadow_rows<true>(list + begin[r], source + begin[r], begin[r + 1] - begin[r], n0,
+                              std::min(N, n0 + kColumnBlock), y + r * ldy);
+    };
+    // Threads split rows (each output row is written by one thread); small calls stay on this thread.
+    if (pool && pool->size() > 1 && T > 1 && big)
+      pool->parallel_for(size_t(T), [&](int, size_t r0, size_t r1) { rows(r0, r1); });
+    else
+      rows(0, size_t(T));
   }
-  uint64_t hot = 0, cold = 0;
-  const kernels::OutlierEntry* list = s.outliers.data();
-  for (size_t i = 0; i < count; ++i) {
-    const int32_t k = list[i].channel;
-    const int32_t h = hot_index_[size_t(k)];
-    source[i] = h >= 0 ? hot_rows_.data() + size_t(h) * size_t(N) : weight_t_ + size_t(k) * size_t(N);
-    if (seen[size_t(k)] != s.stamp) {
-      seen[size_t(k)] = s.stamp;
-      (h >= 0 ? hot : cold) += 1;
-    }
-  }
-  // Entries come sorted by row: one pass over each output row adds all of that row's entries.
-  size_t* begin = grow(s.row_begin, size_t(T) + 1);
-  for (size_t i = 0, r = 0; r <= size_t(T); ++r) {
-    while (i < count && size_t(list[i].row) < r) ++i;
-    begin[r] = i;
-  }
-  // Columns in blocks, rows inside: a block of every entry's weight row stays in L2 while the rows pass
-  // (matters when many cold channels show up, e.g. in rows far from the calibration distribution).
-  constexpr int kColumnBlock = 512;
-  auto rows = [&](size_t r0, size_t r1) {
-    for (int n0 = 0; n0 < N; n0 += kColumnBlock)
-      for (size_t r = r0; r < r1; ++r)
-        if (begin[r + 1] > begin[r])
-          add_f16_rows(list + begin[r], source + begin[r], begin[r + 1] - begin[r], n0,
-                       std::min(N, n0 + kColumnBlock), y + r * ldy);
-  };
-  // Threads split rows (each output row is written by one thread); small calls stay on this thread.
-  if (pool && pool->size() > 1 && T > 1 && count * size_t(N) >= 64 * 1024)
-    pool->parallel_for(size_t(T), [&](int, size_t r0, size_t r1) { rows(r0, r1); });
-  else
-    rows(0, size_t(T));
   outliers_.fetch_add(count, std::memory_order_relaxed);
   hot_hits_.fetch_add(hot, std::memory_order_relaxed);
   cold_hits_.fetch_add(cold, std::memory_order_relaxed);

@@ -5,7 +5,9 @@
 //     pulled into a compact outlier list; int8 GEMM with a fused epilogue (dequantize, bias, residual);
 //     then the float shadow pass adds, row by row, each outlier's missing part times its weight column
 //     (a row of W^T in F16, from the resident hot rows or, for cold channels, from the mapped file,
-//     converted in registers), before returning. A pruned linear skips the shadow path: its outliers are
+//     converted in registers), before returning: y = (gemm + residual) + d, d the row's entries summed
+//     from zero. The shadow pass runs inline, or (forward_placed) on the host role beside the GEMM and
+//     is merged after it, with the same floats. A pruned linear skips the shadow path: its outliers are
 //     clipped.
 //   decode (T == 1): the host runs it; by default the same static quantization with the shadow path on
 //     every linear, pruned or not (no accelerator sync to save), or optionally a dynamic per-row scale.
@@ -51,6 +53,14 @@ class Int8Linear final : public LinearOp {
   // dynamic decode scale need h itself; gate_up is not modified then.
   void forward_swiglu(float* gate_up, int T, size_t ld, float* y, size_t ldy, bool accumulate,
                       ThreadPool* pool) const override;
+  // Prefill with the shadow pass posted to where.sink (the host role) while the int8 GEMM runs, then
+  // merged: y = (gemm + residual) + shadow, the same floats as the inline placement. Calls whose shadow
+  // work is too small to be worth a hand-off (ShadowSink::min_work) stay inline.
+  void forward_placed(const float* x, int T, size_t ldx, float* y, size_t ldy, bool accumulate,
+                      ThreadPool* pool, const ShadowPlacement& where) const override;
+  void forward_swiglu_placed(float* gate_up, int T, size_t ld, float* y, size_t ldy, bool accumulate,
+                             ThreadPool* pool, const ShadowPlacement& where) const override;
+  bool has_shadow() const override { return shadow_ && weight_t_ != nullptr; }
   std::string describe() const override;
   size_t weight_bytes() const override { return int8_weight_bytes() + resident_shadow_bytes(); }
 
@@ -77,13 +87,18 @@ class Int8Linear final : public LinearOp {
 
   struct Counters {
     uint64_t calls = 0, outliers = 0, hot_rows = 0, cold_rows = 0;
+    uint64_t placed_calls = 0;  // prefill calls whose shadow pass was posted to the host role
   };
   Counters counters() const;
 
  private:
   // up: null for a plain input; else x is the gate and the input is silu(x) * up (same row stride).
+  // where: null or without a sink = the shadow pass inline.
   void forward_static(const float* x, int T, size_t ldx, float* y, size_t ldy, bool accumulate,
-                      ThreadPool* pool, const float* up = nullptr) const;
+                      ThreadPool* pool, const float* up = nullptr,
+                      const ShadowPlacement* where = nullptr) const;
+  void forward_swiglu_impl(float* gate_up, int T, size_t ld, float* y, size_t ldy, bool accumulate,
+                           ThreadPool* pool, const ShadowPlacement* where) const;
   void forward_dynamic(const float* x, int T, size_t ldx, float* y, size_t ldy, bool accumulate,
                        ThreadPool* pool) const;
   void set_hot(std::vector<int32_t> channels, const uint16_t* rows);
@@ -100,7 +115,7 @@ class Int8Linear final : public LinearOp {
   const uint16_t* weight_t_;
   std::vector<int32_t> outlier_row_, outlier_col_;  // output n, input k of each weight outlier
   std::vector<float> outlier_value_;
-  mutable std::atomic<uint64_t> calls_{0}, outliers_{0}, hot_hits_{0}, cold_hits_{0};
+  mutable std::atomic<uint64_t> calls_{0}, outliers_{0}, hot_hits_{0}, cold_hits_{0}, placed_{0};
 };
 
 // The output head of a prepared model, Q8_0-like: int8 weights with one scale per output row and block of

@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <string>
 
+#include "graph/shadow_sink.h"
+
 namespace llmnpu {
 
 class ThreadPool;
@@ -29,6 +31,22 @@ class LinearOp {
   // fold the activation into its quantizer instead (then gate_up is left as it was).
   virtual void forward_swiglu(float* gate_up, int T, size_t ld, float* y, size_t ldy, bool accumulate,
                               ThreadPool* pool) const;
+
+  // The same with the linear's shadow work (the float part of an int8 linear) placed by `where`: posted
+  // to where.sink to run beside the int8 GEMM, merged before returning; bit-identical to the inline
+  // placement. Linears without shadow work ignore the placement.
+  virtual void forward_placed(const float* x, int T, size_t ldx, float* y, size_t ldy, bool accumulate,
+                              ThreadPool* pool, const ShadowPlacement& where) const {
+    (void)where;
+    forward(x, T, ldx, y, ldy, accumulate, pool);
+  }
+  virtual void forward_swiglu_placed(float* gate_up, int T, size_t ld, float* y, size_t ldy, bool accumulate,
+                                     ThreadPool* pool, const ShadowPlacement& where) const {
+    (void)where;
+    forward_swiglu(gate_up, T, ld, y, ldy, accumulate, pool);
+  }
+  // Whether prefill calls have shadow work (an int8 linear whose shadow path was kept).
+  virtual bool has_shadow() const { return false; }
 
   // "fp32", "w8a8", ...: shown in traces and inspect output.
   virtual std::string describe() const = 0;

@@ -79,6 +79,7 @@ VectorWeight ModelGraph::weight_vector(const WeightRef& ref) const {
 void bind_program(ModelGraph& g, const Model& model, bool quantized) {
   const ModelConfig& c = model.config;
   g.program = build_model_program(c);
+  if (quantized) add_shadow_ops(g.program, [&](const WeightRef& ref) { return g.linear(ref).has_shadow(); });
   g.chunk_subgraphs = build_chunk_subgraphs(g.program, quantized);
   g.quantized = quantized;
   g.vectors.clear();

@@ -20,6 +20,7 @@ const char* op_kind_name(OpKind kind) {
     case OpKind::GatedActivation: return "gated";
     case OpKind::Add: return "add";
     case OpKind::Softcap: return "softcap";
+    case OpKind::Shadow: return "shadow";
   }
   return "?";
 }
@@ -41,7 +42,7 @@ static std::string view_text(const ModelProgram& p, const View& v) {
 
 std::string format_op(const ModelProgram& p, const Op& op) {
   std::ostringstream s;
-  if (op.out.tensor >= 0) s << view_text(p, op.out) << " = ";
+  if (op.out.tensor >= 0) s << view_text(p, op.out) << (op.kind == OpKind::Shadow ? " += " : " = ");
   s << op_kind_name(op.kind);
   if (op.kind == OpKind::Activation || op.kind == OpKind::GatedActivation)
     s << "_" << activation_name(op.act);
@@ -160,11 +161,27 @@ void validate_op(const ModelProgram& p, const Op& op) {
       break;
     }
     case OpKind::Linear: check(!op.weight.empty(), "program: a linear without a weight"); break;
+    case OpKind::Shadow: check(!op.weight.empty(), "program: a shadow op without its linear's weight"); break;
     default: break;
   }
 }
 
 }  // namespace
+
+void add_shadow_ops(ModelProgram& p, const std::function<bool(const WeightRef&)>& has_shadow) {
+  for (auto& layer : p.layers) {
+    std::vector<Op> ops;
+    for (const Op& op : layer) {
+      ops.push_back(op);
+      if (op.kind == OpKind::Linear && has_shadow(op.weight)) {
+        Op shadow = op;
+        shadow.kind = OpKind::Shadow;
+        ops.push_back(shadow);
+      }
+    }
+    layer = std::move(ops);
+  }
+}
 
 void validate_program(const ModelProgram& p) {
   check(p.residual >= 0 && p.logits >= 0, "program: no residual or logits tensor");

@@ -3,6 +3,7 @@
 // ([rows][width] float buffers every chunk owns) and references to weights by name. Programs are built
 // from ModelConfig (graph/model_program.h); backends compile them and never read ModelConfig; the
 // reference interpreter (backend/reference_interpreter.h) runs them with plain loops.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,7 @@ enum class OpKind {
   GatedActivation,  // out = act(in[0]) * in[1]
   Add,              // out = in[0] + in[1]
   Softcap,          // out = cap * tanh(in / cap)
+  Shadow,           // out += the shadow part of the int8 linear just before it (host work, see below)
 };
 enum class Activation { SiLU, Gelu, GeluTanh };
 enum class RopeStyle { Interleaved, HalfSplit };
@@ -107,6 +109,12 @@ struct ModelProgram {
 std::string format_op(const ModelProgram& program, const Op& op);
 // The whole program, one op per line, layers after the first summarized when identical in shape.
 std::string format_program(const ModelProgram& program, bool every_layer = false);
+
+// Shadow outliers as host work: after each int8 linear whose shadow path is kept (has_shadow), a Shadow op
+// on the same input, output and weight. It is float work for the host role (the linear's activation
+// outliers times their weight rows), run beside the linear's int8 GEMM and merged into its output before
+// the next op reads it. Only layer linears (the head is host work already).
+void add_shadow_ops(ModelProgram& program, const std::function<bool(const WeightRef&)>& has_shadow);
 
 // Checks views against tensor widths and op arity; throws Error naming the op.
 void validate_program(const ModelProgram& program);

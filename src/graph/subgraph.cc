@@ -15,6 +15,12 @@ bool Subgraph::has_linear() const {
   return false;
 }
 
+int Subgraph::shadow_ops() const {
+  int n = 0;
+  for (const Op& op : ops) n += op.kind == OpKind::Shadow;
+  return n;
+}
+
 std::vector<Subgraph> build_chunk_subgraphs(const ModelProgram& program, bool quantized) {
   std::vector<Subgraph> list;
   for (size_t l = 0; l < program.layers.size(); ++l) {
@@ -59,7 +65,9 @@ std::vector<Subgraph> build_chunk_subgraphs(const ModelProgram& program, bool qu
 }
 
 std::vector<Subgraph> build_chunk_subgraphs(const ModelConfig& config, bool quantized) {
-  return build_chunk_subgraphs(build_model_program(config), quantized);
+  ModelProgram program = build_model_program(config);
+  if (quantized) add_shadow_ops(program, [](const WeightRef&) { return true; });
+  return build_chunk_subgraphs(program, quantized);
 }
 
 }  // namespace llmnpu

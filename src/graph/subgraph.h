@@ -30,6 +30,7 @@ struct Subgraph {
 
   std::string name() const;  // "L3.qkv", "L3.attn", "L3.omlp", "head"
   bool has_linear() const;
+  int shadow_ops() const;  // host work this accelerator subgraph hands out while it runs
 };
 
 const char* role_name(Role role);
@@ -37,7 +38,8 @@ const char* role_name(Role role);
 // The per-chunk subgraph list of a program; `quantized` puts static subgraphs with linears on the
 // accelerator (the head stays on the host).
 std::vector<Subgraph> build_chunk_subgraphs(const ModelProgram& program, bool quantized);
-// The same for the program build_model_program(config) makes.
+// The same for the program build_model_program(config) makes; quantized: every layer linear keeps its
+// shadow path (what the simulator assumes without a prepared file).
 std::vector<Subgraph> build_chunk_subgraphs(const ModelConfig& config, bool quantized);
 
 }  // namespace llmnpu

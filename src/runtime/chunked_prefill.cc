@@ -43,12 +43,31 @@ std::vector<float> ChunkedPrefill::run(const std::vector<int32_t>& tokens, const
     for (const auto& p : processors_) lanes.push_back(p->name());
     trace->set_lanes(lanes);
   }
+  // Shadow work goes to the host role's processor when there is one beside an accelerator processor.
+  int host_proc = -1, accel_proc = -1;
+  for (size_t p = 0; p < processors_.size(); ++p) {
+    const ProcessorView& v = processors_[p]->roles();
+    if (v.runs_host && !v.runs_accelerator && host_proc < 0) host_proc = int(p);
+    if (v.runs_accelerator && !v.runs_host && accel_proc < 0) accel_proc = int(p);
+  }
+  bool has_shadow = false;
+  for (const Subgraph& sg : subs)
+    has_shadow = has_shadow || (sg.role == Role::Accelerator && sg.shadow_ops() > 0);
+  const double origin = now_seconds();
+  std::unique_ptr<ShadowQueue> shadow;
+  if (plan.shadow_on_host && has_shadow && host_proc >= 0 && accel_proc >= 0) {
+    shadow = std::make_unique<ShadowQueue>(host_proc, accel_proc, origin, plan.shadow_min_work);
+    Processor* host = processors_[size_t(host_proc)].get();
+    shadow->set_wake([host] { host->wake(); });
+    host->set_idle_work([q = shadow.get()](ThreadPool* pool) { return q->run_one(pool); });
+  }
+  shadow_stats_ = {};
+
   std::mutex mutex;
   std::condition_variable cv;
   std::vector<bool> busy(processors_.size(), false);
   int running = 0;
   std::exception_ptr error;
-  const double origin = now_seconds();
 
   std::unique_lock lock(mutex);
   while (!graph.finished() && !error) {
@@ -68,10 +87,12 @@ std::vector<float> ChunkedPrefill::run(const std::vector<int32_t>& tokens, const
       }
       processors_[p]->submit([&, p, t](ThreadPool* pool) {
         const Subgraph& sg = graph.subgraph(t);
+        ShadowSink* sink = shadow && sg.role == Role::Accelerator ? shadow.get() : nullptr;
+        const ShadowQueue::Stats before = sink ? shadow->stats() : ShadowQueue::Stats{};
         double start = now_seconds();
         std::exception_ptr failure;
         try {
-          engine_.run_subgraph(sg, chunks[size_t(t.chunk)], pool);
+          engine_.run_subgraph(sg, chunks[size_t(t.chunk)], pool, sink);
         } catch (...) {
           failure = std::current_exception();
         }
@@ -79,6 +100,11 @@ std::vector<float> ChunkedPrefill::run(const std::vector<int32_t>& tokens, const
         std::lock_guard done(mutex);
         if (failure && !error) error = failure;
         latency_.observe(sg, t.chunk, end - start);
+        if (sink) {
+          const ShadowQueue::Stats after = shadow->stats();
+          latency_.observe_shadow(sg, after.host_seconds + after.accelerator_seconds - before.host_seconds -
+                                          before.accelerator_seconds);
+        }
         if (trace)
           trace->add({int(p), sg.name(), t.chunk, sg.layer, sg.is_static ? "static" : "dynamic",
                       start - origin, end - start});
@@ -94,6 +120,12 @@ std::vector<float> ChunkedPrefill::run(const std::vector<int32_t>& tokens, const
     cv.wait(lock);
   }
   cv.wait(lock, [&] { return running == 0; });
+  lock.unlock();
+  if (shadow) {
+    processors_[size_t(host_proc)]->set_idle_work(nullptr);
+    shadow_stats_ = shadow->stats();
+    if (trace) trace->add(shadow->take_slices());
+  }
   if (error) std::rethrow_exception(error);
 
   std::vector<float> last;

@@ -8,6 +8,7 @@
 #include "runtime/engine.h"
 #include "runtime/processor.h"
 #include "runtime/schedule_policy.h"
+#include "runtime/shadow_queue.h"
 #include "runtime/trace.h"
 
 namespace llmnpu {
@@ -15,6 +16,10 @@ namespace llmnpu {
 struct PrefillPlan {
   int chunk_len = 256;
   SchedulePolicy policy = SchedulePolicy::OutOfOrder;
+  // Heterogeneous topology: int8 linears hand their shadow work to the host role (runtime/shadow_queue.h)
+  // instead of doing it on the accelerator's threads. Logits are the same either way.
+  bool shadow_on_host = true;
+  size_t shadow_min_work = 64 * 1024;  // smaller calls keep their shadow work inline (ShadowSink::min_work)
 };
 
 class ChunkedPrefill {
@@ -31,6 +36,8 @@ class ChunkedPrefill {
   double profile(int chunk_len, SchedulePolicy policy);
 
   const Topology& topology() const { return topology_; }
+  // Where the last run's shadow work ran (zeros when it stayed inline).
+  const ShadowQueue::Stats& shadow_stats() const { return shadow_stats_; }
   LatencyModel& latency() { return latency_; }
 
  private:
@@ -38,6 +45,7 @@ class ChunkedPrefill {
   Topology topology_;
   std::vector<std::unique_ptr<Processor>> processors_;
   LatencyModel latency_;
+  ShadowQueue::Stats shadow_stats_;
 };
 
 }  // namespace llmnpu

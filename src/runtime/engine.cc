@@ -88,7 +88,7 @@ void Engine::embed(const std::vector<int32_t>& tokens, Chunk& chunk) const {
   }
 }
 
-void Engine::run_subgraph(const Subgraph& sg, Chunk& chunk, ThreadPool* pool, ShadowQueue* shadow) {
+void Engine::run_subgraph(const Subgraph& sg, Chunk& chunk, ThreadPool* pool, ShadowSink* shadow) {
   ExecContext context{cache_, pool, shadow};
   if (sg.is_static) {
     auto it = compiled_.find(chunk.rows);

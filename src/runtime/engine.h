@@ -62,7 +62,7 @@ class Engine {
   void compile_for(int rows);
   Chunk make_chunk(int index, int pos0, const std::vector<int32_t>& tokens, int rows, bool all_logits) const;
   // shadow: where int8 linears send their float shadow work (null: they add it themselves).
-  void run_subgraph(const Subgraph& sg, Chunk& chunk, ThreadPool* pool, ShadowQueue* shadow = nullptr);
+  void run_subgraph(const Subgraph& sg, Chunk& chunk, ThreadPool* pool, ShadowSink* shadow = nullptr);
   // Marks tokens [0, end) as in the cache once every chunk up to there has finished.
   void commit_position(int end) { position_ = end; }
 

@@ -27,6 +27,21 @@ void Processor::submit(std::function<void(ThreadPool*)> job) {
   cv_.notify_all();
 }
 
+void Processor::set_idle_work(std::function<bool(ThreadPool*)> work) {
+  std::unique_lock lock(mutex_);
+  cv_.wait(lock, [&] { return !in_idle_work_; });
+  idle_work_ = std::move(work);
+  poked_ = bool(idle_work_);
+}
+
+void Processor::wake() {
+  {
+    std::lock_guard lock(mutex_);
+    poked_ = true;
+  }
+  cv_.notify_all();
+}
+
 void Processor::loop() {
   // The pool is made on this thread so that it is pinned with its helpers.
   ThreadPool pool(threads_, cores_);
@@ -34,8 +49,21 @@ void Processor::loop() {
     std::function<void(ThreadPool*)> job;
     {
       std::unique_lock lock(mutex_);
-      cv_.wait(lock, [&] { return stop_ || bool(job_); });
+      cv_.wait(lock, [&] { return stop_ || bool(job_) || (poked_ && idle_work_); });
       if (stop_) return;
+      if (poked_ && idle_work_) {
+        // Idle work first: whoever posted it is waiting for it.
+        poked_ = false;
+        in_idle_work_ = true;
+        auto work = idle_work_;
+        lock.unlock();
+        while (work(&pool)) {
+        }
+        lock.lock();
+        in_idle_work_ = false;
+        cv_.notify_all();
+        continue;
+      }
       job = std::move(job_);
       job_ = nullptr;
     }

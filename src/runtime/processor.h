@@ -28,6 +28,11 @@ class Processor {
   int threads() const { return threads_; }
   // Runs job(pool) on the processor's thread; returns at once. One job at a time.
   void submit(std::function<void(ThreadPool*)> job);
+  // Work the processor does between jobs, before its next job: work(pool) runs one piece and returns
+  // whether there was one. wake() says new idle work may be there. Clearing it (null) waits until the
+  // processor is not inside it.
+  void set_idle_work(std::function<bool(ThreadPool*)> work);
+  void wake();
 
  private:
   void loop();
@@ -38,6 +43,8 @@ class Processor {
   std::mutex mutex_;
   std::condition_variable cv_;
   std::function<void(ThreadPool*)> job_;
+  std::function<bool(ThreadPool*)> idle_work_;
+  bool poked_ = false, in_idle_work_ = false;
   bool stop_ = false;
   std::thread thread_;
 };

@@ -46,6 +46,16 @@ double LatencyModel::predict(const Subgraph& sg, int chunk) const {
   return 1e-3;  // unknown: a millisecond, the order of a small subgraph
 }
 
+void LatencyModel::observe_shadow(const Subgraph& sg, double seconds) {
+  auto [it, inserted] = shadow_.try_emplace(sg.index, seconds);
+  if (!inserted) it->second = 0.7 * it->second + 0.3 * seconds;
+}
+
+double LatencyModel::predict_shadow(const Subgraph& sg) const {
+  auto it = shadow_.find(sg.index);
+  return it == shadow_.end() ? 0.0 : it->second;
+}
+
 bool LatencyModel::knows(const Subgraph& sg, int chunk) const { return table_.count(key(sg, chunk)) > 0; }
 
 static bool older(TaskId a, TaskId b) { return a.chunk < b.chunk || (a.chunk == b.chunk && a.sub < b.sub); }
@@ -75,6 +85,7 @@ bool pick_task(SchedulePolicy policy, const TaskGraph& graph, const ProcessorVie
         const Subgraph& next = graph.subgraph(u);
         if (next.role != sg.role) score += latency.predict(next, u.chunk);
       }
+      if (sg.role == Role::Accelerator) score += latency.predict_shadow(sg);  // host work while it runs
     }
     if (!found || score > best_score || (score == best_score && older(t, *out))) {
       *out = t;

@@ -6,7 +6,8 @@
 //                so one chunk's float attention overlaps the other's int8 subgraphs; oldest first
 //   ooo        : the paper's online greedy: among the ready subgraphs this processor can run, the one
 //                whose completion unlocks the most profiled work on the OTHER processor (so it never
-//                starves); ties go to the oldest chunk.
+//                starves), counting the shadow work an accelerator subgraph hands the host while it runs;
+//                ties go to the oldest chunk.
 #include <map>
 #include <string>
 #include <utility>
@@ -29,10 +30,15 @@ class LatencyModel {
   void observe(const Subgraph& sg, int chunk, double seconds);
   double predict(const Subgraph& sg, int chunk) const;
   bool knows(const Subgraph& sg, int chunk) const;  // profiled or observed (else predict guesses)
+  // Seconds of shadow work an accelerator subgraph hands to the host while it runs (0 = unknown/none).
+  void observe_shadow(const Subgraph& sg, double seconds);
+  void set_shadow(const Subgraph& sg, double seconds) { shadow_[sg.index] = seconds; }
+  double predict_shadow(const Subgraph& sg) const;
 
  private:
   static std::pair<int, int> key(const Subgraph& sg, int chunk);
   std::map<std::pair<int, int>, double> table_;
+  std::map<int, double> shadow_;
 };
 
 struct ProcessorView {

@@ -21,8 +21,11 @@ double Trace::span() const {
 std::vector<LaneSummary> Trace::summarize() const {
   std::vector<LaneSummary> out(lanes_.size());
   for (size_t i = 0; i < lanes_.size(); ++i) out[i].name = lanes_[i];
-  for (const auto& s : slices_)
-    if (s.lane >= 0 && size_t(s.lane) < out.size()) out[size_t(s.lane)].busy += s.duration;
+  for (const auto& s : slices_) {
+    if (s.lane < 0 || size_t(s.lane) >= out.size()) continue;
+    if (!s.nested) out[size_t(s.lane)].busy += s.duration;
+    if (s.kind.rfind("shadow", 0) == 0) out[size_t(s.lane)].shadow += s.duration;
+  }
   double total = span();
   for (auto& l : out) {
     l.busy_share = total > 0 ? l.busy / total : 0;

@@ -11,14 +11,16 @@ struct TraceSlice {
   std::string name;  // "L3.qkv"
   int chunk = 0;
   int layer = -1;
-  std::string kind;  // "static"/"dynamic"
+  std::string kind;  // "static"/"dynamic"/"shadow"
   double start = 0;  // seconds from the trace origin
   double duration = 0;
+  bool nested = false;  // runs inside another slice of its lane (not counted again as busy time)
 };
 
 struct LaneSummary {
   std::string name;
-  double busy = 0;          // seconds running subgraphs
+  double busy = 0;          // seconds running subgraphs (and shadow work, on the host)
+  double shadow = 0;        // seconds of shadow work this processor ran
   double busy_share = 0;    // busy / span
   double bubble_share = 0;  // 1 - busy_share
 };
@@ -28,6 +30,9 @@ class Trace {
   void set_lanes(std::vector<std::string> names) { lanes_ = std::move(names); }
   const std::vector<std::string>& lanes() const { return lanes_; }
   void add(TraceSlice slice) { slices_.push_back(std::move(slice)); }
+  void add(std::vector<TraceSlice> slices) {
+    for (auto& s : slices) slices_.push_back(std::move(s));
+  }
   const std::vector<TraceSlice>& slices() const { return slices_; }
   double span() const;  // first start to last end
   std::vector<LaneSummary> summarize() const;

@@ -39,6 +39,13 @@ SubgraphWork subgraph_work(const ModelConfig& c, const Subgraph& sg, int pos0, i
   return work;
 }
 
+double shadow_macs(const Subgraph& sg, int rows, double entries_per_row) {
+  double macs = 0;
+  for (const Op& op : sg.ops)
+    if (op.kind == OpKind::Shadow) macs += double(rows) * entries_per_row * double(op.out.cols);
+  return macs;
+}
+
 double work_rate(const DeviceProfile& device, const ProcessorProfile& proc, WorkKind kind) {
   double gmacs = kind == WorkKind::Int8    ? proc.int8_gmacs
                  : kind == WorkKind::Float ? proc.float_gmacs

@@ -26,6 +26,9 @@ struct SubgraphWork {
 // rows whose logits are wanted.
 SubgraphWork subgraph_work(const ModelConfig& config, const Subgraph& sg, int pos0, int rows, int head_rows);
 
+// Float MACs of a subgraph's shadow ops for `rows` rows at entries_per_row outlier entries per row and op.
+double shadow_macs(const Subgraph& sg, int rows, double entries_per_row);
+
 // Rate of a processor for a kind of work, MAC/s; throws Error when the processor cannot do that work.
 double work_rate(const DeviceProfile& device, const ProcessorProfile& proc, WorkKind kind);
 

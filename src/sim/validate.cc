@@ -10,8 +10,10 @@ namespace llmnpu::sim {
 
 namespace {
 
-// "L3.qkv" -> "qkv", "head" -> "head"
+// "L3.qkv" -> "qkv", "head" -> "head", "blk.3.down shadow" / "L3.omlp shadow" -> "shadow"
 std::string op_of(const std::string& slice_name) {
+  const std::string shadow = " shadow";
+  if (slice_name.size() > shadow.size() && slice_name.ends_with(shadow)) return "shadow";
   auto dot = slice_name.find('.');
   return dot == std::string::npos ? slice_name : slice_name.substr(dot + 1);
 }

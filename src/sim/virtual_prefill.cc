@@ -65,6 +65,11 @@ void seed_latency(LatencyModel& latency, const ModelConfig& config, const std::v
     const SimProcessor& p = runner_of(procs, sg.role);
     for (int i = 0; i < (sg.is_static ? 1 : chunks); ++i)
       latency.set(sg, i, isolated_seconds(device, p.profile, work_of(config, sg, options, device, i)));
+    const double shadow =
+        shadow_macs(sg, chunk_shape(options, device, 0).rows, options.shadow_entries_per_row);
+    if (shadow > 0 && !options.homogeneous)
+      latency.set_shadow(sg,
+                         shadow / work_rate(device, runner_of(procs, Role::Host).profile, WorkKind::Float));
   }
 }
 
@@ -111,6 +116,11 @@ SimResult simulate_prefill(const ModelConfig& config, const std::vector<Subgraph
   };
   std::vector<std::optional<InFlight>> busy(processors.size());
   std::vector<double> busy_s(processors.size(), 0.0);
+  // Shadow work the host has taken on: it starts nothing else before reserved_until.
+  int host = -1;
+  for (size_t p = 0; p < processors.size(); ++p)
+    if (processors[p].view.runs_host && !processors[p].view.runs_accelerator) host = int(p);
+  double reserved_until = 0;
   int running = 0;
   double now = 0;
 
@@ -127,7 +137,27 @@ SimResult simulate_prefill(const ModelConfig& config, const std::vector<Subgraph
       const ProcessorProfile& proc = processors[p].profile;
       double seconds = isolated_seconds(device, proc, work_of(config, sg, options, device, t.chunk));
       if (ran_elsewhere(t, int(p))) seconds += proc.sync_s;
-      busy[p] = InFlight{t, now, now + seconds};
+      double start = now;
+      if (int(p) == host) start = std::max(now, reserved_until);
+      const double macs =
+          shadow_macs(sg, chunk_shape(options, device, t.chunk).rows, options.shadow_entries_per_row);
+      if (macs > 0) {
+        // The host takes the shadow work if it can start it before the accelerator's own work ends;
+        // else the accelerator does it itself (where it can run float work) or waits for the host.
+        const bool inline_possible = proc.float_gmacs > 0;
+        double host_start = host >= 0 ? std::max(now, reserved_until) : 0;
+        if (host >= 0 && busy[size_t(host)]) host_start = std::max(host_start, busy[size_t(host)]->end);
+        if (host >= 0 && int(p) != host && (host_start <= start + seconds || !inline_possible)) {
+          const double s = macs / work_rate(device, processors[size_t(host)].profile, WorkKind::Float);
+          reserved_until = host_start + s;
+          busy_s[size_t(host)] += s;
+          out.add({host, sg.name() + " shadow", t.chunk, sg.layer, "shadow", host_start, s});
+          seconds = std::max(seconds, reserved_until - start);
+        } else {
+          seconds += macs / work_rate(device, proc, WorkKind::Float);
+        }
+      }
+      busy[p] = InFlight{t, start, start + seconds};
     }
     if (graph.finished()) break;
     if (!dispatched && running == 0) fail("scheduler stalled: no processor can run the ready subgraphs");

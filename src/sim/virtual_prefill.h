@@ -21,6 +21,10 @@ struct SimOptions {
   SchedulePolicy policy = SchedulePolicy::OutOfOrder;
   bool homogeneous = false;  // one processor (the profile's homogeneous one) runs every subgraph
   int context = 0;           // caps the rows the last chunk computes at the context end (0 = no cap)
+  // Shadow work: outlier entries per token row and shadowed linear (each costs that linear's output
+  // features in float MACs on the host, beside the accelerator's subgraph). Measured on wikitext with the
+  // planted-outlier qwen2.5-0.5b shape: see docs/simulator.md.
+  double shadow_entries_per_row = 1.0;
 };
 
 // A processor of the simulated topology, in the order the real runner makes them (make_processors).
@@ -58,7 +62,10 @@ void seed_latency(LatencyModel& latency, const ModelConfig& config, const std::v
                   const DeviceProfile& device, const SimOptions& options);
 
 // Runs the prefill of options.prompt_tokens tokens in virtual time. subgraphs: the per-chunk list
-// (build_chunk_subgraphs(n_layers, quantized)). trace (optional) gets one slice per subgraph run.
+// (build_chunk_subgraphs(config, quantized)). trace (optional) gets one slice per subgraph run.
+// An accelerator subgraph with shadow ops hands their float work to the host, which runs it as soon as it
+// is free; if the host cannot start it before the accelerator's own work ends, the accelerator does it
+// itself where its profile has a float rate (as the runtime's shadow queue does), else it waits for the host.
 SimResult simulate_prefill(const ModelConfig& config, const std::vector<Subgraph>& subgraphs,
                            const DeviceProfile& device, const SimOptions& options, Trace* trace = nullptr);
 

@@ -66,6 +66,46 @@ TEST(PreparedChunking, ChunkedEqualsOneChunkAndSchedulesAgree) {
     }
   }
 
+  // Shadow work as host work: on the heterogeneous topology every int8 linear's shadow pass goes to the
+  // host role (no size threshold here) or stays inline; the logits are the same bit for bit, and the
+  // program shows a shadow op after each linear that kept its shadow path.
+  int shadow_ops = 0;
+  for (const Subgraph& sg : graph.chunk_subgraphs) shadow_ops += sg.shadow_ops();
+  EXPECT_EQ(shadow_ops, 4 * model.config.n_layers);
+  for (int threads : {1, 2}) {
+    std::vector<float> placed_logits[2];
+    for (bool on_host : {true, false}) {
+      Engine engine(model, graph, {1, 128, nullptr});
+      Topology topo;
+      topo.homogeneous = false;
+      topo.npu_threads = threads;
+      topo.cpu_threads = threads;
+      topo.pin = false;
+      ChunkedPrefill runner(engine, topo);
+      PrefillPlan plan{16, SchedulePolicy::OutOfOrder};
+      plan.shadow_on_host = on_host;
+      plan.shadow_min_work = 0;
+      Trace trace;
+      placed_logits[on_host] = runner.run(ids, plan, &trace);
+      const ShadowQueue::Stats st = runner.shadow_stats();
+      if (on_host) {
+        EXPECT_GT(st.jobs, 0);
+        EXPECT_EQ(st.jobs, st.on_host + st.on_accelerator);
+        int host_slices = 0;
+        for (const TraceSlice& s : trace.slices()) host_slices += s.kind == "shadow" && s.lane == 1;
+        EXPECT_EQ(host_slices, st.on_host);
+        std::printf("%d+%d threads: %d shadow jobs, %d on the host, %d taken back by the accelerator\n",
+                    threads, threads, st.jobs, st.on_host, st.on_accelerator);
+      } else {
+        EXPECT_EQ(st.jobs, 0);
+      }
+    }
+    ASSERT_EQ(placed_logits[0].size(), placed_logits[1].size());
+    EXPECT_EQ(0, std::memcmp(placed_logits[0].data(), placed_logits[1].data(),
+                             placed_logits[0].size() * sizeof(float)));
+    EXPECT_EQ(0, std::memcmp(placed_logits[0].data(), reference.data(), reference.size() * sizeof(float)));
+  }
+
   // `bench` with the float model and then the prepared one compares their prefill in the same run.
   ASSERT_EQ(test::run_command(test::llmnpu_binary() + " bench -m " + f + " -m " + p +
                                   " -p 40 -n 2 -r 1 --chunk 16 --topology homo -o json",

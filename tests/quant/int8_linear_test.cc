@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <random>
+#include <thread>
 
 #include "core/error.h"
 #include "core/half.h"
@@ -281,25 +282,72 @@ TEST(Int8Linear, ShadowPassIsTheSameOnAnyThreadCount) {
   EXPECT_LT(relative_error(one, p.reference(p.T)), 0.01);
 }
 
-TEST(Int8Linear, ShadowMatchesOneAxpyPerOutlier) {
-  // The fused per-row pass rounds exactly like y = fma(v, w, y) applied entry by entry.
+TEST(Int8Linear, ShadowIsEachRowsEntriesSummedFromZeroThenAdded) {
+  // y = (gemm + residual) + d, d[n] = fma(v_i, w_i[n], ...) chained from zero over the row's entries in
+  // channel order: the contract both placements of the shadow work keep (inline and on the host).
   Problem p(13);
   Int8Linear shadow(p.spec(true, {77}));
   Int8Linear clipped(p.spec(false, {77}));
   auto y = run(clipped, p, p.T);
   const float s = shadow.act_scale();
-  for (int t = 0; t < p.T; ++t)
+  for (int t = 0; t < p.T; ++t) {
+    std::vector<float> d(size_t(p.N), 0.0f);
     for (int k : p.outlier_channels) {
       const float v = p.x[size_t(t) * size_t(p.K) + size_t(k)];
       const float xs = v * (1.0f / s);
       if (std::fabs(xs) <= 127.0f) continue;
       const float value = v - (xs > 0 ? 127.0f : -127.0f) * s;
-      for (int n = 0; n < p.N; ++n) {
-        float& out = y[size_t(t) * size_t(p.N) + size_t(n)];
-        out = std::fma(value, half_to_float(p.wt[size_t(k) * size_t(p.N) + size_t(n)]), out);
-      }
+      for (int n = 0; n < p.N; ++n)
+        d[size_t(n)] =
+            std::fma(value, half_to_float(p.wt[size_t(k) * size_t(p.N) + size_t(n)]), d[size_t(n)]);
     }
+    for (int n = 0; n < p.N; ++n) y[size_t(t) * size_t(p.N) + size_t(n)] += d[size_t(n)];
+  }
   EXPECT_EQ(run(shadow, p, p.T), y);
+}
+
+// A sink that runs every job on a thread of its own (as the host processor would), counting them.
+class ThreadSink final : public ShadowSink {
+ public:
+  int post(std::function<void(ThreadPool*)> job, std::string) override {
+    threads_.emplace_back([job] { job(nullptr); });
+    return int(threads_.size()) - 1;
+  }
+  void join(int ticket, ThreadPool*) override { threads_[size_t(ticket)].join(); }
+  size_t min_work() const override { return 0; }
+  size_t posted() const { return threads_.size(); }
+
+ private:
+  std::vector<std::thread> threads_;
+};
+
+TEST(Int8Linear, ShadowOnAnotherThreadIsBitIdenticalToInline) {
+  Problem p(19, 37, 250, 90);             // sizes off every vector width
+  Int8Linear op(p.spec(true, {5, 200}));  // channel 77 cold: read from W^T
+  ThreadPool pool(2);
+  for (ThreadPool* tp : {static_cast<ThreadPool*>(nullptr), &pool})
+    for (bool accumulate : {false, true}) {
+      std::vector<float> inline_y(size_t(p.T) * size_t(p.N), 0.5f), placed_y = inline_y;
+      op.forward(p.x.data(), p.T, size_t(p.K), inline_y.data(), size_t(p.N), accumulate, tp);
+      ThreadSink sink;
+      op.forward_placed(p.x.data(), p.T, size_t(p.K), placed_y.data(), size_t(p.N), accumulate, tp,
+                        {&sink, "test"});
+      EXPECT_EQ(sink.posted(), 1u);
+      EXPECT_EQ(inline_y, placed_y) << "accumulate " << accumulate;
+    }
+  EXPECT_GT(op.counters().placed_calls, 0u);
+  // The fused SwiGLU input: silu(gate) * up quantized, the shadow pass placed the same way.
+  const size_t ld = size_t(2 * p.K);
+  std::vector<float> gate_up(size_t(p.T) * ld);
+  for (int t = 0; t < p.T; ++t)
+    for (int k = 0; k < 2 * p.K; ++k)
+      gate_up[size_t(t) * ld + size_t(k)] =
+          p.x[size_t(t) * size_t(p.K) + size_t(k % p.K)] * (k < p.K ? 1.0f : 0.7f);
+  std::vector<float> a(size_t(p.T) * size_t(p.N), 0.0f), b = a;
+  op.forward_swiglu(gate_up.data(), p.T, ld, a.data(), size_t(p.N), false, &pool);
+  ThreadSink sink;
+  op.forward_swiglu_placed(gate_up.data(), p.T, ld, b.data(), size_t(p.N), false, &pool, {&sink, "test"});
+  EXPECT_EQ(a, b);
 }
 
 TEST(Int8Head, DecodeRowsRunInt8AndManyRowsRunFloat) {

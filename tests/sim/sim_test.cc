@@ -85,6 +85,7 @@ TEST(CostModel, SmallConfigByHand) {
 TEST(VirtualPrefill, SequentialMakespanIsTheSumOfEveryRun) {
   ModelConfig c = small_config();
   SimOptions o;
+  o.shadow_entries_per_row = 0;  // (shadow work has its own test)
   o.prompt_tokens = 8;
   o.chunk_len = 4;
   o.policy = SchedulePolicy::Sequential;
@@ -110,9 +111,44 @@ TEST(VirtualPrefill, SequentialMakespanIsTheSumOfEveryRun) {
   EXPECT_NEAR(trace.span(), r.seconds, 1e-12);
 }
 
+TEST(VirtualPrefill, ShadowWorkRunsOnTheHostBesideTheAccelerator) {
+  ModelConfig c = small_config();
+  SimOptions o;
+  o.prompt_tokens = 4;
+  o.chunk_len = 4;
+  o.policy = SchedulePolicy::Sequential;
+  o.shadow_entries_per_row = 0;
+  const auto subs = build_chunk_subgraphs(c, true);
+  EXPECT_EQ(subs[0].shadow_ops(), 1);  // qkv
+  EXPECT_EQ(subs[2].shadow_ops(), 3);  // o, gate_up, down
+  const SimResult none = simulate_prefill(c, subs, slow_profile(), o);
+  // One entry per row and linear: qkv 4 x 16, omlp 4 x (8 + 32 + 8) = 256 float MACs on the host
+  // (1000 MAC/s): shorter than the int8 work beside it, so the makespan does not change.
+  o.shadow_entries_per_row = 1;
+  Trace trace;
+  const SimResult with = simulate_prefill(c, subs, slow_profile(), o, &trace);
+  EXPECT_NEAR(with.seconds, none.seconds, 1e-12);
+  EXPECT_NEAR(with.lanes[1].busy_s - none.lanes[1].busy_s, 0.256, 1e-12);
+  int shadow_slices = 0;
+  for (const TraceSlice& s : trace.slices()) shadow_slices += s.kind == "shadow" && s.lane == 1;
+  EXPECT_EQ(shadow_slices, 2);
+  // Shadow work longer than the accelerator's: the accelerator waits for the host to finish it.
+  o.shadow_entries_per_row = 100;
+  const SimResult heavy = simulate_prefill(c, subs, slow_profile(), o);
+  // (each subgraph: launch 0.01, and the omlp its 0.1 sync after attention on the host)
+  EXPECT_NEAR(heavy.seconds - none.seconds, 100 * 0.256 - (0.512 + 0.01) - (1.792 + 0.01 + 0.1), 1e-9);
+  // Homogeneous: the one processor does it inline, at its float rate.
+  o.homogeneous = true;
+  o.shadow_entries_per_row = 0;
+  const double homo = simulate_prefill(c, subs, slow_profile(), o).seconds;
+  o.shadow_entries_per_row = 1;
+  EXPECT_NEAR(simulate_prefill(c, subs, slow_profile(), o).seconds - homo, 0.256, 1e-12);
+}
+
 TEST(VirtualPrefill, HomogeneousRunsEverythingOnOneProcessorWithoutSync) {
   ModelConfig c = small_config();
   SimOptions o;
+  o.shadow_entries_per_row = 0;  // (shadow work has its own test)
   o.prompt_tokens = 8;
   o.chunk_len = 4;
   o.homogeneous = true;
@@ -132,6 +168,7 @@ TEST(VirtualPrefill, HomogeneousRunsEverythingOnOneProcessorWithoutSync) {
 TEST(VirtualPrefill, CapsTheLastChunkAtTheContext) {
   ModelConfig c = small_config();
   SimOptions o;
+  o.shadow_entries_per_row = 0;  // (shadow work has its own test)
   o.prompt_tokens = 6;
   o.chunk_len = 4;
   o.homogeneous = true;
@@ -144,6 +181,7 @@ TEST(VirtualPrefill, CapsTheLastChunkAtTheContext) {
 TEST(VirtualPrefill, PaddedRowsCostOnlyWhereTheDeviceComputesThem) {
   ModelConfig c = small_config();
   SimOptions o;
+  o.shadow_entries_per_row = 0;  // (shadow work has its own test)
   o.prompt_tokens = 6;
   o.chunk_len = 4;
   o.homogeneous = true;
