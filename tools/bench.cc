@@ -147,7 +147,7 @@ int bench_command(int argc, char** argv) {
   app.name(argv[0]);
   std::vector<std::string> models;
   std::string tokenizer, prompts = "128,512,1024,2048", output = "text", schedules = "ooo",
-                         topologies = "auto";
+                         topologies = "auto", prompt_file;
   int n_gen = 32, threads = 0, reps = 3;
   PrefillOptions po;
   app.add_option("-m,--model", models,
@@ -155,6 +155,9 @@ int bench_command(int argc, char** argv) {
                  "one is compared with it")
       ->required();
   app.add_option("-p,--n-prompt", prompts, "prompt lengths, comma separated (default 128,512,1024,2048)");
+  app.add_option("-f,--file", prompt_file,
+                 "take the prompt tokens from this text file (repeated as needed; default: pseudo-random ids "
+                 "spread over the whole vocabulary)");
   app.add_option("-n,--n-gen", n_gen, "tokens to decode after each prompt (default 32)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("-t,--threads", threads, "threads (default: all cores)")->check(CLI::NonNegativeNumber);
@@ -169,10 +172,15 @@ int bench_command(int argc, char** argv) {
   app.add_option("--npu-threads", po.npu_threads, "hetero: accelerator-role threads")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--cpu-threads", po.cpu_threads, "hetero: host-role threads")->check(CLI::NonNegativeNumber);
+  app.add_option("--shadow", po.shadow,
+                 "hetero: where int8 linears' shadow work runs: host (default) or inline")
+      ->check(CLI::IsMember({"host", "inline"}));
   app.add_option("-o,--output", output, "text or json")->check(CLI::IsMember({"text", "json"}));
   CLI11_PARSE(app, argc, argv);
 
   std::vector<int> lengths = parse_list(prompts);
+  const std::string prompt_text = prompt_file.empty() ? std::string() : read_text_file(prompt_file);
+  check(prompt_file.empty() || !prompt_text.empty(), "-f: '", prompt_file, "' is empty");
   auto split = [](const std::string& s, const std::vector<std::string>& all) {
     if (s == "all") return all;
     std::vector<std::string> out;
@@ -262,10 +270,19 @@ int bench_command(int argc, char** argv) {
         engine.reset();
         prefillers.push_back(std::make_unique<Prefiller>(engine, opt, engine.pool().size()));
       }
+      // The prompt: the file's tokens repeated to length, or pseudo-random ids over the vocabulary.
+      std::vector<int32_t> text_ids;
+      if (!prompt_text.empty()) {
+        check(lm.model->tokenizer != nullptr, "-f needs a model with a tokenizer ('", path, "' has none)");
+        text_ids = lm.model->tokenizer->encode(prompt_text, false);
+        check(!text_ids.empty(), "-f: '", prompt_file, "' has no tokens");
+      }
       for (int len : lengths) {
         std::vector<int32_t> ids(static_cast<size_t>(len));
         for (int i = 0; i < len; ++i)
-          ids[size_t(i)] = int32_t((uint64_t(i) * 2654435761u + 17) % uint64_t(c.vocab_size));
+          ids[size_t(i)] = text_ids.empty()
+                               ? int32_t((uint64_t(i) * 2654435761u + 17) % uint64_t(c.vocab_size))
+                               : text_ids[size_t(i) % text_ids.size()];
         struct Samples {
           std::vector<double> prefill_s, ttft_s, decode_tps;
           std::vector<LaneSummary> lanes;
@@ -306,6 +323,8 @@ int bench_command(int argc, char** argv) {
               {"model", path},
               {"weights", lm.graph->describe},
               {"prompt_tokens", len},
+              {"prompt_source",
+               prompt_file.empty() ? std::string("pseudo-random ids") : "text: " + prompt_file},
               {"generated_tokens", n_gen},
               {"threads", hw_threads},
               {"chunk", po.chunk},

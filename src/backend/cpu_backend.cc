@@ -274,6 +274,8 @@ class Compiler {
       args.n_kv_heads = a.n_kv_heads;
       args.head_dim = a.head_dim;
       args.scale = a.scale;
+      args.window = a.window;
+      args.softcap = a.softcap;
       args.out = t.at(ch, out, r);
       args.out_row_stride = t.ld(out);
       kernels::causal_attention(args, cx.pool);
@@ -330,9 +332,6 @@ std::string CpuBackend::unsupported(const Subgraph& sg, const ModelGraph& g) con
   for (const Op& op : sg.ops) {
     if (op.kind == OpKind::Embed)
       return str("op '", format_op(g.program, op), "': embeddings run outside subgraphs");
-    if (op.kind == OpKind::Attention && (op.attention.window > 0 || op.attention.softcap > 0))
-      return str("op '", format_op(g.program, op),
-                 "': the CPU attention kernel has no sliding window or logit softcap");
   }
   return {};
 }

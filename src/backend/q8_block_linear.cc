@@ -48,7 +48,7 @@ ModelGraph build_q8_block_graph(const Model& model) {
   ModelGraph g = build_graph_from_weights(model, [](const float* w, const float* b, int in, int out) {
     return std::make_unique<Q8BlockLinear>(w, b, in, out);
   });
-  g.head = std::make_unique<FloatLinear>(model.weights.output, nullptr, c.dim, c.vocab_size);
+  g.head = std::make_unique<FloatLinear>(model.weights.output, model.weights.output_b, c.dim, c.vocab_size);
   bind_program(g, model, false);
   g.describe = "q8 blocks of 32 (fp32 on the host, reference baseline)";
   return g;

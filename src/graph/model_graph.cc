@@ -44,12 +44,16 @@ ModelGraph build_graph_from_weights(const Model& model, const LinearFactory& mak
     qkv.push_back(make(L.wk, L.bk, c.dim, c.kv_dim()));
     qkv.push_back(make(L.wv, L.bv, c.dim, c.kv_dim()));
     ops.qkv = std::make_unique<ConcatLinear>(std::move(qkv));
-    ops.o = make(L.wo, nullptr, c.q_dim(), c.dim);
-    std::vector<std::unique_ptr<LinearOp>> gate_up;
-    gate_up.push_back(make(L.w_gate, nullptr, c.dim, c.ffn_dim));
-    gate_up.push_back(make(L.w_up, nullptr, c.dim, c.ffn_dim));
-    ops.gate_up = std::make_unique<ConcatLinear>(std::move(gate_up));
-    ops.down = make(L.w_down, nullptr, c.ffn_dim, c.dim);
+    ops.o = make(L.wo, L.bo, c.q_dim(), c.dim);
+    if (c.ffn_gated) {
+      std::vector<std::unique_ptr<LinearOp>> gate_up;
+      gate_up.push_back(make(L.w_gate, nullptr, c.dim, c.ffn_dim));
+      gate_up.push_back(make(L.w_up, nullptr, c.dim, c.ffn_dim));
+      ops.gate_up = std::make_unique<ConcatLinear>(std::move(gate_up));
+    } else {
+      ops.gate_up = make(L.w_up, L.b_up, c.dim, c.ffn_dim);  // the MLP's one input projection ("up")
+    }
+    ops.down = make(L.w_down, L.b_down, c.ffn_dim, c.dim);
     g.layers.push_back(std::move(ops));
   }
   return g;
@@ -63,7 +67,7 @@ const LinearOp& ModelGraph::linear(const WeightRef& ref) const {
     const LayerLinears& L = layers[size_t(ref.layer)];
     if (ref.name == "qkv") op = L.qkv.get();
     if (ref.name == "o") op = L.o.get();
-    if (ref.name == "gate_up") op = L.gate_up.get();
+    if (ref.name == "gate_up" || ref.name == "up") op = L.gate_up.get();
     if (ref.name == "down") op = L.down.get();
   }
   check(op != nullptr, "model graph has no linear '", ref.describe(), "'");
@@ -85,10 +89,18 @@ void bind_program(ModelGraph& g, const Model& model, bool quantized) {
   g.vectors.clear();
   const ModelWeights& w = model.weights;
   g.vectors["output_norm"] = {w.output_norm, c.dim};
+  if (w.output_norm_b) g.vectors["output_norm.bias"] = {w.output_norm_b, c.dim};
   g.vectors["token_embd"] = {w.token_embedding, c.vocab_size * c.dim};
   for (size_t l = 0; l < w.layers.size(); ++l) {
     g.vectors[WeightRef{int(l), "attn_norm"}.describe()] = {w.layers[l].attn_norm, c.dim};
-    g.vectors[WeightRef{int(l), "ffn_norm"}.describe()] = {w.layers[l].ffn_norm, c.dim};
+    if (w.layers[l].ffn_norm)
+      g.vectors[WeightRef{int(l), "ffn_norm"}.describe()] = {w.layers[l].ffn_norm, c.dim};
+    if (w.layers[l].attn_norm_b)
+      g.vectors[WeightRef{int(l), "attn_norm.bias"}.describe()] = {w.layers[l].attn_norm_b, c.dim};
+    if (w.layers[l].post_attn_norm)
+      g.vectors[WeightRef{int(l), "post_attention_norm"}.describe()] = {w.layers[l].post_attn_norm, c.dim};
+    if (w.layers[l].post_ffn_norm)
+      g.vectors[WeightRef{int(l), "post_ffw_norm"}.describe()] = {w.layers[l].post_ffn_norm, c.dim};
   }
   check_program_weights(g);
 }

@@ -51,10 +51,14 @@ RopeSpec rope_of(const ModelConfig& c) {
   return r;
 }
 
+// RMSNorm (weight + offset), or LayerNorm with the weight's bias ("<name>.bias").
 Op norm(const ModelConfig& c, View in, View out, WeightRef weight) {
-  Op o = op(OpKind::RmsNorm, {in}, out, std::move(weight));
+  const bool layer_norm = c.norm_kind == NormKind::Layer;
+  WeightRef bias{weight.layer, weight.name + ".bias"};
+  Op o = op(layer_norm ? OpKind::LayerNorm : OpKind::RmsNorm, {in}, out, std::move(weight));
+  if (layer_norm) o.bias = bias;
   o.eps = c.norm_eps;
-  o.offset = c.norm_weight_offset;
+  o.offset = layer_norm ? 0.0f : c.norm_weight_offset;
   return o;
 }
 
@@ -70,7 +74,7 @@ ModelProgram build_model_program(const ModelConfig& c) {
   const int att = b.add_tensor("att", q, false);
   const int proj = b.add_tensor("proj", c.dim, true);
   // The MLP's output crosses subgraphs in a parallel block (computed before attention, added after).
-  const int gate_up = b.add_tensor("gate_up", 2 * c.ffn_dim, true);
+  const int gate_up = b.add_tensor("gate_up", (c.ffn_gated ? 2 : 1) * c.ffn_dim, true);
   const int mlp = b.add_tensor("mlp", c.dim, !c.parallel_block);
   const int logits = b.add_tensor("logits", c.vocab_size, false);
   b.p.residual = x;
@@ -80,14 +84,21 @@ ModelProgram build_model_program(const ModelConfig& c) {
   b.p.embed.scale = c.embedding_scale;
 
   const View q_view{qkv, 0, q}, k_view{qkv, q, kv}, v_view{qkv, q + kv, kv};
-  const View gate{gate_up, 0, c.ffn_dim}, up{gate_up, c.ffn_dim, c.ffn_dim};
+  const View gate{gate_up, 0, c.ffn_dim}, up{gate_up, c.ffn_gated ? c.ffn_dim : 0, c.ffn_dim};
   for (int l = 0; l < c.n_layers; ++l) {
     std::vector<Op> ops;
     auto mlp_ops = [&](View input) {
-      ops.push_back(op(OpKind::Linear, {input}, b.whole(gate_up), {l, "gate_up"}));
-      Op act = op(OpKind::GatedActivation, {gate, up}, gate);  // written over the gate half
-      act.act = activation_of(c.ffn_activation);
-      ops.push_back(act);
+      if (c.ffn_gated) {
+        ops.push_back(op(OpKind::Linear, {input}, b.whole(gate_up), {l, "gate_up"}));
+        Op act = op(OpKind::GatedActivation, {gate, up}, gate);  // written over the gate half
+        act.act = activation_of(c.ffn_activation);
+        ops.push_back(act);
+      } else {
+        ops.push_back(op(OpKind::Linear, {input}, b.whole(gate_up), {l, "up"}));
+        Op act = op(OpKind::Activation, {gate}, gate);
+        act.act = activation_of(c.ffn_activation);
+        ops.push_back(act);
+      }
       ops.push_back(op(OpKind::Linear, {gate}, b.whole(mlp), {l, "down"}));
     };
     ops.push_back(norm(c, b.whole(x), b.whole(xb), {l, "attn_norm"}));
@@ -103,15 +114,17 @@ ModelProgram build_model_program(const ModelConfig& c) {
     a.head_dim = c.head_dim;
     a.cache_layer = l;
     a.scale = c.attention_scale > 0 ? c.attention_scale : float(1.0 / std::sqrt(double(c.head_dim)));
-    a.window = c.sliding_window;
+    a.window = c.window_of(l);
     a.softcap = c.attn_logit_softcap;
     ops.push_back(attention);
     ops.push_back(op(OpKind::Linear, {b.whole(att)}, b.whole(proj), {l, "o"}));
+    if (c.post_norms) ops.push_back(norm(c, b.whole(proj), b.whole(proj), {l, "post_attention_norm"}));
     ops.push_back(op(OpKind::Add, {b.whole(x), b.whole(proj)}, b.whole(x)));
     if (!c.parallel_block) {
       ops.push_back(norm(c, b.whole(x), b.whole(xb), {l, "ffn_norm"}));
       mlp_ops(b.whole(xb));
     }
+    if (c.post_norms) ops.push_back(norm(c, b.whole(mlp), b.whole(mlp), {l, "post_ffw_norm"}));
     ops.push_back(op(OpKind::Add, {b.whole(x), b.whole(mlp)}, b.whole(x)));
     b.p.layers.push_back(std::move(ops));
   }

@@ -26,6 +26,7 @@ constexpr int kTiledMinT = 4;  // below this, the dot-product path
 
 void validate(const AttentionArgs& a) {
   check(a.T >= 0 && a.q_start >= 0, "attention: negative T=", a.T, " or q_start=", a.q_start);
+  check(a.window >= 0 && a.softcap >= 0, "attention: negative window ", a.window, " or softcap ", a.softcap);
   check(a.n_heads > 0 && a.n_kv_heads > 0 && a.n_heads % a.n_kv_heads == 0, "attention: n_heads=", a.n_heads,
         " is not a positive multiple of n_kv_heads=", a.n_kv_heads);
   check(a.head_dim > 0, "attention: head_dim must be positive, got ", a.head_dim);
@@ -33,6 +34,13 @@ void validate(const AttentionArgs& a) {
 
 float scale_of(const AttentionArgs& a) {
   return a.scale != 0.0f ? a.scale : 1.0f / std::sqrt(float(a.head_dim));
+}
+
+// The first key the query at position p sees.
+int first_key(const AttentionArgs& a, int p) { return a.window > 0 ? std::max(0, p - a.window + 1) : 0; }
+
+void cap_scores(float* s, int n, float cap) {
+  for (int i = 0; i < n; ++i) s[i] = cap * std::tanh(s[i] / cap);
 }
 
 struct TileBuffers {
@@ -96,8 +104,10 @@ void attend_tile(const detail::FloatIsa& isa, const AttentionArgs& a, const Pack
     const float* src = a.q + size_t(t) * a.q_row_stride + size_t(h) * d;
     for (int c = 0; c < d; ++c) b.q[size_t(r) * d + c] = src[c] * scale;
   }
-  const int kv_end = a.q_start + t1;  // the last query sees keys [0, kv_end)
+  const int kv_end = a.q_start + t1;                  // the last query sees keys [0, kv_end)
+  const int kv_begin = first_key(a, a.q_start + t0);  // and the first query none before this one
   for (int j0 = 0, blk = 0; j0 < kv_end; j0 += kBk, ++blk) {
+    if (j0 + kBk <= kv_begin) continue;         // a block wholly outside every query's window
     const int bk = std::min(kBk, kv_end - j0);  // keys this tile needs from the block
     const int packed_rows = kv.rows(blk);       // >= bk: V's packed depth
     if (isa.gemm_packed_init) {                 // S = Q·K^T without zeroing S first
@@ -109,12 +119,16 @@ void attend_tile(const detail::FloatIsa& isa, const AttentionArgs& a, const Pack
     }
     for (int r = 0; r < rows; ++r) {
       float* srow = b.s.data() + size_t(r) * kBk;
-      const int valid = std::clamp(a.q_start + t0 + r % tq - j0 + 1, 0, bk);  // causal mask
+      const int p = a.q_start + t0 + r % tq;
+      const int valid = std::clamp(p - j0 + 1, 0, bk);            // causal mask
+      const int lo = std::clamp(first_key(a, p) - j0, 0, valid);  // sliding window
       std::fill(srow + valid, srow + bk, 0.0f);
-      if (valid == 0) continue;
+      std::fill(srow, srow + lo, 0.0f);
+      if (valid == lo) continue;
+      if (a.softcap > 0) cap_scores(srow + lo, valid - lo, a.softcap);
       const float old_max = b.row_max[size_t(r)];
-      const float new_max = std::max(old_max, isa.max(srow, valid));
-      const float sum = isa.exp_shift_sum(srow, valid, new_max);
+      const float new_max = std::max(old_max, isa.max(srow + lo, valid - lo));
+      const float sum = isa.exp_shift_sum(srow + lo, valid - lo, new_max);
       if (old_max != new_max && b.row_sum[size_t(r)] != 0.0f) {
         const float correction = std::exp(old_max - new_max);
         b.row_sum[size_t(r)] *= correction;
@@ -147,11 +161,12 @@ void attend_tile(const detail::FloatIsa& isa, const AttentionArgs& a, const Pack
 void attend_single(const detail::FloatIsa& isa, const AttentionArgs& a, int h0, int h1, int t,
                    std::vector<float>& scores) {
   const int d = a.head_dim, group = a.n_heads / a.n_kv_heads, heads = h1 - h0;
-  const float* kbase = a.k + size_t(h0 / group) * a.kv_head_stride;
-  const float* vbase = a.v + size_t(h0 / group) * a.kv_head_stride;
+  const int first = first_key(a, a.q_start + t);  // keys [first, q_start + t] in its window
+  const float* kbase = a.k + size_t(h0 / group) * a.kv_head_stride + size_t(first) * a.kv_pos_stride;
+  const float* vbase = a.v + size_t(h0 / group) * a.kv_head_stride + size_t(first) * a.kv_pos_stride;
   const float* q = a.q + size_t(t) * a.q_row_stride + size_t(h0) * d;
   float* out = a.out + size_t(t) * a.out_row_stride + size_t(h0) * d;
-  const int n = a.q_start + t + 1;
+  const int n = a.q_start + t + 1 - first;
   const float scale = scale_of(a);
   scores.resize(size_t(heads) * size_t(n) + size_t(heads));  // then each head's sum
   float* sums = scores.data() + size_t(heads) * size_t(n);
@@ -164,6 +179,7 @@ void attend_single(const detail::FloatIsa& isa, const AttentionArgs& a, int h0, 
     for (int i = 0; i < heads; ++i) {
       float* row = scores.data() + size_t(i) * n;
       for (int j = 0; j < n; ++j) row[j] *= scale;
+      if (a.softcap > 0) cap_scores(row, n, a.softcap);
       sums[i] = isa.exp_shift_sum(row, n, isa.max(row, n));
       std::fill_n(out + size_t(i) * d, d, 0.0f);
     }
@@ -178,6 +194,7 @@ void attend_single(const detail::FloatIsa& isa, const AttentionArgs& a, int h0, 
     }
     for (int i = 0; i < heads; ++i) {
       float* row = scores.data() + size_t(i) * n;
+      if (a.softcap > 0) cap_scores(row, n, a.softcap);
       sums[i] = isa.exp_shift_sum(row, n, isa.max(row, n));
       std::fill_n(out + size_t(i) * d, d, 0.0f);
     }
@@ -246,15 +263,17 @@ void causal_attention_reference(const AttentionArgs& a) {
       const float* kbase = a.k + size_t(h / group) * a.kv_head_stride;
       const float* vbase = a.v + size_t(h / group) * a.kv_head_stride;
       const int n = a.q_start + t + 1;
+      const int first = a.window > 0 ? std::max(0, n - a.window) : 0;
       p.assign(size_t(n), 0.0);
       double mx = -std::numeric_limits<double>::infinity(), sum = 0;
-      for (int j = 0; j < n; ++j) {
+      for (int j = first; j < n; ++j) {
         double s = 0;
         for (int c = 0; c < d; ++c) s += double(q[c]) * kbase[size_t(j) * a.kv_pos_stride + c];
         p[size_t(j)] = s * scale;
+        if (a.softcap > 0) p[size_t(j)] = a.softcap * std::tanh(p[size_t(j)] / a.softcap);
         mx = std::max(mx, p[size_t(j)]);
       }
-      for (double& x : p) sum += x = std::exp(x - mx);
+      for (int j = first; j < n; ++j) sum += p[size_t(j)] = std::exp(p[size_t(j)] - mx);
       float* dst = a.out + size_t(t) * a.out_row_stride + size_t(h) * d;
       for (int c = 0; c < d; ++c) {
         double o = 0;

@@ -32,6 +32,8 @@ struct AttentionArgs {
   float* out = nullptr;
   size_t out_row_stride = 0;
   float scale = 0.0f;  // 0 = 1/sqrt(head_dim)
+  int window = 0;      // sliding window: the query at p sees keys (p - window, p]; 0 = all of 0..p
+  float softcap = 0;   // scores (after scale) = softcap * tanh(scores / softcap); 0 = none
 };
 
 // Flash-attention style: tiles of queries x tiles of keys, online softmax. Throws llmnpu::Error on

@@ -15,6 +15,7 @@ enum class RopeScaling { None, Linear, Llama3 };
 
 // The MLP's activation (gated: act(gate) * up).
 enum class FfnActivation { SiLU, Gelu, GeluTanh };
+enum class NormKind { Rms, Layer };  // RMSNorm, or LayerNorm with a bias
 
 struct ModelConfig {
   std::string arch = "llama";  // family name, for display and for writing files back
@@ -43,15 +44,27 @@ struct ModelConfig {
 
   // Layer-program options (graph/model_program.cc); the defaults are the Llama layout.
   FfnActivation ffn_activation = FfnActivation::SiLU;
+  bool ffn_gated = true;  // act(gate) * up; false: act(up) (Phi-2)
+  NormKind norm_kind = NormKind::Rms;
+  bool linear_biases = false;        // biases on the output projection, MLP and output head (Phi-2)
   float embedding_scale = 1.0f;      // embeddings multiplied by this (Gemma: sqrt(dim))
   float norm_weight_offset = 0.0f;   // RMSNorm multiplies by (weight + offset) (HF Gemma: 1)
   bool parallel_block = false;       // attention and MLP read the same normed input (one residual add)
   int rotary_dims = 0;               // leading dims of each head that rotate; 0 = head_dim
   int sliding_window = 0;            // a query sees only the last this many keys; 0 = all
+  int sliding_window_pattern = 0;    // 0 or 1: every layer has the window; p: layer l iff l % p < p - 1
+  bool post_norms = false;           // RMSNorm of the attention and MLP outputs before their residual adds
   float attn_logit_softcap = 0.0f;   // attention logits = cap * tanh(logits / cap); 0 = none
   float final_logit_softcap = 0.0f;  // output logits likewise
   float attention_scale = 0.0f;      // q·k scale; 0 = 1 / sqrt(head_dim)
 
+  // The sliding window of layer l (0 = none).
+  int window_of(int layer) const {
+    if (sliding_window <= 0) return 0;
+    return sliding_window_pattern <= 1 || layer % sliding_window_pattern < sliding_window_pattern - 1
+               ? sliding_window
+               : 0;
+  }
   int q_dim() const { return n_heads * head_dim; }
   int kv_dim() const { return n_kv_heads * head_dim; }
 

@@ -53,24 +53,36 @@ void assemble_weights(Model& model, const TensorTable& table, NameScheme scheme)
   w.layers.assign(size_t(c.n_layers), {});
   for (int l = 0; l < c.n_layers; ++l) {
     LayerWeights& lw = w.layers[size_t(l)];
-    auto get = [&](TensorRole role) { return take(model, table, scheme, role, l); };
-    lw.attn_norm = get(TensorRole::AttnNorm);
-    lw.wq = get(TensorRole::Wq);
-    lw.wk = get(TensorRole::Wk);
-    lw.wv = get(TensorRole::Wv);
-    if (c.qkv_bias) {
-      lw.bq = get(TensorRole::Bq);
-      lw.bk = get(TensorRole::Bk);
-      lw.bv = get(TensorRole::Bv);
+    for (TensorRole role : layer_roles(c)) {
+      const float* data = take(model, table, scheme, role, l);
+      switch (role) {
+        case TensorRole::AttnNorm: lw.attn_norm = data; break;
+        case TensorRole::AttnNormBias: lw.attn_norm_b = data; break;
+        case TensorRole::Wq: lw.wq = data; break;
+        case TensorRole::Wk: lw.wk = data; break;
+        case TensorRole::Wv: lw.wv = data; break;
+        case TensorRole::Bq: lw.bq = data; break;
+        case TensorRole::Bk: lw.bk = data; break;
+        case TensorRole::Bv: lw.bv = data; break;
+        case TensorRole::Wo: lw.wo = data; break;
+        case TensorRole::Bo: lw.bo = data; break;
+        case TensorRole::FfnNorm: lw.ffn_norm = data; break;
+        case TensorRole::Gate: lw.w_gate = data; break;
+        case TensorRole::Up: lw.w_up = data; break;
+        case TensorRole::UpBias: lw.b_up = data; break;
+        case TensorRole::Down: lw.w_down = data; break;
+        case TensorRole::DownBias: lw.b_down = data; break;
+        case TensorRole::PostAttnNorm: lw.post_attn_norm = data; break;
+        case TensorRole::PostFfnNorm: lw.post_ffn_norm = data; break;
+        default: fail("unexpected layer tensor role ", int(role));
+      }
     }
-    lw.wo = get(TensorRole::Wo);
-    lw.ffn_norm = get(TensorRole::FfnNorm);
-    lw.w_gate = get(TensorRole::Gate);
-    lw.w_up = get(TensorRole::Up);
-    lw.w_down = get(TensorRole::Down);
   }
   w.output_norm = take(model, table, scheme, TensorRole::OutputNorm, 0);
+  if (c.norm_kind == NormKind::Layer)
+    w.output_norm_b = take(model, table, scheme, TensorRole::OutputNormBias, 0);
   w.output = c.tied_output ? w.token_embedding : take(model, table, scheme, TensorRole::Output, 0);
+  if (c.linear_biases && !c.tied_output) w.output_b = take(model, table, scheme, TensorRole::OutputBias, 0);
 }
 
 std::string folder_of(const std::string& path) {

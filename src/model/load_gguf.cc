@@ -1,5 +1,7 @@
-// GGUF models: general.architecture "llama" (Q/K rows stored for interleaved RoPE, as llama.cpp's
-// converter permutes them) or "qwen2" (rows as in HF: half-split RoPE).
+// GGUF models as llama.cpp's converter writes them: general.architecture "llama" (Q/K rows permuted for
+// interleaved RoPE), "qwen2", "gemma" (norm weights stored as 1 + w, embeddings scaled by sqrt(dim),
+// GELU-tanh gated MLP, tied output) and "phi3" (fused attn_qkv and gate|up ffn_up; sliding window), all
+// but llama with NEOX (half-split) RoPE.
 #include <cmath>
 #include <filesystem>
 
@@ -35,6 +37,39 @@ float get_real(const GgufFile& f, const std::string& key, float fallback) {
   return float(x);
 }
 
+// Adds the parts of a tensor fused along its rows (slowest dimension) as tensors of their own, each a
+// run of whole rows; the row counts must add up to the tensor's.
+// transposed: the tensor is one row ([1][n], a fused bias) cut along its columns.
+void split_rows(TensorTable& table, SourceTensor fused, const std::vector<std::pair<std::string, int>>& parts,
+                bool transposed = false) {
+  check(fused.shape.size() == 2, "tensor '", fused.name, "' has rank ", fused.shape.size(), ", expected 2");
+  if (transposed) {
+    check(fused.shape[0] == 1, "tensor '", fused.name, "' is not a vector");
+    fused.shape = {fused.shape[1], 1};
+    check(fused.type == GgmlType::F32 || fused.type == GgmlType::F16 || fused.type == GgmlType::BF16,
+          "tensor '", fused.name, "' has type ", fused.type_name, ", which this engine cannot split");
+  }
+  uint64_t rows = 0;
+  for (const auto& part : parts) rows += uint64_t(part.second);
+  check(fused.shape[0] == rows, "tensor '", fused.name, "' has ", fused.shape[0], " rows, expected ", rows);
+  check(fused.float_readable, "tensor '", fused.name, "' has type ", fused.type_name,
+        ", which this engine cannot read");
+  const size_t row_bytes = ggml_row_bytes(fused.type, fused.shape[1]);
+  check(row_bytes * rows == fused.nbytes, "tensor '", fused.name, "' has ", fused.nbytes, " bytes for ", rows,
+        " rows of ", row_bytes);
+  size_t offset = 0;
+  for (const auto& [name, n] : parts) {
+    SourceTensor t = fused;
+    t.name = name;
+    t.shape =
+        transposed ? std::vector<uint64_t>{uint64_t(n)} : std::vector<uint64_t>{uint64_t(n), fused.shape[1]};
+    t.data = fused.data + offset;
+    t.nbytes = row_bytes * size_t(n);
+    offset += t.nbytes;
+    table.add(std::move(t));
+  }
+}
+
 }  // namespace
 
 ModelConfig read_gguf_hyperparameters(const GgufFile& f) {
@@ -42,8 +77,10 @@ ModelConfig read_gguf_hyperparameters(const GgufFile& f) {
   const GgufValue& arch_value = f.get("general.architecture");
   check(arch_value.type == GgufType::STRING, "'", path, "': general.architecture is not a string");
   const std::string arch = arch_value.as_string();
-  check(arch == "llama" || arch == "qwen2", "'", path, "': architecture '", arch,
-        "' is not supported (llama, qwen2 are)");
+  check(arch == "llama" || arch == "qwen2" || arch == "gemma" || arch == "gemma2" || arch == "phi2" ||
+            arch == "phi3",
+        "'", path, "': architecture '", arch,
+        "' is not supported (llama, qwen2, gemma, gemma2, phi2, phi3 are)");
   const std::string p = arch + ".";
 
   ModelConfig c;
@@ -58,12 +95,39 @@ ModelConfig read_gguf_hyperparameters(const GgufFile& f) {
   c.head_dim = get_size(f, p + "attention.key_length", c.dim / c.n_heads);
   check(get_size(f, p + "attention.value_length", c.head_dim) == c.head_dim, "'", path,
         "': attention.value_length differs from key_length, which is not supported");
-  check(get_size(f, p + "rope.dimension_count", c.head_dim) == c.head_dim, "'", path,
-        "': rope.dimension_count differs from the head size (partial RoPE is not supported)");
+  const int rotary = get_size(f, p + "rope.dimension_count", c.head_dim);
+  check(rotary <= c.head_dim && rotary % 2 == 0, "'", path, "': rope.dimension_count ", rotary,
+        " must be even and at most the head size ", c.head_dim);
+  if (rotary < c.head_dim) c.rotary_dims = rotary;
   c.ffn_dim = get_size(f, p + "feed_forward_length");
   c.max_seq_len = get_size(f, p + "context_length", 2048);
-  c.norm_eps = get_real(f, p + "attention.layer_norm_rms_epsilon", arch == "qwen2" ? 1e-6f : 1e-5f);
+  c.norm_eps = arch == "phi2"
+                   ? get_real(f, p + "attention.layer_norm_epsilon", 1e-5f)
+                   : get_real(f, p + "attention.layer_norm_rms_epsilon", arch == "qwen2" ? 1e-6f : 1e-5f);
+  if (arch == "phi2") {
+    // One LayerNorm (with bias) feeding attention and a GELU MLP in parallel; biases on every linear.
+    c.norm_kind = NormKind::Layer;
+    c.parallel_block = true;
+    c.ffn_gated = false;
+    c.ffn_activation = FfnActivation::GeluTanh;
+    c.linear_biases = true;
+  }
   c.rope_base = get_real(f, p + "rope.freq_base", arch == "qwen2" ? 1000000.0f : 10000.0f);
+  if (f.find(p + "attention.sliding_window")) c.sliding_window = get_size(f, p + "attention.sliding_window");
+  if (arch == "gemma" || arch == "gemma2") {
+    c.embedding_scale = std::sqrt(float(c.dim));
+    c.ffn_activation = FfnActivation::GeluTanh;
+  }
+  if (arch == "gemma2") {
+    // Post-norms, softcaps, and the window on every other layer (0, 2, ...), as llama.cpp builds it.
+    c.post_norms = true;
+    c.attn_logit_softcap = get_real(f, p + "attn_logit_softcapping", 50.0f);
+    c.final_logit_softcap = get_real(f, p + "final_logit_softcapping", 30.0f);
+    c.sliding_window_pattern = 2;
+    check(c.attn_logit_softcap > 0 && c.final_logit_softcap > 0, "'", path, "': softcaps must be positive");
+    // llama.cpp: queries scaled by 1/sqrt(head_dim), except the 46-layer (27B) model's 1/sqrt(dim/heads).
+    if (c.n_layers == 46) c.attention_scale = float(1.0 / std::sqrt(double(c.dim) / c.n_heads));
+  }
 
   const std::string scaling =
       f.find(p + "rope.scaling.type") ? f.get(p + "rope.scaling.type").as_string() : "none";
@@ -94,6 +158,9 @@ std::unique_ptr<Model> load_gguf_model(const std::string& path) {
   check(!f.find_tensor("rope_freqs.weight") || c.rope_scaling == RopeScaling::Llama3, "'", path,
         "': has a rope_freqs tensor but no rope.scaling.type = llama3; precomputed RoPE factors are not "
         "supported");
+  check(!f.find_tensor("rope_factors_long.weight") && !f.find_tensor("rope_factors_short.weight"), "'", path,
+        "': long-context RoPE factors (rope_factors_long / rope_factors_short, Phi-3 LongRoPE) are not "
+        "supported");
 
   // The embedding's row count is the vocabulary (the token list may be shorter when rows are padded).
   const GgufTensor& embedding = f.tensor("token_embd.weight");
@@ -113,7 +180,27 @@ std::unique_ptr<Model> load_gguf_model(const std::string& path) {
     const GgmlTypeInfo* info = ggml_type_info(uint32_t(t.type));
     const bool readable = t.type == GgmlType::F32 || t.type == GgmlType::F16 || t.type == GgmlType::BF16 ||
                           ggml_dequantizable(t.type);
-    table.add({t.name, info ? info->name : "unknown", readable, t.type, t.shape(), t.data, t.nbytes});
+    SourceTensor source{t.name, info ? info->name : "unknown", readable, t.type, t.shape(), t.data, t.nbytes};
+    // Phi-3 fuses Q|K|V and gate|up row-wise: each part is a run of whole rows of the fused tensor.
+    if ((c.arch == "phi3" || c.arch == "phi2") &&
+        (t.name.ends_with(".attn_qkv.weight") || t.name.ends_with(".attn_qkv.bias"))) {
+      const bool bias = t.name.ends_with(".bias");
+      const std::string kind = bias ? "bias" : "weight";
+      const std::string layer = t.name.substr(0, t.name.size() - ("attn_qkv." + kind).size());
+      if (bias) source.shape.insert(source.shape.begin(), 1);  // a bias is one row of a [1][n] matrix
+      split_rows(table, source,
+                 {{layer + "attn_q." + kind, c.q_dim()},
+                  {layer + "attn_k." + kind, c.kv_dim()},
+                  {layer + "attn_v." + kind, c.kv_dim()}},
+                 bias);
+    } else if (c.arch == "phi3" && t.name.ends_with(".ffn_up.weight") && t.shape().size() == 2 &&
+               t.shape()[0] == 2 * uint64_t(c.ffn_dim)) {
+      const std::string layer = t.name.substr(0, t.name.size() - std::string("ffn_up.weight").size());
+      split_rows(table, source,
+                 {{layer + "ffn_gate.weight", c.ffn_dim}, {layer + "ffn_up.weight", c.ffn_dim}});
+    } else {
+      table.add(std::move(source));
+    }
   }
   assemble_weights(*model, table, NameScheme::Gguf);
   model->keep_alive.push_back(file);

@@ -13,25 +13,33 @@
 namespace llmnpu {
 
 struct LayerWeights {
-  const float* attn_norm = nullptr;  // [dim]
-  const float* wq = nullptr;         // [q_dim][dim]
-  const float* wk = nullptr;         // [kv_dim][dim]
-  const float* wv = nullptr;         // [kv_dim][dim]
-  const float* bq = nullptr;         // [q_dim]   (qkv_bias only)
-  const float* bk = nullptr;         // [kv_dim]  (qkv_bias only)
-  const float* bv = nullptr;         // [kv_dim]  (qkv_bias only)
-  const float* wo = nullptr;         // [dim][q_dim]
-  const float* ffn_norm = nullptr;   // [dim]
-  const float* w_gate = nullptr;     // [ffn_dim][dim]
-  const float* w_up = nullptr;       // [ffn_dim][dim]
-  const float* w_down = nullptr;     // [dim][ffn_dim]
+  const float* attn_norm = nullptr;       // [dim]
+  const float* wq = nullptr;              // [q_dim][dim]
+  const float* wk = nullptr;              // [kv_dim][dim]
+  const float* wv = nullptr;              // [kv_dim][dim]
+  const float* bq = nullptr;              // [q_dim]   (qkv_bias only)
+  const float* bk = nullptr;              // [kv_dim]  (qkv_bias only)
+  const float* bv = nullptr;              // [kv_dim]  (qkv_bias only)
+  const float* wo = nullptr;              // [dim][q_dim]
+  const float* ffn_norm = nullptr;        // [dim]
+  const float* w_gate = nullptr;          // [ffn_dim][dim]
+  const float* w_up = nullptr;            // [ffn_dim][dim]
+  const float* w_down = nullptr;          // [dim][ffn_dim]
+  const float* attn_norm_b = nullptr;     // [dim] (LayerNorm only)
+  const float* bo = nullptr;              // [dim] (linear_biases only)
+  const float* b_up = nullptr;            // [ffn_dim] (linear_biases only)
+  const float* b_down = nullptr;          // [dim] (linear_biases only)
+  const float* post_attn_norm = nullptr;  // [dim] (post_norms only)
+  const float* post_ffn_norm = nullptr;   // [dim] (post_norms only)
 };
 
 struct ModelWeights {
   const float* token_embedding = nullptr;  // [vocab][dim]
   std::vector<LayerWeights> layers;
-  const float* output_norm = nullptr;  // [dim]
-  const float* output = nullptr;       // [vocab][dim]; equals token_embedding when tied
+  const float* output_norm = nullptr;    // [dim]
+  const float* output_norm_b = nullptr;  // [dim] (LayerNorm only)
+  const float* output_b = nullptr;       // [vocab] (linear_biases only)
+  const float* output = nullptr;         // [vocab][dim]; equals token_embedding when tied
 };
 
 struct Model {

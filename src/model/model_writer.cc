@@ -22,6 +22,8 @@ const float* weight_of(const Model& m, TensorRole role, int layer) {
     switch (role) {
       case TensorRole::TokenEmbedding: return w.token_embedding;
       case TensorRole::OutputNorm: return w.output_norm;
+      case TensorRole::OutputNormBias: return w.output_norm_b;
+      case TensorRole::OutputBias: return w.output_b;
       default: return w.output;
     }
   }
@@ -39,6 +41,12 @@ const float* weight_of(const Model& m, TensorRole role, int layer) {
     case TensorRole::FfnNorm: return l.ffn_norm;
     case TensorRole::Gate: return l.w_gate;
     case TensorRole::Up: return l.w_up;
+    case TensorRole::AttnNormBias: return l.attn_norm_b;
+    case TensorRole::Bo: return l.bo;
+    case TensorRole::UpBias: return l.b_up;
+    case TensorRole::DownBias: return l.b_down;
+    case TensorRole::PostAttnNorm: return l.post_attn_norm;
+    case TensorRole::PostFfnNorm: return l.post_ffn_norm;
     default: return l.w_down;
   }
 }
@@ -120,6 +128,11 @@ void set_model_metadata(const Model& m, GgufWriter& w) {
   w.set(p + "attention.layer_norm_rms_epsilon", GgufValue::of_f32(c.norm_eps));
   w.set(p + "rope.freq_base", GgufValue::of_f32(c.rope_base));
   w.set(p + "rope.dimension_count", GgufValue::of_u32(uint32_t(c.head_dim)));
+  if (c.sliding_window > 0)
+    w.set(p + "attention.sliding_window", GgufValue::of_u32(uint32_t(c.sliding_window)));
+  if (c.attn_logit_softcap > 0) w.set(p + "attn_logit_softcapping", GgufValue::of_f32(c.attn_logit_softcap));
+  if (c.final_logit_softcap > 0)
+    w.set(p + "final_logit_softcapping", GgufValue::of_f32(c.final_logit_softcap));
   if (c.rope_scaling != RopeScaling::None) {
     w.set(p + "rope.scaling.type",
           GgufValue::of_string(c.rope_scaling == RopeScaling::Linear ? "linear" : "llama3"));

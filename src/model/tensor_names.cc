@@ -29,6 +29,16 @@ constexpr Names kNames[] = {
     {TensorRole::Gate, "ffn_gate.weight", "mlp.gate_proj.weight", "w1"},
     {TensorRole::Up, "ffn_up.weight", "mlp.up_proj.weight", "w3"},
     {TensorRole::Down, "ffn_down.weight", "mlp.down_proj.weight", "w2"},
+    // Gemma 2 (GGUF names only: its HF names collide with the Llama ones above).
+    {TensorRole::PostAttnNorm, "post_attention_norm.weight", "", ""},
+    {TensorRole::PostFfnNorm, "post_ffw_norm.weight", "", ""},
+    // Phi-2's LayerNorm and linear biases (GGUF names).
+    {TensorRole::OutputNormBias, "output_norm.bias", "", ""},
+    {TensorRole::OutputBias, "output.bias", "", ""},
+    {TensorRole::AttnNormBias, "attn_norm.bias", "", ""},
+    {TensorRole::Bo, "attn_output.bias", "", ""},
+    {TensorRole::UpBias, "ffn_up.bias", "", ""},
+    {TensorRole::DownBias, "ffn_down.bias", "", ""},
 };
 
 const Names& names_of(TensorRole role) {
@@ -40,12 +50,17 @@ const Names& names_of(TensorRole role) {
 }  // namespace
 
 bool is_layer_role(TensorRole role) {
-  return role != TensorRole::TokenEmbedding && role != TensorRole::OutputNorm && role != TensorRole::Output;
+  return role != TensorRole::TokenEmbedding && role != TensorRole::OutputNorm && role != TensorRole::Output &&
+         role != TensorRole::OutputNormBias && role != TensorRole::OutputBias;
 }
 
 std::string tensor_name(NameScheme scheme, TensorRole role, int layer) {
   const Names& n = names_of(role);
   const bool per_layer = is_layer_role(role);
+  check((scheme == NameScheme::Gguf          ? *n.gguf
+         : scheme == NameScheme::HuggingFace ? *n.hf
+                                             : *n.llama2c) != 0,
+        "tensor '", n.gguf, "' has no name in this format (Gemma 2 post-norms are read from GGUF only)");
   switch (scheme) {
     case NameScheme::Gguf: return per_layer ? str("blk.", layer, ".", n.gguf) : n.gguf;
     case NameScheme::HuggingFace: return per_layer ? str("model.layers.", layer, ".", n.hf) : n.hf;
@@ -61,7 +76,15 @@ std::vector<uint64_t> expected_shape(const ModelConfig& c, TensorRole role) {
     case TensorRole::Output: return {U(c.vocab_size), U(c.dim)};
     case TensorRole::OutputNorm:
     case TensorRole::AttnNorm:
+    case TensorRole::PostAttnNorm:
+    case TensorRole::PostFfnNorm:
+    case TensorRole::OutputNormBias:
+    case TensorRole::AttnNormBias:
+    case TensorRole::Bo:
+    case TensorRole::DownBias:
     case TensorRole::FfnNorm: return {U(c.dim)};
+    case TensorRole::UpBias: return {U(c.ffn_dim)};
+    case TensorRole::OutputBias: return {U(c.vocab_size)};
     case TensorRole::Wq: return {U(c.q_dim()), U(c.dim)};
     case TensorRole::Wk:
     case TensorRole::Wv: return {U(c.kv_dim()), U(c.dim)};
@@ -77,10 +100,19 @@ std::vector<uint64_t> expected_shape(const ModelConfig& c, TensorRole role) {
 }
 
 std::vector<TensorRole> layer_roles(const ModelConfig& c) {
-  std::vector<TensorRole> roles = {TensorRole::AttnNorm, TensorRole::Wq, TensorRole::Wk, TensorRole::Wv};
+  std::vector<TensorRole> roles = {TensorRole::AttnNorm};
+  if (c.norm_kind == NormKind::Layer) roles.push_back(TensorRole::AttnNormBias);
+  roles.insert(roles.end(), {TensorRole::Wq, TensorRole::Wk, TensorRole::Wv});
   if (c.qkv_bias) roles.insert(roles.end(), {TensorRole::Bq, TensorRole::Bk, TensorRole::Bv});
-  roles.insert(roles.end(),
-               {TensorRole::Wo, TensorRole::FfnNorm, TensorRole::Gate, TensorRole::Up, TensorRole::Down});
+  roles.push_back(TensorRole::Wo);
+  if (c.linear_biases) roles.push_back(TensorRole::Bo);
+  if (!c.parallel_block) roles.push_back(TensorRole::FfnNorm);
+  if (c.ffn_gated) roles.push_back(TensorRole::Gate);
+  roles.push_back(TensorRole::Up);
+  if (c.linear_biases) roles.push_back(TensorRole::UpBias);
+  roles.push_back(TensorRole::Down);
+  if (c.linear_biases) roles.push_back(TensorRole::DownBias);
+  if (c.post_norms) roles.insert(roles.end(), {TensorRole::PostAttnNorm, TensorRole::PostFfnNorm});
   return roles;
 }
 

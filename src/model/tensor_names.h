@@ -10,7 +10,9 @@ namespace llmnpu {
 enum class TensorRole {
   TokenEmbedding,
   OutputNorm,
-  Output,  // global
+  Output,
+  OutputNormBias,
+  OutputBias,  // global
   AttnNorm,
   Wq,
   Wk,
@@ -22,7 +24,13 @@ enum class TensorRole {
   FfnNorm,
   Gate,
   Up,
-  Down,  // per layer
+  Down,
+  PostAttnNorm,
+  PostFfnNorm,
+  AttnNormBias,
+  Bo,
+  UpBias,
+  DownBias,  // per layer
 };
 
 enum class NameScheme {

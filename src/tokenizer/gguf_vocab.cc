@@ -1,3 +1,5 @@
+#include <cctype>
+
 #include "core/error.h"
 #include "tokenizer/load.h"
 
@@ -44,6 +46,19 @@ Vocab vocab_from_gguf(const GgufFile& gguf) {
   v.normalize_nfc = flag("tokenizer.llmnpu.normalize_nfc",
                          v.pre == "qwen2" || v.pre == "deepseek-r1-qwen" || v.pre == "mpt");
   v.ignore_merges = v.pre == "llama-bpe" || v.pre == "llama3" || v.pre == "llama-v3";
+  // llama.cpp gives Phi-3's special tokens the RSTRIP attribute (by model name): whitespace after them in
+  // the text is dropped, so "<|user|>\nHi" tokenizes as <|user|> "Hi".
+  std::string name = gguf.get_string("general.name", "");
+  for (char& ch : name) ch = char(std::tolower(uint8_t(ch)));
+  if (name.find("phi-3") != std::string::npos || name.find("phi3") != std::string::npos) {
+    v.rstrip.assign(v.tokens.size(), 0);
+    for (size_t i = 0; i < v.tokens.size(); ++i) {
+      const bool special = v.types[i] == TokenType::Control || v.types[i] == TokenType::UserDefined ||
+                           v.types[i] == TokenType::Unknown;
+      const std::string& t = v.tokens[i];
+      v.rstrip[i] = (special || t == "</s>") && t != "<unk>" && t != "<s>" && t != "<|endoftext|>";
+    }
+  }
   // Ids beyond the vocab (some converters write them) mean "none" rather than a broken file.
   for (int32_t* id : {&v.bos_id, &v.eos_id, &v.unk_id, &v.pad_id, &v.eot_id})
     if (*id < -1 || *id >= int64_t(v.tokens.size())) *id = -1;

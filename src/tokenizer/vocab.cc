@@ -20,7 +20,7 @@ bool is_one_of(const std::string& name, std::initializer_list<const char*> names
 }  // namespace
 
 std::vector<std::string> pre_tokenizer_regexes(const std::string& pre) {
-  if (is_one_of(pre, {"default", "gpt-2", "gpt2", "mpt", "olmo", "jais", "gpt-neox", ""}))
+  if (is_one_of(pre, {"default", "gpt-2", "gpt2", "phi-2", "mpt", "olmo", "jais", "gpt-neox", ""}))
     return {kGpt2Regex};
   if (is_one_of(pre, {"llama-bpe", "llama3", "llama-v3", "dbrx", "smaug-bpe"})) return {kLlama3Regex};
   if (is_one_of(pre, {"qwen2", "qwen3", "deepseek-r1-qwen"})) return {kQwen2Regex};

@@ -43,6 +43,9 @@ struct Vocab {
   int32_t bos_id = -1, eos_id = -1, unk_id = -1, pad_id = -1, eot_id = -1;
   bool add_bos = false, add_eos = false;
   bool add_space_prefix = false;  // SentencePiece: '▁' before each piece of text
+  // Special tokens that swallow the whitespace after them in text (llama.cpp's RSTRIP attribute); empty
+  // or one flag per token.
+  std::vector<uint8_t> rstrip;
 
   size_t size() const { return tokens.size(); }
   // Throws Error when the vocab is inconsistent (sizes, ids out of range).

@@ -1,5 +1,6 @@
 #include "tokenizer/vocab_tokenizer.h"
 
+#include <cctype>
 #include <cstdio>
 #include <limits>
 
@@ -114,6 +115,8 @@ std::vector<int32_t> VocabTokenizer::encode(std::string_view text, bool add_bos)
     encode_text(text.substr(start, m.pos - start), out);
     out.push_back(m.id);
     start = m.pos + m.len;
+    if (size_t(m.id) < vocab_.rstrip.size() && vocab_.rstrip[size_t(m.id)])
+      while (start < text.size() && std::isspace(uint8_t(text[start]))) ++start;
   }
   if (add_bos && vocab_.add_eos && vocab_.eos_id >= 0) out.push_back(vocab_.eos_id);
   return out;

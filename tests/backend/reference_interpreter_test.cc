@@ -1,7 +1,7 @@
 // The reference interpreter is the float oracle: the CPU backend's compiled programs must agree with it
 // on every synthetic shape and on every program option the CPU backend compiles (parallel block, GELU,
-// embedding scale, norm weight offset, partial rotary, final softcap). What the CPU backend cannot
-// compile, or a weight of the wrong shape, is a one-line error at load naming the op and the weight.
+// embedding scale, norm weight offset, partial rotary, sliding window, softcaps). What the CPU backend
+// cannot compile, or a weight of the wrong shape, is a one-line error at load naming the op and the weight.
 #include "backend/reference_interpreter.h"
 
 #include <gtest/gtest.h>
@@ -77,24 +77,34 @@ TEST(ReferenceInterpreter, AgreesOnProgramOptionsTheLoadersWillUse) {
     void (*apply)(ModelConfig&);
   };
   const Variant variants[] = {
-      {"parallel block + gelu_tanh", [](ModelConfig& c) {
+      {"parallel block + gelu_tanh",
+       [](ModelConfig& c) {
          c.parallel_block = true;
          c.ffn_activation = FfnActivation::GeluTanh;
        }},
       {"gelu (erf)", [](ModelConfig& c) { c.ffn_activation = FfnActivation::Gelu; }},
-      {"embedding scale + norm offset", [](ModelConfig& c) {
+      {"embedding scale + norm offset",
+       [](ModelConfig& c) {
          c.embedding_scale = std::sqrt(float(c.dim));
          c.norm_weight_offset = 1.0f;
        }},
-      {"partial rotary, half-split", [](ModelConfig& c) {
+      {"partial rotary, half-split",
+       [](ModelConfig& c) {
          c.rotary_dims = c.head_dim / 2;
          c.rope_layout = RopeLayout::HalfSplit;
        }},
-      {"final softcap + attention scale", [](ModelConfig& c) {
+      {"final softcap + attention scale",
+       [](ModelConfig& c) {
          c.final_logit_softcap = 3.0f;
          c.attention_scale = 0.1f;
        }},
-      {"llama3 rope scaling", [](ModelConfig& c) {
+      {"sliding window 5 + attention softcap",
+       [](ModelConfig& c) {
+         c.sliding_window = 5;
+         c.attn_logit_softcap = 2.0f;
+       }},
+      {"llama3 rope scaling",
+       [](ModelConfig& c) {
          c.rope_scaling = RopeScaling::Llama3;
          c.rope_scaling_factor = 8;
          c.rope_original_context = 16;
@@ -126,16 +136,16 @@ TEST(ReferenceInterpreter, SlidingWindowChangesLogitsExactlyPastTheWindow) {
 
 TEST(ReferenceInterpreter, WhatTheCpuBackendCannotCompileIsAnErrorAtLoad) {
   auto model = synth("tiny", 0);
-  model->config.sliding_window = 8;
   ModelGraph graph = build_float_graph(*model);
+  // An op the CPU backend runs only outside subgraphs, planted in the first one.
+  graph.chunk_subgraphs[0].ops.insert(graph.chunk_subgraphs[0].ops.begin(), graph.program.embed);
   try {
     Engine engine(*model, graph, {1, 16, nullptr});
-    ADD_FAILURE() << "a sliding window was accepted";
+    ADD_FAILURE() << "an embedding inside a subgraph was accepted";
   } catch (const Error& e) {
     const std::string what = e.what();
-    EXPECT_NE(what.find("L0.attn"), std::string::npos) << what;
-    EXPECT_NE(what.find("attention("), std::string::npos) << what;
-    EXPECT_NE(what.find("window 8"), std::string::npos) << what;
+    EXPECT_NE(what.find("L0.qkv"), std::string::npos) << what;
+    EXPECT_NE(what.find("x = embed(token_embd"), std::string::npos) << what;
     EXPECT_EQ(what.find('\n'), std::string::npos) << what;
   }
 }

@@ -37,6 +37,8 @@ std::vector<float> random_vector(size_t n, uint32_t seed, float range) {
 struct Case {
   int T, q_start, n_heads, n_kv_heads, head_dim;
   bool position_major;  // cache [position][kv_head][dim] instead of [kv_head][position][dim]
+  int window = 0;       // sliding window (0 = none)
+  float softcap = 0;    // score softcap (0 = none)
 };
 
 // Runs one case: reference, single-threaded and threaded; returns false on mismatch (with gtest failures).
@@ -64,6 +66,8 @@ void run_case(const Case& c, ThreadPool& pool) {
   a.n_heads = c.n_heads;
   a.n_kv_heads = c.n_kv_heads;
   a.head_dim = d;
+  a.window = c.window;
+  a.softcap = c.softcap;
   std::vector<float> want(size_t(c.T) * out_stride, -7.0f), got = want, got_threaded = want;
   a.out = want.data();
   a.out_row_stride = out_stride;
@@ -74,7 +78,8 @@ void run_case(const Case& c, ThreadPool& pool) {
   causal_attention(a, &pool);
   SCOPED_TRACE(testing::Message() << detail::float_isa().name << " T=" << c.T << " q_start=" << c.q_start
                                   << " heads=" << c.n_heads << "/" << c.n_kv_heads << " d=" << d
-                                  << " position_major=" << c.position_major);
+                                  << " position_major=" << c.position_major << " window=" << c.window
+                                  << " softcap=" << c.softcap);
   for (size_t i = 0; i < want.size(); ++i) ASSERT_NEAR(got[i], want[i], 2e-5) << "at " << i;
   ASSERT_EQ(got, got_threaded);
 }
@@ -93,6 +98,16 @@ TEST(Attention, MatchesReference) {
       {257, 0, 2, 1, 128, false},  // several query tiles and key blocks
       {65, 200, 7, 1, 80, false},  // GQA 7, odd head_dim
       {16, 5, 3, 3, 2, false},     // tiny head_dim
+      // Sliding windows (keys (p - window, p]) and score softcaps: windows inside one key block, across
+      // blocks, longer than the context, and whole blocks outside every query's window.
+      {1, 300, 14, 2, 64, false, 16},
+      {1, 300, 7, 1, 80, true, 200, 5.0f},
+      {3, 40, 4, 2, 128, true, 7},
+      {70, 129, 4, 2, 64, true, 16, 5.0f},
+      {257, 0, 2, 1, 96, false, 130},
+      {65, 300, 7, 1, 80, false, 33},
+      {40, 10, 2, 2, 64, false, 4096, 15.0f},
+      {33, 0, 2, 1, 64, false, 0, 5.0f},
   };
   for (const detail::FloatIsa* isa : available_isas()) {
     ForceIsa force(isa);

@@ -101,6 +101,14 @@ const float* weight(const Model& m, TensorRole role, int layer) {
     case TensorRole::Gate: return l.w_gate;
     case TensorRole::Up: return l.w_up;
     case TensorRole::Down: return l.w_down;
+    case TensorRole::OutputNormBias: return w.output_norm_b;
+    case TensorRole::OutputBias: return w.output_b;
+    case TensorRole::PostAttnNorm: return l.post_attn_norm;
+    case TensorRole::PostFfnNorm: return l.post_ffn_norm;
+    case TensorRole::AttnNormBias: return l.attn_norm_b;
+    case TensorRole::Bo: return l.bo;
+    case TensorRole::UpBias: return l.b_up;
+    case TensorRole::DownBias: return l.b_down;
   }
   return nullptr;
 }
