@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "backend/int8_linear.h"
 #include "backend/reference_interpreter.h"
 #include "command.h"
 #include "core/error.h"
@@ -15,6 +16,26 @@
 
 namespace llmnpu::cli {
 namespace {
+
+// The int8 linears' shadow counters summed over the graph (zeros for a float model), and how many
+// linears keep a shadow path.
+struct ShadowTotals {
+  uint64_t entries = 0, hot = 0, cold = 0;
+  int shadowed_linears = 0;
+};
+ShadowTotals shadow_totals(const ModelGraph& graph) {
+  ShadowTotals t;
+  for (const LayerLinears& L : graph.layers)
+    for (const LinearOp* op : {L.qkv.get(), L.o.get(), L.gate_up.get(), L.down.get()})
+      if (const auto* q = dynamic_cast<const Int8Linear*>(op)) {
+        const Int8Linear::Counters c = q->counters();
+        t.entries += c.outliers;
+        t.hot += c.hot_rows;
+        t.cold += c.cold_rows;
+        t.shadowed_linears += q->shadow() ? 1 : 0;
+      }
+  return t;
+}
 
 int run_command(int argc, char** argv) {
   CLI::App app{"Generate text: prefill the prompt, then decode token by token on the host."};
@@ -90,6 +111,7 @@ int run_command(int argc, char** argv) {
                   : prefiller.describe();
   std::fprintf(stderr, "prefill: %s\n", prefill_description.c_str());
   Trace trace;
+  const ShadowTotals shadow_before = shadow_totals(*lm.graph);
   double t0 = now_seconds();
   std::vector<float> logits;
   if (interpreter)
@@ -97,6 +119,7 @@ int run_command(int argc, char** argv) {
   else
     logits = prefiller.run(ids, &trace);
   double t1 = now_seconds();
+  const ShadowTotals shadow_after = shadow_totals(*lm.graph);
   if (!po.trace_path.empty()) trace.write_chrome_json(po.trace_path);
   std::vector<int32_t> generated;
   int vocab = model.config.vocab_size;
@@ -142,6 +165,16 @@ int run_command(int argc, char** argv) {
                      {"on_accelerator", sh.on_accelerator},
                      {"host_seconds", sh.host_seconds},
                      {"accelerator_seconds", sh.accelerator_seconds}};
+    // Prefill's outlier entries (activation elements beyond the static scale, each one row of shadow work)
+    // and the distinct channels per call served by resident (hot) or mapped (cold) weight rows.
+    const uint64_t entries = shadow_after.entries - shadow_before.entries;
+    out["shadow"]["outlier_entries"] = entries;
+    out["shadow"]["entries_per_token_per_linear"] =
+        shadow_after.shadowed_linears > 0
+            ? double(entries) / double(ids.size()) / double(shadow_after.shadowed_linears)
+            : 0.0;
+    out["shadow"]["hot_channel_hits"] = shadow_after.hot - shadow_before.hot;
+    out["shadow"]["cold_channel_hits"] = shadow_after.cold - shadow_before.cold;
     std::printf("%s\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     std::printf("\n");

@@ -152,7 +152,7 @@ int sim_command(int argc, char** argv) {
   std::string model_path, shape, profile_name, schedule = "all", topology = "hetero", format = "auto";
   std::string trace_path, output_path, calibrate_path;
   int prompt = 1024, chunk = 256, repeat = 1;
-  double shadow_entries = 1.0;
+  double shadow_entries = 1.7;
   bool as_json = false, measure = false, validate = false, dump = false;
   std::string shapes;
   for (const auto& s : synth_shapes()) shapes += (shapes.empty() ? "" : ", ") + s.name;
@@ -164,9 +164,9 @@ int sim_command(int argc, char** argv) {
                  "phone, or this-machine with --validate");
   app.add_option("-p,--prompt", prompt, "prompt tokens (default 1024)")->check(CLI::PositiveNumber);
   app.add_option("--chunk", chunk, "chunk length (default 256)")->check(CLI::PositiveNumber);
-  app.add_option(
-         "--shadow-entries", shadow_entries,
-         "outlier entries per token and int8 linear that the host's shadow work handles (default 1.0)")
+  app.add_option("--shadow-entries", shadow_entries,
+                 "outlier entries per token and int8 linear that the host's shadow work handles (default "
+                 "1.7, measured on held-out text)")
       ->check(CLI::Range(0.0, 1e6));
   app.add_option("--schedule", schedule, "all, sequential, pipeline or ooo (default all)");
   app.add_option("--topology", topology, "hetero, homo or all (default hetero; all with --validate)");

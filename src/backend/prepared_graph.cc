@@ -63,9 +63,8 @@ ModelGraph assemble(const ModelConfig& c, const Model& model, std::vector<std::u
   for (auto* op : *raw) pruned += op->shadow() ? 0 : 1;
   g.describe =
       str("w8a8 + shadow outliers (int8 on the accelerator role: ", int8_kernel_name(best_int8_kernel()),
-          " on CPU cores, each linear adding its shadow outliers in fp32 itself; attention in fp32 on the "
-          "host; int8 "
-          "head; ",
+          " on CPU cores; shadow outliers in fp32 on the host role beside it (heterogeneous) or inline; "
+          "attention in fp32 on the host; int8 head; ",
           raw->size() - pruned, "/", raw->size(), " shadow paths kept)");
   return g;
 }

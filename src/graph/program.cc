@@ -90,14 +90,25 @@ std::string format_program(const ModelProgram& p, bool every_layer) {
     s << " " << t.name << "[" << t.width << "]" << (t.transient ? "*" : "");
   s << "   (* transient: lives inside one subgraph)\n";
   s << "embed:\n  " << format_op(p, p.embed) << "\n";
+  // Layers whose ops differ from layer 0's beyond their weights and cache layer (a pruned shadow path,
+  // another window) are printed in full; the others are summarized.
+  auto same_shape = [&](const std::vector<Op>& a, const std::vector<Op>& b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i)
+      if (a[i].kind != b[i].kind || a[i].attention.window != b[i].attention.window) return false;
+    return true;
+  };
+  int summarized = 0;
   for (size_t l = 0; l < p.layers.size(); ++l) {
-    if (!every_layer && l == 1 && p.layers.size() > 1) {
-      s << "layers 1.." << p.layers.size() - 1 << ": the same ops on their own weights and cache layer\n";
-      break;
+    if (!every_layer && l > 0 && same_shape(p.layers[l], p.layers[0])) {
+      ++summarized;
+      continue;
     }
     s << "layer " << l << ":\n";
     for (const Op& op : p.layers[l]) s << "  " << format_op(p, op) << "\n";
   }
+  if (summarized > 0)
+    s << summarized << " more layers: the ops of layer 0 on their own weights and cache layer\n";
   s << "head (rows whose logits are wanted):\n";
   for (const Op& op : p.head) s << "  " << format_op(p, op) << "\n";
   return s.str();

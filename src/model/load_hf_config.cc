@@ -70,6 +70,11 @@ ModelConfig parse_hf_config(const std::string& text, const std::string& where) {
   c.tied_output = get_bool(j, "tie_word_embeddings", where, false);
   check(get_bool(j, "attention_bias", where, false) == false, "'", where,
         "': attention_bias is not supported for this architecture");
+  // Mistral's sliding window (null in later Mistral configs); Qwen2 configs carry one with
+  // use_sliding_window = false.
+  auto window = j.find("sliding_window");
+  if (window != j.end() && !window->is_null() && get_bool(j, "use_sliding_window", where, true))
+    c.sliding_window = get_size(j, "sliding_window", where);
 
   auto scaling = j.find("rope_scaling");
   if (scaling != j.end() && !scaling->is_null()) {

@@ -24,7 +24,7 @@ struct SimOptions {
   // Shadow work: outlier entries per token row and shadowed linear (each costs that linear's output
   // features in float MACs on the host, beside the accelerator's subgraph). Measured on wikitext with the
   // planted-outlier qwen2.5-0.5b shape: see docs/simulator.md.
-  double shadow_entries_per_row = 1.0;
+  double shadow_entries_per_row = 1.7;
 };
 
 // A processor of the simulated topology, in the order the real runner makes them (make_processors).

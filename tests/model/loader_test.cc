@@ -485,6 +485,19 @@ TEST(HfConfig, ParsesFamiliesAndRopeScaling) {
   EXPECT_EQ(mistral.rope_scaling, RopeScaling::Linear);
   EXPECT_EQ(mistral.rope_scaling_factor, 2.0f);
   EXPECT_FALSE(mistral.tied_output);
+  EXPECT_EQ(mistral.sliding_window, 0);
+  // Mistral's sliding window is honoured; Qwen2's, switched off by use_sliding_window, is not.
+  EXPECT_EQ(parse_hf_config(R"({"architectures":["MistralForCausalLM"],"hidden_size":64,"num_hidden_layers":1,
+    "num_attention_heads":4,"intermediate_size":128,"vocab_size":32,"sliding_window":4096})",
+                            "m.json")
+                .sliding_window,
+            4096);
+  EXPECT_EQ(parse_hf_config(R"({"architectures":["Qwen2ForCausalLM"],"hidden_size":64,"num_hidden_layers":1,
+    "num_attention_heads":4,"intermediate_size":128,"vocab_size":32,"sliding_window":32768,
+    "use_sliding_window":false})",
+                            "q.json")
+                .sliding_window,
+            0);
 
   ModelConfig back = parse_hf_config(hf_config_json(llama3), "back.json");
   EXPECT_EQ(back.rope_scaling_factor, 32.0f);
