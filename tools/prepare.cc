@@ -261,10 +261,11 @@ int prepare_command(int argc, char** argv) {
   const ModelConfig& c = model->config;
   // The prepared format's fused slots (qkv, o, gate_up, down) and its norms are those of a gated,
   // RMSNorm, bias-free MLP; other layouts run in float until the format has their tensors.
-  check(c.ffn_gated && c.norm_kind == NormKind::Rms && !c.linear_biases && !c.post_norms, "prepare: ", c.arch,
-        " models (",
+  check(c.ffn_gated && c.norm_kind == NormKind::Rms && !c.linear_biases && !c.post_norms && !c.qk_norm,
+        "prepare: ", c.arch, " models (",
         !c.ffn_gated                     ? "ungated MLP"
         : c.norm_kind == NormKind::Layer ? "LayerNorm"
+        : c.qk_norm                      ? "q/k norms"
         : c.post_norms                   ? "post-norms"
                                          : "linear biases",
         ") are not supported by the prepared format yet; run them in float");

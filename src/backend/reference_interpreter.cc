@@ -48,6 +48,8 @@ class ModelWeightsView final : public ReferenceWeights {
       if (ref.name == "attn_norm.bias") return L.attn_norm_b;
       if (ref.name == "ffn_norm") return L.ffn_norm;
       if (ref.name == "post_attention_norm") return L.post_attn_norm;
+      if (ref.name == "attn_q_norm") return L.q_norm;
+      if (ref.name == "attn_k_norm") return L.k_norm;
       if (ref.name == "post_ffw_norm") return L.post_ffn_norm;
     }
     fail("reference: no weight '", ref.describe(), "'");

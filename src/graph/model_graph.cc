@@ -97,6 +97,10 @@ void bind_program(ModelGraph& g, const Model& model, bool quantized) {
       g.vectors[WeightRef{int(l), "ffn_norm"}.describe()] = {w.layers[l].ffn_norm, c.dim};
     if (w.layers[l].attn_norm_b)
       g.vectors[WeightRef{int(l), "attn_norm.bias"}.describe()] = {w.layers[l].attn_norm_b, c.dim};
+    if (w.layers[l].q_norm)
+      g.vectors[WeightRef{int(l), "attn_q_norm"}.describe()] = {w.layers[l].q_norm, c.head_dim};
+    if (w.layers[l].k_norm)
+      g.vectors[WeightRef{int(l), "attn_k_norm"}.describe()] = {w.layers[l].k_norm, c.head_dim};
     if (w.layers[l].post_attn_norm)
       g.vectors[WeightRef{int(l), "post_attention_norm"}.describe()] = {w.layers[l].post_attn_norm, c.dim};
     if (w.layers[l].post_ffn_norm)

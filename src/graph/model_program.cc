@@ -103,6 +103,17 @@ ModelProgram build_model_program(const ModelConfig& c) {
     };
     ops.push_back(norm(c, b.whole(x), b.whole(xb), {l, "attn_norm"}));
     ops.push_back(op(OpKind::Linear, {b.whole(xb)}, b.whole(qkv), {l, "qkv"}));
+    if (c.qk_norm) {
+      // Each query and key head normalized on its own, one weight shared by the heads (Qwen3).
+      for (int h = 0; h < c.n_heads; ++h) {
+        const View head{qkv, h * c.head_dim, c.head_dim};
+        ops.push_back(norm(c, head, head, {l, "attn_q_norm"}));
+      }
+      for (int h = 0; h < c.n_kv_heads; ++h) {
+        const View head{qkv, q + h * c.head_dim, c.head_dim};
+        ops.push_back(norm(c, head, head, {l, "attn_k_norm"}));
+      }
+    }
     if (c.parallel_block) mlp_ops(b.whole(xb));
     Op rope = op(OpKind::Rope, {q_view, k_view}, {});
     rope.rope = rope_of(c);

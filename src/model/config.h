@@ -54,6 +54,7 @@ struct ModelConfig {
   int sliding_window = 0;            // a query sees only the last this many keys; 0 = all
   int sliding_window_pattern = 0;    // 0 or 1: every layer has the window; p: layer l iff l % p < p - 1
   bool post_norms = false;           // RMSNorm of the attention and MLP outputs before their residual adds
+  bool qk_norm = false;              // RMSNorm of each query and key head before RoPE (Qwen3)
   float attn_logit_softcap = 0.0f;   // attention logits = cap * tanh(logits / cap); 0 = none
   float final_logit_softcap = 0.0f;  // output logits likewise
   float attention_scale = 0.0f;      // q·k scale; 0 = 1 / sqrt(head_dim)

@@ -72,6 +72,8 @@ void assemble_weights(Model& model, const TensorTable& table, NameScheme scheme)
         case TensorRole::UpBias: lw.b_up = data; break;
         case TensorRole::Down: lw.w_down = data; break;
         case TensorRole::DownBias: lw.b_down = data; break;
+        case TensorRole::QNorm: lw.q_norm = data; break;
+        case TensorRole::KNorm: lw.k_norm = data; break;
         case TensorRole::PostAttnNorm: lw.post_attn_norm = data; break;
         case TensorRole::PostFfnNorm: lw.post_ffn_norm = data; break;
         default: fail("unexpected layer tensor role ", int(role));

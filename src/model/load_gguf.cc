@@ -77,10 +77,10 @@ ModelConfig read_gguf_hyperparameters(const GgufFile& f) {
   const GgufValue& arch_value = f.get("general.architecture");
   check(arch_value.type == GgufType::STRING, "'", path, "': general.architecture is not a string");
   const std::string arch = arch_value.as_string();
-  check(arch == "llama" || arch == "qwen2" || arch == "gemma" || arch == "gemma2" || arch == "phi2" ||
-            arch == "phi3",
+  check(arch == "llama" || arch == "qwen2" || arch == "qwen3" || arch == "gemma" || arch == "gemma2" ||
+            arch == "phi2" || arch == "phi3",
         "'", path, "': architecture '", arch,
-        "' is not supported (llama, qwen2, gemma, gemma2, phi2, phi3 are)");
+        "' is not supported (llama, qwen2, qwen3, gemma, gemma2, phi2, phi3 are)");
   const std::string p = arch + ".";
 
   ModelConfig c;
@@ -101,9 +101,10 @@ ModelConfig read_gguf_hyperparameters(const GgufFile& f) {
   if (rotary < c.head_dim) c.rotary_dims = rotary;
   c.ffn_dim = get_size(f, p + "feed_forward_length");
   c.max_seq_len = get_size(f, p + "context_length", 2048);
-  c.norm_eps = arch == "phi2"
-                   ? get_real(f, p + "attention.layer_norm_epsilon", 1e-5f)
-                   : get_real(f, p + "attention.layer_norm_rms_epsilon", arch == "qwen2" ? 1e-6f : 1e-5f);
+  c.norm_eps = arch == "phi2" ? get_real(f, p + "attention.layer_norm_epsilon", 1e-5f)
+                              : get_real(f, p + "attention.layer_norm_rms_epsilon",
+                                         arch == "qwen2" || arch == "qwen3" ? 1e-6f : 1e-5f);
+  if (arch == "qwen3") c.qk_norm = true;
   if (arch == "phi2") {
     // One LayerNorm (with bias) feeding attention and a GELU MLP in parallel; biases on every linear.
     c.norm_kind = NormKind::Layer;
@@ -112,7 +113,7 @@ ModelConfig read_gguf_hyperparameters(const GgufFile& f) {
     c.ffn_activation = FfnActivation::GeluTanh;
     c.linear_biases = true;
   }
-  c.rope_base = get_real(f, p + "rope.freq_base", arch == "qwen2" ? 1000000.0f : 10000.0f);
+  c.rope_base = get_real(f, p + "rope.freq_base", arch == "qwen2" || arch == "qwen3" ? 1000000.0f : 10000.0f);
   if (f.find(p + "attention.sliding_window")) c.sliding_window = get_size(f, p + "attention.sliding_window");
   if (arch == "gemma" || arch == "gemma2") {
     c.embedding_scale = std::sqrt(float(c.dim));

@@ -52,9 +52,12 @@ ModelConfig parse_hf_config(const std::string& text, const std::string& where) {
   } else if (arch == "Qwen2ForCausalLM") {
     c.arch = "qwen2";
     c.qkv_bias = true;
+  } else if (arch == "Qwen3ForCausalLM") {
+    c.arch = "qwen3";
+    c.qk_norm = true;  // per-head RMSNorm of q and k before RoPE; no q/k/v biases
   } else {
     fail("'", where, "': architecture '", arch,
-         "' is not supported (LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM are)");
+         "' is not supported (LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM are)");
   }
   c.rope_layout = RopeLayout::HalfSplit;
   c.dim = get_size(j, "hidden_size", where);

@@ -29,6 +29,8 @@ struct LayerWeights {
   const float* bo = nullptr;              // [dim] (linear_biases only)
   const float* b_up = nullptr;            // [ffn_dim] (linear_biases only)
   const float* b_down = nullptr;          // [dim] (linear_biases only)
+  const float* q_norm = nullptr;          // [head_dim] (qk_norm only)
+  const float* k_norm = nullptr;          // [head_dim] (qk_norm only)
   const float* post_attn_norm = nullptr;  // [dim] (post_norms only)
   const float* post_ffn_norm = nullptr;   // [dim] (post_norms only)
 };

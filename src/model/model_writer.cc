@@ -45,6 +45,8 @@ const float* weight_of(const Model& m, TensorRole role, int layer) {
     case TensorRole::Bo: return l.bo;
     case TensorRole::UpBias: return l.b_up;
     case TensorRole::DownBias: return l.b_down;
+    case TensorRole::QNorm: return l.q_norm;
+    case TensorRole::KNorm: return l.k_norm;
     case TensorRole::PostAttnNorm: return l.post_attn_norm;
     case TensorRole::PostFfnNorm: return l.post_ffn_norm;
     default: return l.w_down;

@@ -39,6 +39,8 @@ constexpr Names kNames[] = {
     {TensorRole::Bo, "attn_output.bias", "", ""},
     {TensorRole::UpBias, "ffn_up.bias", "", ""},
     {TensorRole::DownBias, "ffn_down.bias", "", ""},
+    {TensorRole::QNorm, "attn_q_norm.weight", "self_attn.q_norm.weight", ""},
+    {TensorRole::KNorm, "attn_k_norm.weight", "self_attn.k_norm.weight", ""},
 };
 
 const Names& names_of(TensorRole role) {
@@ -84,6 +86,8 @@ std::vector<uint64_t> expected_shape(const ModelConfig& c, TensorRole role) {
     case TensorRole::DownBias:
     case TensorRole::FfnNorm: return {U(c.dim)};
     case TensorRole::UpBias: return {U(c.ffn_dim)};
+    case TensorRole::QNorm:
+    case TensorRole::KNorm: return {U(c.head_dim)};
     case TensorRole::OutputBias: return {U(c.vocab_size)};
     case TensorRole::Wq: return {U(c.q_dim()), U(c.dim)};
     case TensorRole::Wk:
@@ -104,6 +108,7 @@ std::vector<TensorRole> layer_roles(const ModelConfig& c) {
   if (c.norm_kind == NormKind::Layer) roles.push_back(TensorRole::AttnNormBias);
   roles.insert(roles.end(), {TensorRole::Wq, TensorRole::Wk, TensorRole::Wv});
   if (c.qkv_bias) roles.insert(roles.end(), {TensorRole::Bq, TensorRole::Bk, TensorRole::Bv});
+  if (c.qk_norm) roles.insert(roles.end(), {TensorRole::QNorm, TensorRole::KNorm});
   roles.push_back(TensorRole::Wo);
   if (c.linear_biases) roles.push_back(TensorRole::Bo);
   if (!c.parallel_block) roles.push_back(TensorRole::FfnNorm);

@@ -30,7 +30,9 @@ enum class TensorRole {
   AttnNormBias,
   Bo,
   UpBias,
-  DownBias,  // per layer
+  DownBias,
+  QNorm,
+  KNorm,  // per layer
 };
 
 enum class NameScheme {

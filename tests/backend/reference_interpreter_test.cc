@@ -119,6 +119,27 @@ TEST(ReferenceInterpreter, AgreesOnProgramOptionsTheLoadersWillUse) {
   }
 }
 
+TEST(ReferenceInterpreter, AgreesOnQwen3sPerHeadQkNorm) {
+  auto model = synth("tiny", 0);
+  model->config.qk_norm = true;
+  const int hd = model->config.head_dim;
+  for (LayerWeights& L : model->weights.layers) {
+    std::vector<float> q(static_cast<size_t>(hd)), k(static_cast<size_t>(hd));
+    for (int i = 0; i < hd; ++i)
+      q[size_t(i)] = 1.0f + 0.3f * std::sin(float(i)), k[size_t(i)] = 0.8f + 0.2f * std::cos(float(i));
+    L.q_norm = model->own(q);
+    L.k_norm = model->own(k);
+  }
+  const float diff = compare_with_reference(*model, 30, 8);
+  std::printf("tiny, per-head q/k RMSNorm (Qwen3)   max |logit diff| / max |logit| = %.3g\n", diff);
+  EXPECT_LT(diff, 2e-4f);
+  // The norms run before RoPE, in the static subgraph with the Q/K/V projection.
+  const auto subs = build_chunk_subgraphs(model->config, false);
+  int norms = 0;
+  for (const Op& op : subs[0].ops) norms += op.kind == OpKind::RmsNorm;
+  EXPECT_EQ(norms, 1 + model->config.n_heads + model->config.n_kv_heads);
+}
+
 TEST(ReferenceInterpreter, SlidingWindowChangesLogitsExactlyPastTheWindow) {
   auto model = synth("tiny", 0);
   auto windowed = synth("tiny", 0);

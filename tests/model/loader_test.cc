@@ -103,6 +103,8 @@ const float* weight(const Model& m, TensorRole role, int layer) {
     case TensorRole::Down: return l.w_down;
     case TensorRole::OutputNormBias: return w.output_norm_b;
     case TensorRole::OutputBias: return w.output_b;
+    case TensorRole::QNorm: return l.q_norm;
+    case TensorRole::KNorm: return l.k_norm;
     case TensorRole::PostAttnNorm: return l.post_attn_norm;
     case TensorRole::PostFfnNorm: return l.post_ffn_norm;
     case TensorRole::AttnNormBias: return l.attn_norm_b;
@@ -486,6 +488,14 @@ TEST(HfConfig, ParsesFamiliesAndRopeScaling) {
   EXPECT_EQ(mistral.rope_scaling_factor, 2.0f);
   EXPECT_FALSE(mistral.tied_output);
   EXPECT_EQ(mistral.sliding_window, 0);
+  const ModelConfig qwen3 = parse_hf_config(R"({"architectures":["Qwen3ForCausalLM"],"hidden_size":64,
+    "num_hidden_layers":1,"num_attention_heads":4,"num_key_value_heads":2,"head_dim":32,
+    "intermediate_size":128,"vocab_size":32})",
+                                            "q3.json");
+  EXPECT_EQ(qwen3.arch, "qwen3");
+  EXPECT_TRUE(qwen3.qk_norm);
+  EXPECT_FALSE(qwen3.qkv_bias);
+  EXPECT_EQ(qwen3.head_dim, 32);
   // Mistral's sliding window is honoured; Qwen2's, switched off by use_sliding_window, is not.
   EXPECT_EQ(parse_hf_config(R"({"architectures":["MistralForCausalLM"],"hidden_size":64,"num_hidden_layers":1,
     "num_attention_heads":4,"intermediate_size":128,"vocab_size":32,"sliding_window":4096})",
