@@ -10,6 +10,7 @@
 #include <cstdio>
 
 #include "backend/float_graph.h"
+#include "common/compare.h"
 #include "core/error.h"
 #include "graph/model_program.h"
 #include "model/synth.h"
@@ -19,12 +20,7 @@
 namespace llmnpu {
 namespace {
 
-float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
-  EXPECT_EQ(a.size(), b.size());
-  float m = 0;
-  for (size_t i = 0; i < a.size() && i < b.size(); ++i) m = std::max(m, std::fabs(a[i] - b[i]));
-  return m;
-}
+using test::max_abs_diff;
 
 float max_abs(const std::vector<float>& a) {
   float m = 0;

@@ -12,6 +12,7 @@
 #include "backend/cpu_backend.h"
 #include "backend/float_graph.h"
 #include "backend/reference_interpreter.h"
+#include "common/compare.h"
 #include "core/error.h"
 #include "model/synth.h"
 #include "runtime/chunked_prefill.h"
@@ -19,6 +20,8 @@
 
 namespace llmnpu {
 namespace {
+
+using test::max_abs_diff;
 
 // A fake accelerator: the subgraph's ops run row by row with plain loops, weights read through the graph.
 class ProgramCompiled final : public CompiledSubgraph {
@@ -91,13 +94,6 @@ class RecordingBackend final : public Backend {
   ProgramBackend inner_;
   Calls& calls_;
 };
-
-float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
-  EXPECT_EQ(a.size(), b.size());
-  float m = 0;
-  for (size_t i = 0; i < a.size() && i < b.size(); ++i) m = std::max(m, std::fabs(a[i] - b[i]));
-  return m;
-}
 
 TEST(BackendSeam, AnInjectedAcceleratorCompilesOncePerChunkLengthAndSkipsDecode) {
   SynthOptions o;

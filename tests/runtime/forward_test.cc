@@ -6,6 +6,7 @@
 
 #include "backend/float_graph.h"
 #include "backend/reference_interpreter.h"
+#include "common/compare.h"
 #include "common/testdata.h"
 #include "core/error.h"
 #include "model/loader.h"
@@ -17,12 +18,7 @@
 namespace llmnpu {
 namespace {
 
-float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
-  EXPECT_EQ(a.size(), b.size());
-  float m = 0;
-  for (size_t i = 0; i < a.size() && i < b.size(); ++i) m = std::max(m, std::fabs(a[i] - b[i]));
-  return m;
-}
+using test::max_abs_diff;
 
 std::unique_ptr<Model> tiny_model(bool outliers, const std::string& shape = "tiny") {
   SynthOptions o;

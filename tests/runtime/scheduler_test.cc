@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "backend/float_graph.h"
+#include "common/compare.h"
 #include "model/synth.h"
 #include "runtime/chunked_prefill.h"
 #include "runtime/task_graph.h"
@@ -15,15 +16,7 @@ namespace {
 
 // The per-chunk subgraphs of a small Llama-layout model with `layers` layers.
 std::vector<Subgraph> layer_subgraphs(int layers) {
-  ModelConfig c;
-  c.dim = 8;
-  c.n_layers = layers;
-  c.n_heads = 2;
-  c.n_kv_heads = 1;
-  c.head_dim = 4;
-  c.ffn_dim = 16;
-  c.vocab_size = 10;
-  return build_chunk_subgraphs(c, true);
+  return build_chunk_subgraphs(test::small_config(layers), true);
 }
 
 std::unique_ptr<Model> small_model() {

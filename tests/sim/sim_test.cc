@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "backend/float_graph.h"
+#include "common/compare.h"
 #include "core/error.h"
 #include "model/synth.h"
 #include "sim/cost_model.h"
@@ -18,18 +19,7 @@
 namespace llmnpu::sim {
 namespace {
 
-// dim 8, 2 heads of 4 (q_dim 8), 1 kv head (kv_dim 4), ffn 16, vocab 10.
-ModelConfig small_config(int layers = 1) {
-  ModelConfig c;
-  c.dim = 8;
-  c.n_layers = layers;
-  c.n_heads = 2;
-  c.n_kv_heads = 1;
-  c.head_dim = 4;
-  c.ffn_dim = 16;
-  c.vocab_size = 10;
-  return c;
-}
+using test::small_config;
 
 // Rates of 1000 MAC/s make a subgraph's seconds its MACs / 1000.
 DeviceProfile slow_profile() {
