@@ -149,6 +149,20 @@ TEST(ReferenceInterpreter, SlidingWindowChangesLogitsExactlyPastTheWindow) {
     else
       EXPECT_GT(diff, 0.0f) << "position " << t << " must not see keys outside the window";
   }
+  // The engine likewise, prefill in chunks of 4 then decode: logits of a prompt no longer than the window
+  // are bit-identical to the unwindowed model's, one token more and they differ.
+  ModelGraph full_graph = build_float_graph(*model), window_graph = build_float_graph(*windowed);
+  for (int n : {6, 7}) {
+    std::vector<int32_t> ids;
+    for (int t = 0; t < n; ++t) ids.push_back(int32_t((t * 17 + 2) % model->config.vocab_size));
+    Engine a(*model, full_graph, {1, 32, nullptr}), b(*windowed, window_graph, {1, 32, nullptr});
+    const std::vector<float> la = a.prefill(ids, 4), lb = b.prefill(ids, 4);
+    if (n == 6)
+      EXPECT_EQ(max_abs_diff(la, lb), 0.0f);
+    else
+      EXPECT_GT(max_abs_diff(la, lb), 0.0f);
+    EXPECT_GT(max_abs_diff(a.decode(3), b.decode(3)), 0.0f);  // position n >= 6 lost key 0
+  }
 }
 
 TEST(ReferenceInterpreter, WhatTheCpuBackendCannotCompileIsAnErrorAtLoad) {
