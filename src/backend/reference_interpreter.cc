@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "backend/float_graph.h"
 #include "backend/float_linear.h"
 #include "core/error.h"
 #include "graph/model_program.h"
@@ -33,49 +34,6 @@ void matvec(const std::vector<Block>& blocks, const float* x, int in, float* y, 
   check(n == out, "reference: linear has ", n, " rows, the op writes ", out);
 }
 
-class ModelWeightsView final : public ReferenceWeights {
- public:
-  explicit ModelWeightsView(const Model& m) : m_(m) {}
-  const float* vector(const WeightRef& ref) const override {
-    const ModelWeights& w = m_.weights;
-    if (ref.layer < 0) {
-      if (ref.name == "token_embd") return w.token_embedding;
-      if (ref.name == "output_norm") return w.output_norm;
-      if (ref.name == "output_norm.bias") return w.output_norm_b;
-    } else {
-      const LayerWeights& L = w.layers.at(size_t(ref.layer));
-      if (ref.name == "attn_norm") return L.attn_norm;
-      if (ref.name == "attn_norm.bias") return L.attn_norm_b;
-      if (ref.name == "ffn_norm") return L.ffn_norm;
-      if (ref.name == "post_attention_norm") return L.post_attn_norm;
-      if (ref.name == "attn_q_norm") return L.q_norm;
-      if (ref.name == "attn_k_norm") return L.k_norm;
-      if (ref.name == "post_ffw_norm") return L.post_ffn_norm;
-    }
-    fail("reference: no weight '", ref.describe(), "'");
-  }
-  void linear(const WeightRef& ref, const float* x, int in, float* y, int out) const override {
-    const ModelConfig& c = m_.config;
-    std::vector<Block> blocks;
-    if (ref.layer < 0 && ref.name == "output")
-      blocks = {{m_.weights.output, m_.weights.output_b, c.vocab_size}};
-    if (ref.layer >= 0) {
-      const LayerWeights& L = m_.weights.layers.at(size_t(ref.layer));
-      if (ref.name == "qkv")
-        blocks = {{L.wq, L.bq, c.q_dim()}, {L.wk, L.bk, c.kv_dim()}, {L.wv, L.bv, c.kv_dim()}};
-      if (ref.name == "o") blocks = {{L.wo, L.bo, c.dim}};
-      if (ref.name == "up") blocks = {{L.w_up, L.b_up, c.ffn_dim}};
-      if (ref.name == "gate_up") blocks = {{L.w_gate, nullptr, c.ffn_dim}, {L.w_up, nullptr, c.ffn_dim}};
-      if (ref.name == "down") blocks = {{L.w_down, L.b_down, c.dim}};
-    }
-    check(!blocks.empty(), "reference: no linear '", ref.describe(), "'");
-    matvec(blocks, x, in, y, out);
-  }
-
- private:
-  const Model& m_;
-};
-
 class GraphWeightsView final : public ReferenceWeights {
  public:
   explicit GraphWeightsView(const ModelGraph& g) : g_(g) {}
@@ -98,6 +56,20 @@ class GraphWeightsView final : public ReferenceWeights {
 
  private:
   const ModelGraph& g_;
+};
+
+// A float model's weights: its fp32 graph (the names the program uses, bound in graph/), kept alive here.
+class ModelWeightsView final : public ReferenceWeights {
+ public:
+  explicit ModelWeightsView(const Model& m) : graph_(build_float_graph(m)), view_(graph_) {}
+  const float* vector(const WeightRef& ref) const override { return view_.vector(ref); }
+  void linear(const WeightRef& ref, const float* x, int in, float* y, int out) const override {
+    view_.linear(ref, x, in, y, out);
+  }
+
+ private:
+  ModelGraph graph_;
+  GraphWeightsView view_;
 };
 
 // --- ops ----------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ class ReferenceWeights {
   virtual void linear(const WeightRef& ref, const float* x, int in, float* y, int out) const = 0;
 };
 
-// A float model's own weights (Q/K/V and gate/up read as the fused rows the program names).
+// A float model's own weights, named as the program names them (through its fp32 graph).
 std::unique_ptr<ReferenceWeights> model_reference_weights(const Model& model);
 // The fp32 linears (FloatLinear) and vectors of a graph.
 std::unique_ptr<ReferenceWeights> graph_reference_weights(const ModelGraph& graph);
