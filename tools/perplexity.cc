@@ -21,11 +21,15 @@ int perplexity_command(int argc, char** argv) {
   mo.add_to(app);
   std::string file;
   int max_windows = 0, chunk = 0;
-  bool json = false;
+  bool json = false, llama_cpp = false;
   app.add_option("-f,--file", file, "text file to score")->required();
   app.add_option("--chunks", max_windows, "score at most this many windows (default: all)");
   app.add_option("--chunk", chunk, "prefill chunk length (default: whole window)")
       ->check(CLI::NonNegativeNumber);
+  app.add_flag(
+      "--llama-cpp-windows", llama_cpp,
+      "score as llama-perplexity does (one trailing newline stripped, BOS replacing each window's first "
+      "token, the second half of each window scored), to compare with llama.cpp's numbers");
   app.add_flag("--json", json, "print JSON (perplexity, stderr, every scored token's log-probability)");
   CLI11_PARSE(app, argc, argv);
   if (mo.context == 0) mo.context = 512;
@@ -34,18 +38,20 @@ int perplexity_command(int argc, char** argv) {
   LoadedModel lm = load_for_inference(mo);
   const Model& model = *lm.model;
   check(model.tokenizer != nullptr, "model has no tokenizer: pass one with --tokenizer");
-  std::vector<int32_t> ids = model.tokenizer->encode(text, false);
   int32_t bos = model.tokenizer->adds_bos() ? model.tokenizer->bos_id() : -1;
+  if (llama_cpp && !text.empty() && text.back() == '\n') text.pop_back();
+  std::vector<int32_t> ids = model.tokenizer->encode(text, llama_cpp && bos >= 0);
 
   double t0 = now_seconds();
   PerplexityResult r;
   {
-    int per_window = bos >= 0 ? mo.context - 1 : mo.context;
+    int per_window = bos >= 0 && !llama_cpp ? mo.context - 1 : mo.context;
     int total = int(ids.size()) / std::max(1, per_window);
     if (max_windows > 0) total = std::min(total, max_windows);
     ProgressBar progress("perplexity", size_t(std::max(total, 0)), true);
-    r = compute_perplexity(*lm.engine, ids, mo.context, bos, max_windows, chunk,
-                           [&](int done, int) { progress.update(size_t(done)); });
+    auto report = [&](int done, int) { progress.update(size_t(done)); };
+    r = llama_cpp ? compute_perplexity_llama_cpp(*lm.engine, ids, mo.context, bos, max_windows, chunk, report)
+                  : compute_perplexity(*lm.engine, ids, mo.context, bos, max_windows, chunk, report);
   }
   double seconds = now_seconds() - t0;
 

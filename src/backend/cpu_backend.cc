@@ -19,6 +19,7 @@ namespace {
 // is the first logit row (the head computes only the rows whose logits are wanted).
 struct Rows {
   int row0 = 0, rows = 0;
+  int logit_base = 0;  // the row that is row 0 of the logits tensor (the head's first logit row)
 };
 
 using Step = std::function<void(Chunk&, const Rows&, ExecContext&)>;
@@ -40,7 +41,7 @@ struct Tensors {
   const ModelProgram* program;
   size_t ld(const View& v) const { return size_t(program->tensor(v.tensor).width); }
   float* at(Chunk& ch, const View& v, const Rows& r) const {
-    if (v.tensor == program->logits) return ch.logits.data() + v.col;
+    if (v.tensor == program->logits) return ch.logits.data() + size_t(r.row0 - r.logit_base) * ld(v) + v.col;
     return ch.at(v) + size_t(r.row0) * ld(v);
   }
 };
@@ -114,7 +115,7 @@ class Compiler {
         const View out = op.out;
         steps_.push_back([=](Chunk& ch, const Rows& r, ExecContext&) {
           for (int row = 0; row < r.rows; ++row) {
-            const Rows one{r.row0 + row, 1};
+            const Rows one{r.row0 + row, 1, r.logit_base};
             const float* a = t.at(ch, gate, one);
             const float* b = t.at(ch, up, one);
             float* o = t.at(ch, out, one);
@@ -176,7 +177,7 @@ class Compiler {
         const Activation act = op.act;
         steps_.push_back([=](Chunk& ch, const Rows& r, ExecContext&) {
           for (int row = 0; row < r.rows; ++row) {
-            const Rows one{r.row0 + row, 1};
+            const Rows one{r.row0 + row, 1, r.logit_base};
             const float* a = t.at(ch, in, one);
             float* o = t.at(ch, out, one);
             if (act == Activation::SiLU) {
@@ -194,7 +195,7 @@ class Compiler {
         const View a = op.in[0], b = op.in[1], out = op.out;
         steps_.push_back([=](Chunk& ch, const Rows& r, ExecContext&) {
           for (int row = 0; row < r.rows; ++row) {
-            const Rows one{r.row0 + row, 1};
+            const Rows one{r.row0 + row, 1, r.logit_base};
             kernels::add(t.at(ch, a, one), t.at(ch, b, one), t.at(ch, out, one), size_t(out.cols));
           }
         });
@@ -205,7 +206,7 @@ class Compiler {
         const float cap = op.cap;
         steps_.push_back([=](Chunk& ch, const Rows& r, ExecContext&) {
           for (int row = 0; row < r.rows; ++row) {
-            const Rows one{r.row0 + row, 1};
+            const Rows one{r.row0 + row, 1, r.logit_base};
             kernels::softcap(t.at(ch, in, one), cap, t.at(ch, out, one), size_t(out.cols));
           }
         });
@@ -228,7 +229,7 @@ class Compiler {
         steps_.push_back([=](Chunk& ch, const Rows& r, ExecContext& cx) {
           const int cached = std::min(r.rows, cx.cache.capacity() - ch.pos0);
           auto rotate = [&](size_t t0, size_t t1) {
-            const Rows part{r.row0 + int(t0), int(t1 - t0)};
+            const Rows part{r.row0 + int(t0), int(t1 - t0), r.logit_base};
             const int pos = ch.pos0 + part.row0;
             kernels::rope_apply(t.at(ch, q, part), t.ld(q), part.rows, spec.n_heads, spec.head_dim, pos,
                                 *inv_freq, pairing);
@@ -304,7 +305,7 @@ class CpuSubgraph final : public CompiledSubgraph {
   void execute(Chunk& chunk, ExecContext& context) override {
     Rows rows{0, chunk.T};
     if (head_) {
-      rows = {chunk.first_logit_row(), chunk.logit_rows()};
+      rows = {chunk.first_logit_row(), chunk.logit_rows(), chunk.first_logit_row()};
       if (rows.rows <= 0) return;
       chunk.logits.assign(size_t(rows.rows) * size_t(vocab_), 0.0f);
     }

@@ -63,4 +63,36 @@ PerplexityResult compute_perplexity(Engine& engine, const std::vector<int32_t>& 
   return result;
 }
 
+PerplexityResult compute_perplexity_llama_cpp(Engine& engine, const std::vector<int32_t>& tokens, int window,
+                                              int32_t bos, int max_windows, int chunk_len,
+                                              const std::function<void(int, int)>& progress) {
+  check(window >= 4 && window <= engine.context(), "perplexity window ", window, " must be in 4..",
+        engine.context());
+  const int vocab = engine.config().vocab_size;
+  int total = int(tokens.size()) / window;
+  check(total > 0, "the text has ", tokens.size(), " tokens, fewer than one window of ", window,
+        " (lower -c)");
+  if (max_windows > 0) total = std::min(total, max_windows);
+  PerplexityResult result;
+  std::vector<double> nll;
+  const int first = window / 2;
+  for (int w = 0; w < total; ++w) {
+    const size_t begin = size_t(w) * size_t(window);
+    std::vector<int32_t> ids(tokens.begin() + long(begin), tokens.begin() + long(begin + size_t(window)));
+    if (bos >= 0) ids[0] = bos;
+    engine.reset();
+    engine.prefill(ids, chunk_len, [&](int pos, const float* logits) {
+      if (pos < first || pos + 1 >= window) return;  // logits at pos predict ids[pos + 1]
+      const int32_t id = ids[size_t(pos + 1)];
+      const double lp = token_logprob(logits, vocab, id);
+      result.tokens.push_back({id, int(begin) + pos + 1, lp});
+      nll.push_back(-lp);
+    });
+    ++result.windows;
+    if (progress) progress(w + 1, total);
+  }
+  summarize_nll(nll, &result.mean_nll, &result.perplexity, &result.perplexity_stderr);
+  return result;
+}
+
 }  // namespace llmnpu

@@ -32,6 +32,14 @@ PerplexityResult compute_perplexity(Engine& engine, const std::vector<int32_t>& 
                                     int32_t bos, int max_windows, int chunk_len,
                                     const std::function<void(int, int)>& progress = nullptr);
 
+// llama-perplexity's convention, so results compare with llama.cpp's: `tokens` is the whole text
+// tokenized with BOS (when the model adds one) and one trailing newline stripped from the text first; it is
+// cut into floor(n / window) windows, each window's first token is replaced by BOS (when bos >= 0), and the
+// second half of each window is scored (logits at positions window/2 .. window-2).
+PerplexityResult compute_perplexity_llama_cpp(Engine& engine, const std::vector<int32_t>& tokens, int window,
+                                              int32_t bos, int max_windows, int chunk_len,
+                                              const std::function<void(int, int)>& progress = nullptr);
+
 // Mean, and the standard error of the perplexity, of a list of negative log-likelihoods.
 void summarize_nll(const std::vector<double>& nll, double* mean, double* ppl, double* ppl_stderr);
 

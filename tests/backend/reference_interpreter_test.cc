@@ -28,17 +28,25 @@ float max_abs(const std::vector<float>& a) {
   return m;
 }
 
-// Chunked prefill of `n` tokens and two decode steps on the CPU backend against the reference token by
-// token; returns the largest logit difference relative to the largest logit.
+// Chunked prefill of `n` tokens (the last position's logits, and every position's) and two decode steps on
+// the CPU backend against the reference token by token; returns the largest logit difference relative to
+// the largest logit.
 float compare_with_reference(const Model& model, int n, int chunk) {
   ModelGraph graph = build_float_graph(model);
   std::vector<int32_t> ids;
   for (int i = 0; i < n; ++i) ids.push_back(int32_t((i * 131 + 7) % model.config.vocab_size));
   Engine engine(model, graph, {2, n + 4, nullptr});
   ReferenceInterpreter reference(model, n + 4);
-  std::vector<float> want;
-  for (int32_t id : ids) want = reference.forward(id);
+  std::vector<std::vector<float>> every;  // the reference's logits at every prompt position
+  for (int32_t id : ids) every.push_back(reference.forward(id));
+  std::vector<float> want = every.back();
   float worst = max_abs_diff(engine.prefill(ids, chunk), want) / max_abs(want);
+  // Every position's logits too (perplexity's path: the head on all rows of every chunk).
+  Engine all_rows(model, graph, {2, n + 4, nullptr});
+  all_rows.prefill(ids, chunk, [&](int pos, const float* logits) {
+    const std::vector<float> got(logits, logits + model.config.vocab_size);
+    worst = std::max(worst, max_abs_diff(got, every[size_t(pos)]) / max_abs(every[size_t(pos)]));
+  });
   for (int32_t next : {3, 11}) {
     want = reference.forward(next);
     worst = std::max(worst, max_abs_diff(engine.decode(next), want) / max_abs(want));

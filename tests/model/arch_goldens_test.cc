@@ -14,6 +14,7 @@
 #include "common/testdata.h"
 #include "model/loader.h"
 #include "runtime/engine.h"
+#include "runtime/perplexity.h"
 #include "runtime/sampler.h"
 
 namespace llmnpu {
@@ -100,6 +101,22 @@ TEST_P(ArchGoldens, MatchLlamaCpp) {
     std::vector<float> ref;
     for (int32_t id : prompt) ref = reference.forward(id);
     worst_reference = std::max(worst_reference, max_logprob_diff(logits, ref));
+  }
+  // Perplexity as llama-perplexity scores it (-c 128 over the first 7770 bytes of wikitext-2 test).
+  {
+    std::ifstream in(test::shared_path("testdata/eval/wikitext-2-raw/wiki.test.lf.raw"), std::ios::binary);
+    std::string text(7770, '\0');
+    in.read(text.data(), 7770);
+    if (!text.empty() && text.back() == '\n') text.pop_back();
+    const std::vector<int32_t> tokens = tok.encode(text, tok.adds_bos());
+    EXPECT_EQ(tokens, g["perplexity"]["tokens"].get<std::vector<int32_t>>());
+    Engine engine(*model, graph, {2, 128, nullptr});
+    const PerplexityResult r =
+        compute_perplexity_llama_cpp(engine, tokens, 128, tok.adds_bos() ? tok.bos_id() : -1, 0, 0);
+    const double want = g["perplexity"]["final_estimate"];
+    std::printf("%s: perplexity %.4f, llama-perplexity %.4f (%+.3f%%)\n", arch.name, r.perplexity, want,
+                100 * (r.perplexity / want - 1));
+    EXPECT_NEAR(r.perplexity / want, 1.0, 0.005);
   }
   std::printf(
       "%s: last-position max |d logprob| vs float64 %.2e, vs llama.cpp F32-KV %.2e, chunk 16 vs one "
