@@ -261,6 +261,9 @@ int prepare_command(int argc, char** argv) {
   const ModelConfig& c = model->config;
   // The prepared format's fused slots (qkv, o, gate_up, down) and its norms are those of a gated,
   // RMSNorm, bias-free MLP; other layouts run in float until the format has their tensors.
+  check(c.rope_freq_factors.empty(),
+        "prepare: RoPE frequency divisors (rope_freqs.weight) are not carried by "
+        "the prepared format yet");
   check(c.ffn_gated && c.norm_kind == NormKind::Rms && !c.linear_biases && !c.post_norms && !c.qk_norm,
         "prepare: ", c.arch, " models (",
         !c.ffn_gated                     ? "ungated MLP"

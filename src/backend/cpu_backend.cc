@@ -220,6 +220,8 @@ class Compiler {
                            ops[i + 1].in[1] == op.in[1] && ops[i + 1].in[0] == op.in[0];
         auto inv_freq = std::make_shared<std::vector<double>>(
             kernels::rope_inv_freq(op.rope.rotary_dims, op.rope.base, rope_scaling(op.rope)));
+        for (size_t i = 0; i < op.rope.freq_factors.size() && i < inv_freq->size(); ++i)
+          (*inv_freq)[i] /= double(op.rope.freq_factors[i]);
         const auto pairing = op.rope.style == RopeStyle::Interleaved ? kernels::RopePairing::Interleaved
                                                                      : kernels::RopePairing::HalfSplit;
         const View q = op.in[0], k = op.in[1];

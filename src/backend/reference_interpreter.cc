@@ -87,6 +87,7 @@ double activation(Activation act, double g) {
 // The angle of rotary pair i at position pos, with linear or llama3 frequency scaling.
 double rope_angle(const RopeSpec& r, int pos, int i) {
   double freq = std::pow(r.base, -2.0 * i / r.rotary_dims);
+  if (size_t(i) < r.freq_factors.size()) freq /= r.freq_factors[size_t(i)];
   if (r.scaling == RopeScale::Linear) freq /= r.factor;
   if (r.scaling == RopeScale::Llama3) {
     const double pi = 3.14159265358979323846;

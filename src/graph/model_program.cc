@@ -48,6 +48,7 @@ RopeSpec rope_of(const ModelConfig& c) {
   r.low_freq_factor = c.rope_low_freq_factor;
   r.high_freq_factor = c.rope_high_freq_factor;
   r.original_context = c.rope_original_context;
+  r.freq_factors = c.rope_freq_factors;
   return r;
 }
 

@@ -68,6 +68,7 @@ std::string format_op(const ModelProgram& p, const Op& op) {
         << op.rope.rotary_dims << "/" << op.rope.head_dim << " dims, base " << op.rope.base;
       if (op.rope.scaling == RopeScale::Linear) s << ", linear x" << op.rope.factor;
       if (op.rope.scaling == RopeScale::Llama3) s << ", llama3 x" << op.rope.factor;
+      if (!op.rope.freq_factors.empty()) s << ", " << op.rope.freq_factors.size() << " frequency divisors";
       break;
     case OpKind::Attention:
       s << sep << op.attention.n_heads << " heads / " << op.attention.n_kv_heads << " kv, head dim "
@@ -161,6 +162,9 @@ void validate_op(const ModelProgram& p, const Op& op) {
       check(
           op.rope.rotary_dims > 0 && op.rope.rotary_dims <= op.rope.head_dim && op.rope.rotary_dims % 2 == 0,
           "program: rope rotates ", op.rope.rotary_dims, " of ", op.rope.head_dim, " dims");
+      check(op.rope.freq_factors.empty() || int(op.rope.freq_factors.size()) == op.rope.rotary_dims / 2,
+            "program: rope has ", op.rope.freq_factors.size(), " frequency divisors for ",
+            op.rope.rotary_dims / 2, " pairs");
       break;
     case OpKind::Attention: {
       const AttentionSpec& a = op.attention;

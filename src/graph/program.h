@@ -60,6 +60,7 @@ struct RopeSpec {
   double base = 10000;
   RopeScale scaling = RopeScale::None;
   double factor = 1, low_freq_factor = 1, high_freq_factor = 4, original_context = 8192;
+  std::vector<float> freq_factors;  // per pair: frequency divided by it (empty = none)
 };
 
 struct AttentionSpec {

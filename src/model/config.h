@@ -3,6 +3,7 @@
 // is a field here, filled by the loader of each format; compute code never asks "which architecture".
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace llmnpu {
 
@@ -38,6 +39,9 @@ struct ModelConfig {
   float rope_low_freq_factor = 1.0f;   // llama3 scaling
   float rope_high_freq_factor = 4.0f;  // llama3 scaling
   int rope_original_context = 8192;    // llama3 scaling
+  // Precomputed per-pair divisors of the rotary frequencies (llama.cpp's rope_freqs.weight, how its
+  // converter stores Llama 3 scaling); empty = none.
+  std::vector<float> rope_freq_factors;
 
   bool qkv_bias = false;     // Qwen2 has biases on q, k, v projections
   bool tied_output = false;  // output head shares the token embedding

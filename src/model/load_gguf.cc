@@ -156,9 +156,18 @@ std::unique_ptr<Model> load_gguf_model(const std::string& path) {
   c = read_gguf_hyperparameters(f);
   c.rope_layout = c.arch == "llama" ? RopeLayout::Interleaved : RopeLayout::HalfSplit;
 
-  check(!f.find_tensor("rope_freqs.weight") || c.rope_scaling == RopeScaling::Llama3, "'", path,
-        "': has a rope_freqs tensor but no rope.scaling.type = llama3; precomputed RoPE factors are not "
-        "supported");
+  if (const GgufTensor* freqs = f.find_tensor("rope_freqs.weight");
+      freqs && c.rope_scaling == RopeScaling::None) {
+    // llama.cpp's converter stores Llama 3 scaling as these divisors (and no rope.scaling.type).
+    const int pairs = (c.rotary_dims > 0 ? c.rotary_dims : c.head_dim) / 2;
+    check(freqs->type == GgmlType::F32 && freqs->dims.size() == 1 && freqs->dims[0] == uint64_t(pairs), "'",
+          path, "': rope_freqs.weight must be F32 [", pairs, "]");
+    const float* factors = reinterpret_cast<const float*>(freqs->data);
+    c.rope_freq_factors.assign(factors, factors + pairs);
+    for (float x : c.rope_freq_factors)
+      check(std::isfinite(x) && x > 0, "'", path, "': rope_freqs.weight holds ", x,
+            ", not a positive number");
+  }
   check(!f.find_tensor("rope_factors_long.weight") && !f.find_tensor("rope_factors_short.weight"), "'", path,
         "': long-context RoPE factors (rope_factors_long / rope_factors_short, Phi-3 LongRoPE) are not "
         "supported");

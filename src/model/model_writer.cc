@@ -173,12 +173,18 @@ void write_model_gguf(const Model& m, const std::string& path, GgmlType weight_t
                     else
                       w.add_tensor_owned(name, type, dims, encode_floats(type, data, size_t(n)));
                   });
+  if (!c.rope_freq_factors.empty())  // llama.cpp's own way to store precomputed RoPE divisors
+    w.add_tensor("rope_freqs.weight", GgmlType::F32, {uint64_t(c.rope_freq_factors.size())},
+                 c.rope_freq_factors.data(), c.rope_freq_factors.size() * sizeof(float));
   w.write(path);
 }
 
 void write_model_hf(const Model& m, const std::string& folder) {
   const ModelConfig& c = m.config;
   c.validate();
+  check(c.rope_freq_factors.empty(),
+        "cannot write a Hugging Face folder for a model with precomputed RoPE "
+        "frequency divisors (rope_freqs.weight); write GGUF instead");
   const std::string config_text = hf_config_json(c);
   std::error_code ec;
   std::filesystem::create_directories(folder, ec);

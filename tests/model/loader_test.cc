@@ -7,14 +7,20 @@
 #include <fstream>
 #include <random>
 
+#include "backend/float_graph.h"
+#include "common/compare.h"
 #include "common/testdata.h"
 #include "core/error.h"
 #include "format/gguf.h"
 #include "format/gguf_writer.h"
 #include "format/safetensors.h"
+#include "kernels/rope.h"
 #include "model/load_hf_config.h"
 #include "model/model_writer.h"
+#include "model/synth.h"
 #include "model/tensor_names.h"
+#include "runtime/engine.h"
+#include "tokenizer/vocab.h"
 
 namespace llmnpu {
 namespace {
@@ -531,6 +537,78 @@ TEST(Loader, DetectsFormatsAndRejectsUnknownFiles) {
   EXPECT_THROW(detect_model_format(tmp("missing.gguf")), Error);
   std::filesystem::create_directories(tmp("empty-dir"));
   EXPECT_THROW(load_model(tmp("empty-dir")), Error);
+}
+
+}  // namespace
+}  // namespace llmnpu
+
+namespace llmnpu {
+namespace {
+
+// llama.cpp's converter stores Llama 3 RoPE scaling as rope_freqs.weight (per-pair divisors of the
+// frequencies) with no rope.scaling.type: such a file loads, and runs as the same scaling given as
+// parameters does.
+TEST(GgufLoader, RopeFreqsTensorActsAsLlama3Scaling) {
+  SynthOptions o;
+  o.shape = "tiny";
+  o.seed = 4;
+  auto model = synthesize_model(o, builtin_byte_vocab());
+  const std::string plain = tmp("rope-plain.gguf");
+  write_model_gguf(*model, plain, GgmlType::F32);
+
+  kernels::RopeScalingParams llama3;
+  llama3.kind = kernels::RopeScalingKind::Llama3;
+  llama3.factor = 8;
+  llama3.low_freq_factor = 1;
+  llama3.high_freq_factor = 4;
+  llama3.original_context = 16;
+  const int hd = model->config.head_dim;
+  const auto base = kernels::rope_inv_freq(hd, model->config.rope_base);
+  const auto scaled = kernels::rope_inv_freq(hd, model->config.rope_base, llama3);
+  std::vector<float> factors;
+  for (size_t i = 0; i < base.size(); ++i) factors.push_back(float(base[i] / scaled[i]));
+
+  GgufFile f(plain);
+  GgufWriter w;
+  for (const auto& [k, v] : f.metadata()) w.set(k, v);
+  for (const auto& t : f.tensors()) w.add_tensor(t.name, t.type, t.dims, t.data, t.nbytes);
+  w.add_tensor("rope_freqs.weight", GgmlType::F32, {uint64_t(factors.size())}, factors.data(),
+               factors.size() * sizeof(float));
+  const std::string with_freqs = tmp("rope-freqs.gguf");
+  w.write(with_freqs);
+
+  auto loaded = load_model(with_freqs);
+  ASSERT_EQ(loaded->config.rope_freq_factors, factors);
+  EXPECT_GT(factors.back(), 1.0f);  // the low frequencies are scaled
+  auto params = load_model(plain);
+  params->config.rope_scaling = RopeScaling::Llama3;
+  params->config.rope_scaling_factor = 8;
+  params->config.rope_low_freq_factor = 1;
+  params->config.rope_high_freq_factor = 4;
+  params->config.rope_original_context = 16;
+  ModelGraph a = build_float_graph(*loaded), b = build_float_graph(*params), none = build_float_graph(*model);
+  std::vector<int32_t> ids;
+  for (int i = 0; i < 40; ++i) ids.push_back(int32_t((i * 29 + 3) % model->config.vocab_size));
+  Engine ea(*loaded, a, {1, 64, nullptr}), eb(*params, b, {1, 64, nullptr}),
+      en(*model, none, {1, 64, nullptr});
+  const auto la = ea.prefill(ids, 16), lb = eb.prefill(ids, 16), ln = en.prefill(ids, 16);
+  EXPECT_LT(test::max_abs_diff(la, lb), 1e-4f);
+  EXPECT_GT(test::max_abs_diff(la, ln), 1e-3f);  // and it does change the logits
+
+  // Written back (convert), the divisors stay in rope_freqs.weight.
+  const std::string again = tmp("rope-again.gguf");
+  write_model_gguf(*loaded, again, GgmlType::F16);
+  EXPECT_EQ(load_model(again)->config.rope_freq_factors, factors);
+
+  // A factor table of the wrong length, or a non-positive factor, is a clear error.
+  GgufWriter bad;
+  for (const auto& [k, v] : f.metadata()) bad.set(k, v);
+  for (const auto& t : f.tensors()) bad.add_tensor(t.name, t.type, t.dims, t.data, t.nbytes);
+  std::vector<float> zero(factors.size(), 0.0f);
+  bad.add_tensor("rope_freqs.weight", GgmlType::F32, {uint64_t(zero.size())}, zero.data(), zero.size() * 4);
+  const std::string bad_path = tmp("rope-bad.gguf");
+  bad.write(bad_path);
+  EXPECT_THROW(load_model(bad_path), Error);
 }
 
 }  // namespace
