@@ -31,19 +31,17 @@ Engine::Engine(const Model& model, const ModelGraph& graph, EngineOptions option
     check(why.empty(), host_->name(), " cannot run subgraph ", sg.name(), ": ", why);
   }
   // Static subgraphs are compiled once per chunk length, before the first chunk of that length runs
-  // (compile_for); dynamic ones per chunk (run_subgraph). The host, the CPU, runs any row count: it has
-  // every static subgraph compiled once more for the unchunked work, decode steps and --chunk 0.
+  // (compile_for); dynamic ones per chunk (run_subgraph). The host, the CPU, runs any row count and reads
+  // positions from the chunk: it has every subgraph compiled once more for the unchunked work, decode
+  // steps and --chunk 0 (no compile per decode step).
   host_compiled_.resize(graph.chunk_subgraphs.size());
   for (const Subgraph& sg : graph.chunk_subgraphs)
-    if (sg.is_static) host_compiled_[size_t(sg.index)] = host_->compile(sg, graph, 1);
+    host_compiled_[size_t(sg.index)] = host_->compile(sg, graph, 1);
 }
 
 void Engine::run_on_host(const Subgraph& sg, Chunk& chunk) {
   ExecContext context{cache_, pool_.get(), nullptr};
-  if (sg.is_static)
-    host_compiled_[size_t(sg.index)]->execute(chunk, context);
-  else
-    host_->compile(sg, graph_, chunk.rows)->execute(chunk, context);
+  host_compiled_[size_t(sg.index)]->execute(chunk, context);
 }
 
 Backend& Engine::backend_for(const Subgraph& sg) {

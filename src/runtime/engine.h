@@ -68,7 +68,7 @@ class Engine {
 
  private:
   Backend& backend_for(const Subgraph& sg);
-  // Decode steps and unchunked prefill: static subgraphs from host_compiled_, dynamic ones on the host.
+  // Decode steps and unchunked prefill: every subgraph from host_compiled_.
   void run_on_host(const Subgraph& sg, Chunk& chunk);
   // chunk.T = tokens.size(), chunk.tokens = tokens and their embeddings in chunk.x (buffers allocated).
   void embed(const std::vector<int32_t>& tokens, Chunk& chunk) const;
@@ -81,7 +81,7 @@ class Engine {
   std::unique_ptr<Backend> accelerator_, host_;
   // Static subgraphs compiled for a chunk length, by per-chunk index (null for dynamic ones).
   std::map<int, std::vector<std::unique_ptr<CompiledSubgraph>>> compiled_;
-  // Every static subgraph compiled on the host, which runs any row count: decode and unchunked prefill.
+  // Every subgraph compiled on the host, which runs any row count: decode and unchunked prefill.
   std::vector<std::unique_ptr<CompiledSubgraph>> host_compiled_;
   int position_ = 0;
   Chunk decode_chunk_;

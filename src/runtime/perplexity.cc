@@ -26,12 +26,31 @@ void summarize_nll(const std::vector<double>& nll, double* mean, double* ppl, do
   *ppl_stderr = n > 0 ? *ppl * std::sqrt(var / n) : 0;
 }
 
+namespace {
+
+// Prefills one window and scores ids[next] for next >= first_next (the logits at next - 1 predict it),
+// recording it at position base + next of the whole stream.
+void score_window(Engine& engine, const std::vector<int32_t>& ids, int chunk_len, int first_next, int base,
+                  PerplexityResult& result, std::vector<double>& nll) {
+  const int vocab = engine.config().vocab_size;
+  engine.reset();
+  engine.prefill(ids, chunk_len, [&](int pos, const float* logits) {
+    const int next = pos + 1;
+    if (next < first_next || next >= int(ids.size())) return;
+    const int32_t id = ids[size_t(next)];
+    const double lp = token_logprob(logits, vocab, id);
+    result.tokens.push_back({id, base + next, lp});
+    nll.push_back(-lp);
+  });
+}
+
+}  // namespace
+
 PerplexityResult compute_perplexity(Engine& engine, const std::vector<int32_t>& text, int window, int32_t bos,
                                     int max_windows, int chunk_len,
                                     const std::function<void(int, int)>& progress) {
   check(window >= 2 && window <= engine.context(), "perplexity window ", window, " must be in 2..",
         engine.context());
-  int vocab = engine.config().vocab_size;
   int text_per_window = bos >= 0 ? window - 1 : window;
   int total = int(text.size()) / text_per_window;
   check(total > 0, "the text has ", text.size(), " tokens, fewer than one window of ", text_per_window,
@@ -45,17 +64,8 @@ PerplexityResult compute_perplexity(Engine& engine, const std::vector<int32_t>& 
     std::vector<int32_t> ids;
     if (bos >= 0) ids.push_back(bos);
     ids.insert(ids.end(), text.begin() + long(begin), text.begin() + long(begin + size_t(text_per_window)));
-    int offset = bos >= 0 ? 1 : 0;  // index in ids of the first text token
-    engine.reset();
-    engine.prefill(ids, chunk_len, [&](int pos, const float* logits) {
-      // logits at pos predict ids[pos + 1]
-      int next = pos + 1;
-      if (next >= int(ids.size()) || next < std::max(1, offset)) return;
-      int32_t id = ids[size_t(next)];
-      double lp = token_logprob(logits, vocab, id);
-      result.tokens.push_back({id, int(begin) + next - offset, lp});
-      nll.push_back(-lp);
-    });
+    const int offset = bos >= 0 ? 1 : 0;  // index in ids of the first text token
+    score_window(engine, ids, chunk_len, std::max(1, offset), int(begin) - offset, result, nll);
     ++result.windows;
     if (progress) progress(w + 1, total);
   }
@@ -68,7 +78,6 @@ PerplexityResult compute_perplexity_llama_cpp(Engine& engine, const std::vector<
                                               const std::function<void(int, int)>& progress) {
   check(window >= 4 && window <= engine.context(), "perplexity window ", window, " must be in 4..",
         engine.context());
-  const int vocab = engine.config().vocab_size;
   int total = int(tokens.size()) / window;
   check(total > 0, "the text has ", tokens.size(), " tokens, fewer than one window of ", window,
         " (lower -c)");
@@ -80,14 +89,7 @@ PerplexityResult compute_perplexity_llama_cpp(Engine& engine, const std::vector<
     const size_t begin = size_t(w) * size_t(window);
     std::vector<int32_t> ids(tokens.begin() + long(begin), tokens.begin() + long(begin + size_t(window)));
     if (bos >= 0) ids[0] = bos;
-    engine.reset();
-    engine.prefill(ids, chunk_len, [&](int pos, const float* logits) {
-      if (pos < first || pos + 1 >= window) return;  // logits at pos predict ids[pos + 1]
-      const int32_t id = ids[size_t(pos + 1)];
-      const double lp = token_logprob(logits, vocab, id);
-      result.tokens.push_back({id, int(begin) + pos + 1, lp});
-      nll.push_back(-lp);
-    });
+    score_window(engine, ids, chunk_len, first + 1, int(begin), result, nll);
     ++result.windows;
     if (progress) progress(w + 1, total);
   }
