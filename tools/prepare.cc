@@ -259,19 +259,6 @@ int prepare_command(int argc, char** argv) {
         "' has no float weights to prepare");
   check(model->tokenizer != nullptr, "model has no tokenizer: pass one with --tokenizer");
   const ModelConfig& c = model->config;
-  // The prepared format's fused slots (qkv, o, gate_up, down) and its norms are those of a gated,
-  // RMSNorm, bias-free MLP; other layouts run in float until the format has their tensors.
-  check(c.rope_freq_factors.empty(),
-        "prepare: RoPE frequency divisors (rope_freqs.weight) are not carried by "
-        "the prepared format yet");
-  check(c.ffn_gated && c.norm_kind == NormKind::Rms && !c.linear_biases && !c.post_norms && !c.qk_norm,
-        "prepare: ", c.arch, " models (",
-        !c.ffn_gated                     ? "ungated MLP"
-        : c.norm_kind == NormKind::Layer ? "LayerNorm"
-        : c.qk_norm                      ? "q/k norms"
-        : c.post_norms                   ? "post-norms"
-                                         : "linear biases",
-        ") are not supported by the prepared format yet; run them in float");
   const std::string text = read_text_file(calib);
   std::vector<int32_t> ids = model->tokenizer->encode(text, false);
   check(ids.size() >= 2, "calibration text '", calib, "' is too short");

@@ -585,8 +585,9 @@ void Int8Linear::forward_dynamic(const float* x, int T, size_t ldx, float* y, si
 
 // --- output head ------------------------------------------------------------------------------------
 
-Int8Head::Int8Head(const float* weight, int in_features, int out_features, ThreadPool* pool)
-    : LinearOp(in_features, out_features), weight_(weight) {
+Int8Head::Int8Head(const float* weight, int in_features, int out_features, ThreadPool* pool,
+                   const float* bias)
+    : LinearOp(in_features, out_features), weight_(weight), bias_(bias) {
   check(weight && in_features > 0 && out_features > 0, "int8 head: empty shape ", out_features, "x",
         in_features);
   constexpr int kPanel = PackedInt8Matrix::kPanelColumns;
@@ -669,7 +670,7 @@ void Int8Head::forward(const float* x, int T, size_t ldx, float* y, size_t ldy, 
   const int K = in_features(), N = out_features();
   static const bool vnni = cpu_features().has_avx512_vnni_path();
   if (T > int8_rows_ || !vnni)
-    return kernels::float_gemm(x, T, ldx, weight_, N, K, y, ldy, nullptr, accumulate, pool);
+    return kernels::float_gemm(x, T, ldx, weight_, N, K, y, ldy, bias_, accumulate, pool);
   Scratch& s = tls_scratch;
   const int k4 = packed_.k4, blocks = (k4 + kHeadBlockK4 - 1) / kHeadBlockK4;
   for (int t = 0; t < T; ++t) {
@@ -706,6 +707,8 @@ void Int8Head::forward(const float* x, int T, size_t ldx, float* y, size_t ldy, 
       share_panels(pool, packed_, run);
     else
       run(0, packed_.panels);
+    if (bias_)
+      for (int n = 0; n < N; ++n) yrow[n] += bias_[n];
   }
 }
 

@@ -129,7 +129,9 @@ class Int8Linear final : public LinearOp {
 class Int8Head final : public LinearOp {
  public:
   // weight: fp32 [out][in], kept (not copied) for the fp32 path. pool: null = quantize on this thread.
-  Int8Head(const float* weight, int in_features, int out_features, ThreadPool* pool = nullptr);
+  // bias: [out] or null (Phi-2's head), added in fp32 on either path.
+  Int8Head(const float* weight, int in_features, int out_features, ThreadPool* pool = nullptr,
+           const float* bias = nullptr);
 
   void forward(const float* x, int T, size_t ldx, float* y, size_t ldy, bool accumulate,
                ThreadPool* pool) const override;
@@ -143,6 +145,7 @@ class Int8Head final : public LinearOp {
 
  private:
   const float* weight_;
+  const float* bias_;
   PackedInt8Matrix packed_;              // int8 weights in the panel layout (column sums, scales unused)
   AlignedArray<uint16_t> block_scales_;  // F16 fraction of the row scale: [panel][block of 32 inputs][64]
   AlignedArray<float> row_scales_;       // [panel][64]: each row's largest block scale

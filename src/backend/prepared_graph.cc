@@ -9,6 +9,7 @@
 #include "core/thread_pool.h"
 #include "format/gguf.h"
 #include "model/gguf_config.h"
+#include "model/tensor_names.h"
 #include "tokenizer/load.h"
 
 namespace llmnpu {
@@ -34,7 +35,7 @@ std::pair<int, int> slot_shape(const ModelConfig& c, LinearSlot s) {
   switch (s) {
     case LinearSlot::Qkv: return {c.dim, c.q_dim() + 2 * c.kv_dim()};
     case LinearSlot::O: return {c.q_dim(), c.dim};
-    case LinearSlot::GateUp: return {c.dim, 2 * c.ffn_dim};
+    case LinearSlot::GateUp: return {c.dim, (c.ffn_gated ? 2 : 1) * c.ffn_dim};
     case LinearSlot::Down: return {c.ffn_dim, c.dim};
   }
   return {0, 0};
@@ -56,7 +57,8 @@ ModelGraph assemble(const ModelConfig& c, const Model& model, std::vector<std::u
   {
     // The int8 decode head is quantized at load, on every core (a second or so for a 150k vocabulary).
     ThreadPool load_pool(ThreadPool::hardware_threads());
-    g.head = std::make_unique<Int8Head>(model.weights.output, c.dim, c.vocab_size, &load_pool);
+    g.head = std::make_unique<Int8Head>(model.weights.output, c.dim, c.vocab_size, &load_pool,
+                                        model.weights.output_b);
   }
   bind_program(g, model, true);
   size_t pruned = 0;
@@ -121,15 +123,20 @@ PreparedGraph load_prepared_model(const std::string& path, const LoadOptions& op
   m.path = path;
   m.config = read_config(f);
   const ModelConfig& c = m.config;
-  const uint64_t dim = uint64_t(c.dim), vocab = uint64_t(c.vocab_size);
-  m.weights.token_embedding = f32_tensor(f, "token_embd.weight", {dim, vocab});
-  m.weights.output_norm = f32_tensor(f, "output_norm.weight", {dim});
-  m.weights.output = c.tied_output ? m.weights.token_embedding : f32_tensor(f, "output.weight", {dim, vocab});
+  // The float tensors under their GGUF names (model/model_writer.h add_float_tensors).
+  auto read = [&](TensorRole role, int layer) {
+    const auto shape = expected_shape(c, role);
+    return f32_tensor(f, tensor_name(NameScheme::Gguf, role, layer), {shape.rbegin(), shape.rend()});
+  };
+  m.weights.token_embedding = read(TensorRole::TokenEmbedding, 0);
+  m.weights.output_norm = read(TensorRole::OutputNorm, 0);
+  if (c.norm_kind == NormKind::Layer) m.weights.output_norm_b = read(TensorRole::OutputNormBias, 0);
+  m.weights.output = c.tied_output ? m.weights.token_embedding : read(TensorRole::Output, 0);
+  if (c.linear_biases && !c.tied_output) m.weights.output_b = read(TensorRole::OutputBias, 0);
   m.weights.layers.assign(size_t(c.n_layers), {});
-  for (int l = 0; l < c.n_layers; ++l) {
-    m.weights.layers[size_t(l)].attn_norm = f32_tensor(f, str("blk.", l, ".attn_norm.weight"), {dim});
-    m.weights.layers[size_t(l)].ffn_norm = f32_tensor(f, str("blk.", l, ".ffn_norm.weight"), {dim});
-  }
+  for (int l = 0; l < c.n_layers; ++l)
+    for (TensorRole role : layer_roles(c))
+      if (!is_linear_role(role)) layer_weight(m.weights.layers[size_t(l)], role) = read(role, l);
   m.keep_alive.push_back(file);
   if (!options.tokenizer_path.empty())
     m.tokenizer = load_tokenizer(options.tokenizer_path);

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "format/ggml_dequant.h"
 
 namespace llmnpu {
 
@@ -21,7 +22,7 @@ const SourceTensor* TensorTable::find(const std::string& name) const {
 namespace {
 
 const float* take(Model& model, const TensorTable& table, NameScheme scheme, TensorRole role, int layer) {
-  const std::string name = tensor_name(scheme, role, layer);
+  const std::string name = tensor_name(scheme, role, layer, model.config.arch);
   const SourceTensor* t = table.find(name);
   check(t != nullptr, "'", model.path, "': missing tensor '", name, "'");
   const auto expected = expected_shape(model.config, role);
@@ -46,6 +47,36 @@ const float* take(Model& model, const TensorTable& table, NameScheme scheme, Ten
 
 }  // namespace
 
+void split_rows(TensorTable& table, SourceTensor fused, const std::vector<std::pair<std::string, int>>& parts,
+                bool transposed) {
+  check(fused.shape.size() == 2, "tensor '", fused.name, "' has rank ", fused.shape.size(), ", expected 2");
+  if (transposed) {
+    check(fused.shape[0] == 1, "tensor '", fused.name, "' is not a vector");
+    fused.shape = {fused.shape[1], 1};
+    check(fused.type == GgmlType::F32 || fused.type == GgmlType::F16 || fused.type == GgmlType::BF16,
+          "tensor '", fused.name, "' has type ", fused.type_name, ", which this engine cannot split");
+  }
+  uint64_t rows = 0;
+  for (const auto& part : parts) rows += uint64_t(part.second);
+  check(fused.shape[0] == rows, "tensor '", fused.name, "' has ", fused.shape[0], " rows, expected ", rows);
+  check(fused.float_readable, "tensor '", fused.name, "' has type ", fused.type_name,
+        ", which this engine cannot read");
+  const size_t row_bytes = ggml_row_bytes(fused.type, fused.shape[1]);
+  check(row_bytes * rows == fused.nbytes, "tensor '", fused.name, "' has ", fused.nbytes, " bytes for ", rows,
+        " rows of ", row_bytes);
+  size_t offset = 0;
+  for (const auto& [name, n] : parts) {
+    SourceTensor t = fused;
+    t.name = name;
+    t.shape =
+        transposed ? std::vector<uint64_t>{uint64_t(n)} : std::vector<uint64_t>{uint64_t(n), fused.shape[1]};
+    t.data = fused.data + offset;
+    t.nbytes = row_bytes * size_t(n);
+    offset += t.nbytes;
+    table.add(std::move(t));
+  }
+}
+
 void assemble_weights(Model& model, const TensorTable& table, NameScheme scheme) {
   const ModelConfig& c = model.config;
   ModelWeights& w = model.weights;
@@ -55,29 +86,7 @@ void assemble_weights(Model& model, const TensorTable& table, NameScheme scheme)
     LayerWeights& lw = w.layers[size_t(l)];
     for (TensorRole role : layer_roles(c)) {
       const float* data = take(model, table, scheme, role, l);
-      switch (role) {
-        case TensorRole::AttnNorm: lw.attn_norm = data; break;
-        case TensorRole::AttnNormBias: lw.attn_norm_b = data; break;
-        case TensorRole::Wq: lw.wq = data; break;
-        case TensorRole::Wk: lw.wk = data; break;
-        case TensorRole::Wv: lw.wv = data; break;
-        case TensorRole::Bq: lw.bq = data; break;
-        case TensorRole::Bk: lw.bk = data; break;
-        case TensorRole::Bv: lw.bv = data; break;
-        case TensorRole::Wo: lw.wo = data; break;
-        case TensorRole::Bo: lw.bo = data; break;
-        case TensorRole::FfnNorm: lw.ffn_norm = data; break;
-        case TensorRole::Gate: lw.w_gate = data; break;
-        case TensorRole::Up: lw.w_up = data; break;
-        case TensorRole::UpBias: lw.b_up = data; break;
-        case TensorRole::Down: lw.w_down = data; break;
-        case TensorRole::DownBias: lw.b_down = data; break;
-        case TensorRole::QNorm: lw.q_norm = data; break;
-        case TensorRole::KNorm: lw.k_norm = data; break;
-        case TensorRole::PostAttnNorm: lw.post_attn_norm = data; break;
-        case TensorRole::PostFfnNorm: lw.post_ffn_norm = data; break;
-        default: fail("unexpected layer tensor role ", int(role));
-      }
+      layer_weight(lw, role) = data;
     }
   }
   w.output_norm = take(model, table, scheme, TensorRole::OutputNorm, 0);

@@ -33,6 +33,12 @@ class TensorTable {
   std::map<std::string, size_t> index_;
 };
 
+// Adds the parts of a tensor fused along its rows (slowest dimension) as tensors of their own, each a
+// run of whole rows; the row counts must add up to the tensor's (Phi-3's Q|K|V and gate|up).
+// transposed: the tensor is one row ([1][n], a fused bias) cut along its columns.
+void split_rows(TensorTable& table, SourceTensor fused, const std::vector<std::pair<std::string, int>>& parts,
+                bool transposed = false);
+
 // Fills model.weights (config must be set and valid) from `table` using `scheme` names. F32 data is
 // used in place (the caller puts what keeps it mapped into model.keep_alive); other types are converted
 // into buffers the model owns. Throws Error naming any missing, misshapen or unreadable tensor.

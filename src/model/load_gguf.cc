@@ -37,39 +37,6 @@ float get_real(const GgufFile& f, const std::string& key, float fallback) {
   return float(x);
 }
 
-// Adds the parts of a tensor fused along its rows (slowest dimension) as tensors of their own, each a
-// run of whole rows; the row counts must add up to the tensor's.
-// transposed: the tensor is one row ([1][n], a fused bias) cut along its columns.
-void split_rows(TensorTable& table, SourceTensor fused, const std::vector<std::pair<std::string, int>>& parts,
-                bool transposed = false) {
-  check(fused.shape.size() == 2, "tensor '", fused.name, "' has rank ", fused.shape.size(), ", expected 2");
-  if (transposed) {
-    check(fused.shape[0] == 1, "tensor '", fused.name, "' is not a vector");
-    fused.shape = {fused.shape[1], 1};
-    check(fused.type == GgmlType::F32 || fused.type == GgmlType::F16 || fused.type == GgmlType::BF16,
-          "tensor '", fused.name, "' has type ", fused.type_name, ", which this engine cannot split");
-  }
-  uint64_t rows = 0;
-  for (const auto& part : parts) rows += uint64_t(part.second);
-  check(fused.shape[0] == rows, "tensor '", fused.name, "' has ", fused.shape[0], " rows, expected ", rows);
-  check(fused.float_readable, "tensor '", fused.name, "' has type ", fused.type_name,
-        ", which this engine cannot read");
-  const size_t row_bytes = ggml_row_bytes(fused.type, fused.shape[1]);
-  check(row_bytes * rows == fused.nbytes, "tensor '", fused.name, "' has ", fused.nbytes, " bytes for ", rows,
-        " rows of ", row_bytes);
-  size_t offset = 0;
-  for (const auto& [name, n] : parts) {
-    SourceTensor t = fused;
-    t.name = name;
-    t.shape =
-        transposed ? std::vector<uint64_t>{uint64_t(n)} : std::vector<uint64_t>{uint64_t(n), fused.shape[1]};
-    t.data = fused.data + offset;
-    t.nbytes = row_bytes * size_t(n);
-    offset += t.nbytes;
-    table.add(std::move(t));
-  }
-}
-
 }  // namespace
 
 ModelConfig read_gguf_hyperparameters(const GgufFile& f) {
@@ -143,6 +110,18 @@ ModelConfig read_gguf_hyperparameters(const GgufFile& f) {
     check(scaling == "none", "'", path, "': rope scaling type '", scaling,
           "' is not supported (linear, llama3 are)");
   }
+  if (const GgufTensor* freqs = f.find_tensor("rope_freqs.weight");
+      freqs && c.rope_scaling == RopeScaling::None) {
+    // llama.cpp's converter stores Llama 3 scaling as these divisors (and no rope.scaling.type).
+    const int pairs = (c.rotary_dims > 0 ? c.rotary_dims : c.head_dim) / 2;
+    check(freqs->type == GgmlType::F32 && freqs->dims.size() == 1 && freqs->dims[0] == uint64_t(pairs), "'",
+          path, "': rope_freqs.weight must be F32 [", pairs, "]");
+    const float* factors = reinterpret_cast<const float*>(freqs->data);
+    c.rope_freq_factors.assign(factors, factors + pairs);
+    for (float x : c.rope_freq_factors)
+      check(std::isfinite(x) && x > 0, "'", path, "': rope_freqs.weight holds ", x,
+            ", not a positive number");
+  }
   return c;
 }
 
@@ -156,18 +135,6 @@ std::unique_ptr<Model> load_gguf_model(const std::string& path) {
   c = read_gguf_hyperparameters(f);
   c.rope_layout = c.arch == "llama" ? RopeLayout::Interleaved : RopeLayout::HalfSplit;
 
-  if (const GgufTensor* freqs = f.find_tensor("rope_freqs.weight");
-      freqs && c.rope_scaling == RopeScaling::None) {
-    // llama.cpp's converter stores Llama 3 scaling as these divisors (and no rope.scaling.type).
-    const int pairs = (c.rotary_dims > 0 ? c.rotary_dims : c.head_dim) / 2;
-    check(freqs->type == GgmlType::F32 && freqs->dims.size() == 1 && freqs->dims[0] == uint64_t(pairs), "'",
-          path, "': rope_freqs.weight must be F32 [", pairs, "]");
-    const float* factors = reinterpret_cast<const float*>(freqs->data);
-    c.rope_freq_factors.assign(factors, factors + pairs);
-    for (float x : c.rope_freq_factors)
-      check(std::isfinite(x) && x > 0, "'", path, "': rope_freqs.weight holds ", x,
-            ", not a positive number");
-  }
   check(!f.find_tensor("rope_factors_long.weight") && !f.find_tensor("rope_factors_short.weight"), "'", path,
         "': long-context RoPE factors (rope_factors_long / rope_factors_short, Phi-3 LongRoPE) are not "
         "supported");

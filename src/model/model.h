@@ -35,6 +35,11 @@ struct LayerWeights {
   const float* post_ffn_norm = nullptr;   // [dim] (post_norms only)
 };
 
+// The field of a per-layer role (TensorRole, model/tensor_names.h); throws Error for a global role.
+enum class TensorRole;
+const float*& layer_weight(LayerWeights& layer, TensorRole role);
+const float* layer_weight(const LayerWeights& layer, TensorRole role);
+
 struct ModelWeights {
   const float* token_embedding = nullptr;  // [vocab][dim]
   std::vector<LayerWeights> layers;

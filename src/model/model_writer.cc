@@ -1,9 +1,11 @@
 #include "model/model_writer.h"
 
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <list>
+#include <numbers>
 
 #include "core/error.h"
 #include "format/gguf_writer.h"
@@ -28,55 +30,112 @@ const float* weight_of(const Model& m, TensorRole role, int layer) {
     }
   }
   check(size_t(layer) < w.layers.size(), "model has no layer ", layer);
-  const LayerWeights& l = w.layers[size_t(layer)];
+  return layer_weight(w.layers[size_t(layer)], role);
+}
+
+uint64_t count(const std::vector<uint64_t>& shape);
+
+bool is_rms_norm(const ModelConfig& c, TensorRole role) {
+  if (c.norm_kind != NormKind::Rms) return false;
   switch (role) {
-    case TensorRole::AttnNorm: return l.attn_norm;
-    case TensorRole::Wq: return l.wq;
-    case TensorRole::Wk: return l.wk;
-    case TensorRole::Wv: return l.wv;
-    case TensorRole::Bq: return l.bq;
-    case TensorRole::Bk: return l.bk;
-    case TensorRole::Bv: return l.bv;
-    case TensorRole::Wo: return l.wo;
-    case TensorRole::FfnNorm: return l.ffn_norm;
-    case TensorRole::Gate: return l.w_gate;
-    case TensorRole::Up: return l.w_up;
-    case TensorRole::AttnNormBias: return l.attn_norm_b;
-    case TensorRole::Bo: return l.bo;
-    case TensorRole::UpBias: return l.b_up;
-    case TensorRole::DownBias: return l.b_down;
-    case TensorRole::QNorm: return l.q_norm;
-    case TensorRole::KNorm: return l.k_norm;
-    case TensorRole::PostAttnNorm: return l.post_attn_norm;
-    case TensorRole::PostFfnNorm: return l.post_ffn_norm;
-    default: return l.w_down;
+    case TensorRole::AttnNorm:
+    case TensorRole::FfnNorm:
+    case TensorRole::OutputNorm:
+    case TensorRole::PostAttnNorm:
+    case TensorRole::PostFfnNorm:
+    case TensorRole::QNorm:
+    case TensorRole::KNorm: return true;
+    default: return false;
   }
 }
 
-// Visits every stored weight in file order with its (possibly permuted) float data.
+// What a file format expects of the stored weights.
+struct WriteTarget {
+  NameScheme scheme;
+  RopeLayout layout;        // Q/K rows permuted to this RoPE pairing
+  float norm_offset = 0;    // RMSNorm weights stored as (effective weight - this): HF Gemma stores w, 1 + w
+  bool fused_phi3 = false;  // Phi-3: Q|K|V and gate|up stored as one tensor each
+};
+
+WriteTarget target_for(const ModelConfig& c, NameScheme scheme) {
+  WriteTarget t{scheme, RopeLayout::HalfSplit};
+  if (scheme == NameScheme::Gguf && c.arch == "llama") t.layout = RopeLayout::Interleaved;
+  if (scheme == NameScheme::HuggingFace && (c.arch == "gemma" || c.arch == "gemma2")) t.norm_offset = 1.0f;
+  t.fused_phi3 = c.arch == "phi3";
+  return t;
+}
+
+// Visits every stored weight in file order with its name, shape and (possibly transformed) float data.
+// linears = false skips the per-layer linears' weights and biases (a prepared file quantizes those).
 template <typename Visit>
-void for_each_weight(const Model& m, RopeLayout target, std::list<std::vector<float>>& scratch, Visit visit) {
+void for_each_weight(const Model& m, const WriteTarget& target, std::list<std::vector<float>>& scratch,
+                     Visit visit, bool linears = true) {
   const ModelConfig& c = m.config;
-  auto emit = [&](TensorRole role, int layer) {
+  check(c.rotary_dims == 0 || c.rope_layout == target.layout,
+        "cannot change the RoPE layout of a model with partial rotary embedding");
+  auto name_of = [&](TensorRole role, int layer) { return tensor_name(target.scheme, role, layer, c.arch); };
+  auto data_of = [&](TensorRole role, int layer) {
     const float* data = weight_of(m, role, layer);
-    const std::string name = tensor_name(NameScheme::Gguf, role, layer);
-    check(data != nullptr, "cannot write the model: weight '", name, "' is missing");
+    check(data != nullptr, "cannot write the model: weight '", name_of(role, layer), "' is missing");
     const auto shape = expected_shape(c, role);
     const bool is_q = role == TensorRole::Wq || role == TensorRole::Bq;
     const bool is_k = role == TensorRole::Wk || role == TensorRole::Bk;
-    if ((is_q || is_k) && c.rope_layout != target) {
+    if ((is_q || is_k) && c.rope_layout != target.layout) {
       const int cols = shape.size() == 2 ? int(shape[1]) : 1;
-      scratch.push_back(
-          permute_rope_rows(data, is_q ? c.n_heads : c.n_kv_heads, c.head_dim, cols, c.rope_layout, target));
+      scratch.push_back(permute_rope_rows(data, is_q ? c.n_heads : c.n_kv_heads, c.head_dim, cols,
+                                          c.rope_layout, target.layout));
       data = scratch.back().data();
     }
-    visit(role, layer, shape, data);
+    if (is_rms_norm(c, role) && c.norm_weight_offset != target.norm_offset) {
+      std::vector<float> v(data, data + count(shape));
+      for (float& x : v) x += c.norm_weight_offset - target.norm_offset;
+      scratch.push_back(std::move(v));
+      data = scratch.back().data();
+    }
+    return data;
   };
+  auto emit = [&](TensorRole role, int layer) {
+    visit(name_of(role, layer), expected_shape(c, role), data_of(role, layer));
+  };
+  // Rows of several roles as one tensor.
+  auto emit_fused = [&](const std::string& name, std::initializer_list<TensorRole> roles, int layer) {
+    std::vector<float> rows;
+    uint64_t n_rows = 0, cols = 0;
+    for (TensorRole role : roles) {
+      const auto shape = expected_shape(c, role);
+      const float* data = data_of(role, layer);
+      rows.insert(rows.end(), data, data + count(shape));
+      n_rows += shape[0];
+      cols = shape[1];
+    }
+    scratch.push_back(std::move(rows));
+    visit(name, std::vector<uint64_t>{n_rows, cols}, scratch.back().data());
+  };
+  const bool hf = target.scheme == NameScheme::HuggingFace;
   emit(TensorRole::TokenEmbedding, 0);
   for (int l = 0; l < c.n_layers; ++l)
-    for (TensorRole role : layer_roles(c)) emit(role, l);
+    for (TensorRole role : layer_roles(c)) {
+      if (!linears && is_linear_role(role)) continue;
+      if (target.fused_phi3 && (role == TensorRole::Wq || role == TensorRole::Gate)) {
+        const std::string prefix = hf ? str("model.layers.", l, ".") : str("blk.", l, ".");
+        if (role == TensorRole::Wq)
+          emit_fused(prefix + (hf ? "self_attn.qkv_proj.weight" : "attn_qkv.weight"),
+                     {TensorRole::Wq, TensorRole::Wk, TensorRole::Wv}, l);
+        else
+          emit_fused(prefix + (hf ? "mlp.gate_up_proj.weight" : "ffn_up.weight"),
+                     {TensorRole::Gate, TensorRole::Up}, l);
+        continue;
+      }
+      if (target.fused_phi3 && (role == TensorRole::Wk || role == TensorRole::Wv || role == TensorRole::Up))
+        continue;
+      emit(role, l);
+    }
   emit(TensorRole::OutputNorm, 0);
-  if (!c.tied_output) emit(TensorRole::Output, 0);
+  if (c.norm_kind == NormKind::Layer) emit(TensorRole::OutputNormBias, 0);
+  if (!c.tied_output) {
+    emit(TensorRole::Output, 0);
+    if (c.linear_biases) emit(TensorRole::OutputBias, 0);
+  }
 }
 
 uint64_t count(const std::vector<uint64_t>& shape) {
@@ -127,21 +186,22 @@ void set_model_metadata(const Model& m, GgufWriter& w) {
   w.set(p + "attention.head_count_kv", GgufValue::of_u32(uint32_t(c.n_kv_heads)));
   w.set(p + "attention.key_length", GgufValue::of_u32(uint32_t(c.head_dim)));
   w.set(p + "attention.value_length", GgufValue::of_u32(uint32_t(c.head_dim)));
-  w.set(p + "attention.layer_norm_rms_epsilon", GgufValue::of_f32(c.norm_eps));
+  w.set(p + (c.norm_kind == NormKind::Layer ? "attention.layer_norm_epsilon"
+                                            : "attention.layer_norm_rms_epsilon"),
+        GgufValue::of_f32(c.norm_eps));
   w.set(p + "rope.freq_base", GgufValue::of_f32(c.rope_base));
-  w.set(p + "rope.dimension_count", GgufValue::of_u32(uint32_t(c.head_dim)));
+  w.set(p + "rope.dimension_count",
+        GgufValue::of_u32(uint32_t(c.rotary_dims > 0 ? c.rotary_dims : c.head_dim)));
   if (c.sliding_window > 0)
     w.set(p + "attention.sliding_window", GgufValue::of_u32(uint32_t(c.sliding_window)));
   if (c.attn_logit_softcap > 0) w.set(p + "attn_logit_softcapping", GgufValue::of_f32(c.attn_logit_softcap));
   if (c.final_logit_softcap > 0)
     w.set(p + "final_logit_softcapping", GgufValue::of_f32(c.final_logit_softcap));
-  if (c.rope_scaling != RopeScaling::None) {
-    w.set(p + "rope.scaling.type",
-          GgufValue::of_string(c.rope_scaling == RopeScaling::Linear ? "linear" : "llama3"));
+  // Llama 3 scaling is not a llama.cpp scaling type: its converter stores the per-pair divisors as the
+  // rope_freqs.weight tensor instead (add_rope_freqs_tensor).
+  if (c.rope_scaling == RopeScaling::Linear) {
+    w.set(p + "rope.scaling.type", GgufValue::of_string("linear"));
     w.set(p + "rope.scaling.factor", GgufValue::of_f32(c.rope_scaling_factor));
-    w.set(p + "rope.scaling.original_context_length", GgufValue::of_u32(uint32_t(c.rope_original_context)));
-    w.set(p + "rope.scaling.low_freq_factor", GgufValue::of_f32(c.rope_low_freq_factor));
-    w.set(p + "rope.scaling.high_freq_factor", GgufValue::of_f32(c.rope_high_freq_factor));
   }
   if (m.tokenizer) {
     std::vector<std::pair<std::string, GgufValue>> keys;
@@ -150,33 +210,68 @@ void set_model_metadata(const Model& m, GgufWriter& w) {
   }
 }
 
+std::vector<float> llama3_rope_freq_factors(const ModelConfig& c) {
+  const int rotary = c.rotary_dims > 0 ? c.rotary_dims : c.head_dim;
+  check(c.rope_scaling_factor > 0 && c.rope_low_freq_factor > 0 &&
+            c.rope_high_freq_factor > c.rope_low_freq_factor && c.rope_original_context > 0,
+        "invalid llama3 RoPE scaling parameters");
+  const double low_wavelen = c.rope_original_context / double(c.rope_low_freq_factor);
+  const double high_wavelen = c.rope_original_context / double(c.rope_high_freq_factor);
+  std::vector<float> factors;
+  for (int i = 0; i < rotary / 2; ++i) {
+    const double wavelen = 2 * std::numbers::pi * std::pow(double(c.rope_base), 2.0 * i / rotary);
+    double divisor = 1;  // high frequencies keep theirs
+    if (wavelen > low_wavelen) {
+      divisor = c.rope_scaling_factor;
+    } else if (wavelen >= high_wavelen) {
+      // Blend between scaled and unscaled frequency, as a divisor of the unscaled one.
+      const double smooth = (c.rope_original_context / wavelen - c.rope_low_freq_factor) /
+                            (c.rope_high_freq_factor - c.rope_low_freq_factor);
+      divisor = 1 / ((1 - smooth) / c.rope_scaling_factor + smooth);
+    }
+    factors.push_back(float(divisor));
+  }
+  return factors;
+}
+
+void add_rope_freqs_tensor(const ModelConfig& c, GgufWriter& w) {
+  std::vector<float> factors = c.rope_freq_factors;
+  if (factors.empty() && c.rope_scaling == RopeScaling::Llama3) factors = llama3_rope_freq_factors(c);
+  if (factors.empty()) return;
+  w.add_tensor_owned("rope_freqs.weight", GgmlType::F32, {uint64_t(factors.size())},
+                     encode_floats(GgmlType::F32, factors.data(), factors.size()));
+}
+
 void write_model_gguf(const Model& m, const std::string& path, GgmlType weight_type) {
   const ModelConfig& c = m.config;
   c.validate();
-  check(c.arch == "llama" || c.arch == "qwen2", "cannot write GGUF for architecture '", c.arch, "'");
   check(weight_type == GgmlType::F32 || weight_type == GgmlType::F16 || weight_type == GgmlType::BF16 ||
             weight_type == GgmlType::Q8_0,
         "cannot write weights as ", ggml_type_name(weight_type), " (F32, F16, BF16, Q8_0 are supported)");
   GgufWriter w;
   set_model_metadata(m, w);
-  const RopeLayout target = c.arch == "llama" ? RopeLayout::Interleaved : RopeLayout::HalfSplit;
   std::list<std::vector<float>> scratch;
-  for_each_weight(m, target, scratch,
-                  [&](TensorRole role, int layer, const std::vector<uint64_t>& shape, const float* data) {
-                    const std::vector<uint64_t> dims(shape.rbegin(), shape.rend());
-                    const uint64_t n = count(shape);
-                    GgmlType type = shape.size() == 2 ? weight_type : GgmlType::F32;
-                    if (type == GgmlType::Q8_0 && dims[0] % 32 != 0) type = GgmlType::F32;
-                    const std::string name = tensor_name(NameScheme::Gguf, role, layer);
-                    if (type == GgmlType::F32)
-                      w.add_tensor(name, type, dims, data, size_t(n * 4));
-                    else
-                      w.add_tensor_owned(name, type, dims, encode_floats(type, data, size_t(n)));
-                  });
-  if (!c.rope_freq_factors.empty())  // llama.cpp's own way to store precomputed RoPE divisors
-    w.add_tensor("rope_freqs.weight", GgmlType::F32, {uint64_t(c.rope_freq_factors.size())},
-                 c.rope_freq_factors.data(), c.rope_freq_factors.size() * sizeof(float));
+  add_float_tensors(m, w, weight_type, true, scratch);
+  add_rope_freqs_tensor(c, w);
   w.write(path);
+}
+
+void add_float_tensors(const Model& m, GgufWriter& w, GgmlType weight_type, bool linears,
+                       std::list<std::vector<float>>& scratch) {
+  const ModelConfig& c = m.config;
+  for_each_weight(
+      m, target_for(c, NameScheme::Gguf), scratch,
+      [&](const std::string& name, const std::vector<uint64_t>& shape, const float* data) {
+        const std::vector<uint64_t> dims(shape.rbegin(), shape.rend());
+        const uint64_t n = count(shape);
+        GgmlType type = shape.size() == 2 ? weight_type : GgmlType::F32;
+        if (type == GgmlType::Q8_0 && dims[0] % 32 != 0) type = GgmlType::F32;
+        if (type == GgmlType::F32)
+          w.add_tensor(name, type, dims, data, size_t(n * 4));
+        else
+          w.add_tensor_owned(name, type, dims, encode_floats(type, data, size_t(n)));
+      },
+      linears);
 }
 
 void write_model_hf(const Model& m, const std::string& folder) {
@@ -192,10 +287,9 @@ void write_model_hf(const Model& m, const std::string& folder) {
   SafetensorsWriter st;
   st.set_metadata("format", "pt");
   std::list<std::vector<float>> scratch;
-  for_each_weight(m, RopeLayout::HalfSplit, scratch,
-                  [&](TensorRole role, int layer, const std::vector<uint64_t>& shape, const float* data) {
-                    st.add_tensor(tensor_name(NameScheme::HuggingFace, role, layer), GgmlType::F32, shape,
-                                  data, size_t(count(shape) * 4));
+  for_each_weight(m, target_for(c, NameScheme::HuggingFace), scratch,
+                  [&](const std::string& name, const std::vector<uint64_t>& shape, const float* data) {
+                    st.add_tensor(name, GgmlType::F32, shape, data, size_t(count(shape) * 4));
                   });
   st.write(folder + "/model.safetensors");
   const std::string config_path = folder + "/config.json";

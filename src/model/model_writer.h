@@ -1,7 +1,9 @@
 #pragma once
 // Writes a loaded model back to disk, as GGUF or as a Hugging Face folder, so that both files describe
-// the same function: Q/K rows are permuted to the RoPE layout each target expects (GGUF "llama":
-// Interleaved, GGUF "qwen2" and HF: HalfSplit).
+// the same function, in each format's conventions (docs/formats.md): Q/K rows permuted to the RoPE
+// layout each target expects (GGUF "llama": Interleaved, every other GGUF arch and HF: HalfSplit), HF
+// Gemma norms stored without their +1, Phi-3's fused Q|K|V and gate|up, Llama 3 scaling as rope_freqs.
+#include <list>
 #include <string>
 #include <vector>
 
@@ -18,6 +20,19 @@ namespace llmnpu {
 void set_model_metadata(const Model& model, GgufWriter& writer);
 
 void write_model_gguf(const Model& model, const std::string& path, GgmlType weight_type);
+
+// Adds the model's float tensors with their GGUF names and conventions (matrices as weight_type). With
+// linears = false, the per-layer linears' weights and biases are left out (the prepared writer adds
+// its own). Transformed copies live in `scratch`, which must outlive writer.write().
+void add_float_tensors(const Model& model, GgufWriter& writer, GgmlType weight_type, bool linears,
+                       std::list<std::vector<float>>& scratch);
+
+// Llama 3 RoPE scaling as per-pair divisors of the rotary frequencies, as llama.cpp's converter computes
+// them for rope_freqs.weight.
+std::vector<float> llama3_rope_freq_factors(const ModelConfig& config);
+// Adds rope_freqs.weight when the config has precomputed divisors or Llama 3 scaling (GGUF has no
+// llama3 scaling type).
+void add_rope_freqs_tensor(const ModelConfig& config, GgufWriter& writer);
 
 // Writes FOLDER/config.json and FOLDER/model.safetensors (F32), creating FOLDER if needed.
 void write_model_hf(const Model& model, const std::string& folder);

@@ -9,6 +9,113 @@
 
 namespace llmnpu {
 
+namespace {
+
+ModelConfig sized(ModelConfig c, int dim, int layers, int heads, int kv_heads, int head_dim, int ffn,
+                  int vocab, int context) {
+  c.dim = dim;
+  c.n_layers = layers;
+  c.n_heads = heads;
+  c.n_kv_heads = kv_heads;
+  c.head_dim = head_dim;
+  c.ffn_dim = ffn;
+  c.vocab_size = vocab;
+  c.max_seq_len = context;
+  return c;
+}
+
+// The options of each family as its GGUF loader sets them (model/load_gguf.cc), sizes left to the shape.
+ModelConfig gemma_family(bool gemma2) {
+  ModelConfig c;
+  c.arch = gemma2 ? "gemma2" : "gemma";
+  c.norm_eps = 1e-6f;
+  c.rope_layout = RopeLayout::HalfSplit;
+  c.ffn_activation = FfnActivation::GeluTanh;
+  c.tied_output = true;
+  if (gemma2) {
+    c.post_norms = true;
+    c.attn_logit_softcap = 50.0f;
+    c.final_logit_softcap = 30.0f;
+    c.sliding_window_pattern = 2;
+  }
+  return c;
+}
+
+ModelConfig phi2_family() {
+  ModelConfig c;
+  c.arch = "phi2";
+  c.rope_layout = RopeLayout::HalfSplit;
+  c.norm_kind = NormKind::Layer;
+  c.parallel_block = true;
+  c.ffn_gated = false;
+  c.ffn_activation = FfnActivation::GeluTanh;
+  c.linear_biases = true;
+  c.qkv_bias = true;
+  return c;
+}
+
+ModelConfig phi3_family() {
+  ModelConfig c;
+  c.arch = "phi3";
+  c.rope_layout = RopeLayout::HalfSplit;
+  return c;
+}
+
+ModelConfig qwen3_family() {
+  ModelConfig c;
+  c.arch = "qwen3";
+  c.norm_eps = 1e-6f;
+  c.rope_base = 1000000.0f;
+  c.rope_layout = RopeLayout::HalfSplit;
+  c.qk_norm = true;
+  c.tied_output = true;
+  return c;
+}
+
+// The paper's and today's popular families, each in its real dimensions and a tiny test variant (the
+// tiny ones keep what makes the family different: head size != dim / heads, partial rotary, windows).
+void add_family_shapes(std::vector<SynthShape>& list, const ModelConfig& tiny_llama) {
+  ModelConfig gemma = sized(gemma_family(false), 128, 4, 4, 1, 64, 352, 512, 1024);
+  gemma.embedding_scale = std::sqrt(128.0f);
+  list.push_back({"tiny-gemma", gemma});
+  ModelConfig gemma2 = sized(gemma_family(true), 128, 4, 4, 2, 64, 352, 512, 1024);
+  gemma2.embedding_scale = std::sqrt(128.0f);
+  gemma2.sliding_window = 16;
+  list.push_back({"tiny-gemma2", gemma2});
+  ModelConfig phi2 = sized(phi2_family(), 128, 4, 4, 4, 32, 512, 512, 1024);
+  phi2.rotary_dims = 16;
+  list.push_back({"tiny-phi2", phi2});
+  ModelConfig phi3 = sized(phi3_family(), 128, 4, 4, 4, 32, 352, 512, 1024);
+  phi3.sliding_window = 32;
+  list.push_back({"tiny-phi3", phi3});
+  list.push_back({"tiny-qwen3", sized(qwen3_family(), 128, 4, 4, 2, 64, 352, 512, 1024)});
+  ModelConfig mistral = tiny_llama;
+  mistral.tied_output = false;
+  mistral.sliding_window = 16;
+  list.push_back({"tiny-mistral", mistral});
+
+  ModelConfig gemma_2b = sized(gemma_family(false), 2048, 18, 8, 1, 256, 16384, 256000, 8192);
+  gemma_2b.embedding_scale = std::sqrt(2048.0f);
+  list.push_back({"gemma-2b", gemma_2b});
+  ModelConfig gemma2_2b = sized(gemma_family(true), 2304, 26, 8, 4, 256, 9216, 256000, 8192);
+  gemma2_2b.embedding_scale = std::sqrt(2304.0f);
+  gemma2_2b.sliding_window = 4096;
+  list.push_back({"gemma-2-2b", gemma2_2b});
+  ModelConfig phi_2 = sized(phi2_family(), 2560, 32, 32, 32, 80, 10240, 51200, 2048);
+  phi_2.rotary_dims = 32;  // partial_rotary_factor 0.4
+  list.push_back({"phi-2", phi_2});
+  ModelConfig phi3_mini = sized(phi3_family(), 3072, 32, 32, 32, 96, 8192, 32064, 4096);
+  phi3_mini.sliding_window = 2047;
+  list.push_back({"phi-3-mini", phi3_mini});
+  list.push_back({"qwen3-0.6b", sized(qwen3_family(), 1024, 28, 16, 8, 128, 3072, 151936, 40960)});
+  ModelConfig mistral_7b = sized(tiny_llama, 4096, 32, 32, 8, 128, 14336, 32000, 32768);
+  mistral_7b.tied_output = false;
+  mistral_7b.sliding_window = 4096;  // Mistral-7B v0.1
+  list.push_back({"mistral-7b", mistral_7b});
+}
+
+}  // namespace
+
 const std::vector<SynthShape>& synth_shapes() {
   static const std::vector<SynthShape> shapes = [] {
     std::vector<SynthShape> list;
@@ -71,6 +178,7 @@ const std::vector<SynthShape>& synth_shapes() {
     llama.rope_original_context = 8192;
     llama.tied_output = true;
     list.push_back({"llama-3.2-1b", llama});
+    add_family_shapes(list, tiny);
     for (auto& s : list) s.config.name = "synth-" + s.name;
     return list;
   }();
@@ -204,12 +312,23 @@ std::unique_ptr<Model> synthesize_model(const SynthOptions& opt, Vocab vocab, Sy
         emb[v * dim + size_t(ch)] = sign * kResidualOutlier * mag * kBranchGain * 0.5f;
       }
   }
+  // Families that scale the embedding (Gemma: by sqrt(dim)) get it pre-divided, so the residual stream
+  // has the same size as in the others.
+  if (c.embedding_scale != 1.0f)
+    for (float& x : emb) x /= c.embedding_scale;
   // Padding tokens get zero rows (as untrained rows of real padded vocabularies are near zero): with
   // the tied head their logit is 0, far below the best real tokens, so they are rarely generated.
   for (size_t v = std::min(real_tokens, size_t(c.vocab_size)); v < size_t(c.vocab_size); ++v)
     std::fill(emb.begin() + long(v * dim), emb.begin() + long((v + 1) * dim), 0.0f);
   model->weights.token_embedding = model->own(std::move(emb));
   model->weights.output = model->weights.token_embedding;
+  // Weights the Llama layout lacks are drawn around their neutral value, so a loader that drops or
+  // misplaces one changes the logits.
+  auto around = [&](size_t n, float center, float spread) {
+    std::vector<float> v = random_matrix(seed, id++, 1, n, spread);
+    for (float& x : v) x += center;
+    return model->own(std::move(v));
+  };
 
   auto ones = [&](size_t n, float v) { return std::vector<float>(n, v); };
   // Linear inputs see the outlier channels at full size; their weight columns are scaled down so the
@@ -237,10 +356,11 @@ std::unique_ptr<Model> synthesize_model(const SynthOptions& opt, Vocab vocab, Sy
         damp_columns(*w, w->size() / dim, dim, planted.residual_outlier_channels, residual_damp);
       damp_columns(wg, ffn, dim, planted.residual_outlier_channels, residual_damp);
       damp_columns(wu, ffn, dim, planted.residual_outlier_channels, residual_damp);
+      // An ungated MLP (Phi-2) gets the whole spike on its one input projection.
       for (int ch : planted.ffn_outlier_channels)
         for (size_t k = 0; k < dim; ++k) {
           wg[size_t(ch) * dim + k] *= kFfnGain;
-          wu[size_t(ch) * dim + k] *= kFfnGain;
+          wu[size_t(ch) * dim + k] *= c.ffn_gated ? kFfnGain : kFfnGain * kFfnGain;
         }
       damp_columns(wd, dim, ffn, planted.ffn_outlier_channels, 1.0f / (kFfnGain * kFfnGain));
     }
@@ -248,7 +368,7 @@ std::unique_ptr<Model> synthesize_model(const SynthOptions& opt, Vocab vocab, Sy
     L.wk = model->own(std::move(wk));
     L.wv = model->own(std::move(wv));
     L.wo = model->own(std::move(wo));
-    L.w_gate = model->own(std::move(wg));
+    if (c.ffn_gated) L.w_gate = model->own(std::move(wg));
     L.w_up = model->own(std::move(wu));
     L.w_down = model->own(std::move(wd));
     if (c.qkv_bias) {
@@ -256,12 +376,41 @@ std::unique_ptr<Model> synthesize_model(const SynthOptions& opt, Vocab vocab, Sy
       L.bk = model->own(random_matrix(seed, id++, 1, size_t(c.kv_dim()), 0.1f));
       L.bv = model->own(random_matrix(seed, id++, 1, size_t(c.kv_dim()), 0.1f));
     }
+    if (c.norm_kind == NormKind::Layer) L.attn_norm_b = around(dim, 0.0f, 0.05f);
+    if (c.parallel_block) L.ffn_norm = nullptr;  // one norm feeds both branches
+    if (c.linear_biases) {
+      L.bo = around(dim, 0.0f, 0.02f);
+      L.b_up = around(ffn, 0.0f, 0.1f);
+      L.b_down = around(dim, 0.0f, 0.02f);
+    }
+    if (c.qk_norm) {
+      L.q_norm = around(size_t(c.head_dim), 1.0f, 0.2f);
+      L.k_norm = around(size_t(c.head_dim), 1.0f, 0.2f);
+    }
+    if (c.post_norms) {
+      // Each branch output is normalized before its residual add: its weight sets the branch's size.
+      L.post_attn_norm = around(dim, 0.25f * branch, 0.025f * branch);
+      L.post_ffn_norm = around(dim, 0.25f * branch, 0.025f * branch);
+    }
   }
   // The final norm removes the massive channels before the (tied) head, as trained models learn to, and
   // restores the spread of the other channels, which the massive ones shrink through the RMS.
-  std::vector<float> out_norm(dim, opt.outliers ? 3.0f : 1.0f);
+  // A tied head reads the pre-divided embedding, so the final norm restores the embedding scale.
+  std::vector<float> out_norm(dim, (opt.outliers ? 3.0f : 1.0f) * (c.tied_output ? c.embedding_scale : 1.0f));
   for (int ch : planted.residual_outlier_channels) out_norm[size_t(ch)] = 0.0f;
   model->weights.output_norm = model->own(std::move(out_norm));
+  if (c.norm_kind == NormKind::Layer) {
+    std::vector<float> bias = random_matrix(seed, id++, 1, dim, 0.05f);
+    for (int ch : planted.residual_outlier_channels) bias[size_t(ch)] = 0.0f;
+    model->weights.output_norm_b = model->own(std::move(bias));
+  }
+  if (!c.tied_output) {
+    std::vector<float> out = random_matrix(seed, id++, size_t(c.vocab_size), dim, emb_std);
+    for (size_t v = std::min(real_tokens, size_t(c.vocab_size)); v < size_t(c.vocab_size); ++v)
+      std::fill(out.begin() + long(v * dim), out.begin() + long((v + 1) * dim), 0.0f);
+    model->weights.output = model->own(std::move(out));
+    if (c.linear_biases) model->weights.output_b = around(size_t(c.vocab_size), 0.0f, 0.1f);
+  }
   return model;
 }
 

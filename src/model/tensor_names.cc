@@ -43,6 +43,30 @@ constexpr Names kNames[] = {
     {TensorRole::KNorm, "attn_k_norm.weight", "self_attn.k_norm.weight", ""},
 };
 
+// Hugging Face names that differ by architecture.
+struct HfOverride {
+  const char* arch;
+  TensorRole role;
+  const char* hf;
+};
+constexpr HfOverride kHfOverrides[] = {
+    // Gemma 2: four norms per layer; "post_attention_layernorm" is the attention output's norm.
+    {"gemma2", TensorRole::PostAttnNorm, "post_attention_layernorm.weight"},
+    {"gemma2", TensorRole::FfnNorm, "pre_feedforward_layernorm.weight"},
+    {"gemma2", TensorRole::PostFfnNorm, "post_feedforward_layernorm.weight"},
+    // Phi-2 (PhiForCausalLM).
+    {"phi2", TensorRole::AttnNormBias, "input_layernorm.bias"},
+    {"phi2", TensorRole::Wo, "self_attn.dense.weight"},
+    {"phi2", TensorRole::Bo, "self_attn.dense.bias"},
+    {"phi2", TensorRole::Up, "mlp.fc1.weight"},
+    {"phi2", TensorRole::UpBias, "mlp.fc1.bias"},
+    {"phi2", TensorRole::Down, "mlp.fc2.weight"},
+    {"phi2", TensorRole::DownBias, "mlp.fc2.bias"},
+    {"phi2", TensorRole::OutputNorm, "model.final_layernorm.weight"},
+    {"phi2", TensorRole::OutputNormBias, "model.final_layernorm.bias"},
+    {"phi2", TensorRole::OutputBias, "lm_head.bias"},
+};
+
 const Names& names_of(TensorRole role) {
   for (const auto& n : kNames)
     if (n.role == role) return n;
@@ -56,13 +80,36 @@ bool is_layer_role(TensorRole role) {
          role != TensorRole::OutputNormBias && role != TensorRole::OutputBias;
 }
 
-std::string tensor_name(NameScheme scheme, TensorRole role, int layer) {
+bool is_linear_role(TensorRole role) {
+  switch (role) {
+    case TensorRole::Wq:
+    case TensorRole::Wk:
+    case TensorRole::Wv:
+    case TensorRole::Bq:
+    case TensorRole::Bk:
+    case TensorRole::Bv:
+    case TensorRole::Wo:
+    case TensorRole::Bo:
+    case TensorRole::Gate:
+    case TensorRole::Up:
+    case TensorRole::UpBias:
+    case TensorRole::Down:
+    case TensorRole::DownBias: return true;
+    default: return false;
+  }
+}
+
+std::string tensor_name(NameScheme scheme, TensorRole role, int layer, const std::string& arch) {
   const Names& n = names_of(role);
   const bool per_layer = is_layer_role(role);
+  if (scheme == NameScheme::HuggingFace)
+    for (const auto& o : kHfOverrides)
+      if (o.role == role && arch == o.arch) return per_layer ? str("model.layers.", layer, ".", o.hf) : o.hf;
   check((scheme == NameScheme::Gguf          ? *n.gguf
          : scheme == NameScheme::HuggingFace ? *n.hf
                                              : *n.llama2c) != 0,
-        "tensor '", n.gguf, "' has no name in this format (Gemma 2 post-norms are read from GGUF only)");
+        "tensor '", n.gguf, "' has no name in this format",
+        arch.empty() ? "" : str(" for architecture '", arch, "'"));
   switch (scheme) {
     case NameScheme::Gguf: return per_layer ? str("blk.", layer, ".", n.gguf) : n.gguf;
     case NameScheme::HuggingFace: return per_layer ? str("model.layers.", layer, ".", n.hf) : n.hf;

@@ -42,8 +42,11 @@ enum class NameScheme {
 };
 
 bool is_layer_role(TensorRole role);
-// The tensor's name in a scheme; `layer` is ignored for global roles.
-std::string tensor_name(NameScheme scheme, TensorRole role, int layer = 0);
+// Weights and biases of the four per-layer linears (what a prepared model quantizes); not the head.
+bool is_linear_role(TensorRole role);
+// The tensor's name in a scheme; `layer` is ignored for global roles. Some Hugging Face names depend on
+// the architecture (ModelConfig::arch: Gemma 2's norms, Phi-2's dense/fc1/fc2).
+std::string tensor_name(NameScheme scheme, TensorRole role, int layer = 0, const std::string& arch = "");
 // Expected shape, slowest dimension first ([out][in] for linear layers).
 std::vector<uint64_t> expected_shape(const ModelConfig& config, TensorRole role);
 

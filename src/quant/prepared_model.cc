@@ -53,10 +53,19 @@ std::vector<float> fused_weights(const Model& model, int layer, LinearSlot slot,
       break;
     case LinearSlot::O: append_rows(w, L.wo, c.dim, c.q_dim(), "wo"); break;
     case LinearSlot::GateUp:
-      append_rows(w, L.w_gate, c.ffn_dim, c.dim, "gate");
+      if (c.ffn_gated) append_rows(w, L.w_gate, c.ffn_dim, c.dim, "gate");
       append_rows(w, L.w_up, c.ffn_dim, c.dim, "up");
       break;
     case LinearSlot::Down: append_rows(w, L.w_down, c.dim, c.ffn_dim, "down"); break;
+  }
+  // Phi-2's biases on the output projection and the MLP (an ungated MLP: the up projection's).
+  const float* b = slot == LinearSlot::O                        ? L.bo
+                   : slot == LinearSlot::Down                   ? L.b_down
+                   : slot == LinearSlot::GateUp && !c.ffn_gated ? L.b_up
+                                                                : nullptr;
+  if (bias && b) {
+    const int in = slot == LinearSlot::O ? c.q_dim() : slot == LinearSlot::Down ? c.ffn_dim : c.dim;
+    bias->assign(b, b + w.size() / size_t(in));
   }
   return w;
 }
@@ -197,15 +206,13 @@ void write_prepared_gguf(const Model& m, const std::vector<PreparedLinear>& line
     for (auto d : dims) n *= d;
     w.add_tensor(name, GgmlType::F32, dims, data, size_t(n * 4));
   };
-  const uint64_t dim = uint64_t(c.dim), vocab = uint64_t(c.vocab_size);
-  f32("token_embd.weight", m.weights.token_embedding, {dim, vocab});
+  // Embedding, norms (and their biases), output head and RoPE divisors as a float GGUF stores them.
+  std::list<std::vector<float>> scratch;
+  add_float_tensors(m, w, GgmlType::F32, false, scratch);
+  add_rope_freqs_tensor(c, w);
   for (const PreparedLinear& L : linears) {
     const std::string b = L.name() + ".";
     const uint64_t in = uint64_t(L.in()), out = uint64_t(L.out());
-    if (L.slot == LinearSlot::Qkv)
-      f32(str("blk.", L.layer, ".attn_norm.weight"), m.weights.layers[size_t(L.layer)].attn_norm, {dim});
-    if (L.slot == LinearSlot::GateUp)
-      f32(str("blk.", L.layer, ".ffn_norm.weight"), m.weights.layers[size_t(L.layer)].ffn_norm, {dim});
     w.add_tensor(b + "weight", GgmlType::I8, {in, out}, L.weights.q.data(), L.weights.q.size());
     f32(b + "weight_scale", L.weights.scales.data(), {uint64_t(L.weights.scales.size())});
     if (!L.bias.empty()) f32(b + "bias", L.bias.data(), {out});
@@ -224,8 +231,6 @@ void write_prepared_gguf(const Model& m, const std::vector<PreparedLinear>& line
     }
     w.add_tensor(b + "weight_t", GgmlType::F16, {out, in}, L.weight_t.data(), L.weight_t.size() * 2);
   }
-  f32("output_norm.weight", m.weights.output_norm, {dim});
-  if (!c.tied_output) f32("output.weight", m.weights.output, {dim, vocab});
   w.write(path);
 }
 

@@ -29,7 +29,9 @@ float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
 }
 
 TEST(FormatsLogits, GgufAndHfFolderGiveTheSameLogits) {
-  for (const char* shape : {"tiny", "tiny-qwen2"}) {
+  for (const SynthShape& synth_shape : synth_shapes()) {
+    if (!synth_shape.name.starts_with("tiny")) continue;  // every family has a tiny variant
+    const char* shape = synth_shape.name.c_str();
     SynthOptions o;
     o.shape = shape;
     o.outliers = true;
@@ -46,12 +48,15 @@ TEST(FormatsLogits, GgufAndHfFolderGiveTheSameLogits) {
     LoadOptions with_tok;
     with_tok.tokenizer_path = gguf;  // the HF writer stores no tokenizer.json
     auto from_hf = load_model(hf, with_tok);
-    EXPECT_NE(from_gguf->config.rope_layout == RopeLayout::Interleaved,
-              from_hf->config.rope_layout == RopeLayout::Interleaved || std::string(shape) == "tiny-qwen2");
+    EXPECT_EQ(from_gguf->config.rope_layout == RopeLayout::Interleaved, model->config.arch == "llama");
+    EXPECT_EQ(from_hf->config.rope_layout, RopeLayout::HalfSplit);
+    EXPECT_EQ(from_gguf->config.arch, model->config.arch);
+    EXPECT_EQ(from_hf->config.arch, model->config.arch);
     float d_gguf = max_abs_diff(ref, logits_of(*from_gguf, ids));
     float d_hf = max_abs_diff(ref, logits_of(*from_hf, ids));
     EXPECT_EQ(d_gguf, 0.0f) << shape;  // same weights, same layout: bit for bit
-    EXPECT_LT(d_hf, 1e-4f) << shape;   // permuted Q/K rows: same function, other summation order
+    // Permuted Q/K rows or norms stored without Gemma's +1: same function, other rounding.
+    EXPECT_LT(d_hf, 1e-4f) << shape;
     std::printf("%s: max |logit diff| GGUF vs in-memory %.3g, HF folder vs in-memory %.3g\n", shape, d_gguf,
                 d_hf);
 
@@ -59,7 +64,13 @@ TEST(FormatsLogits, GgufAndHfFolderGiveTheSameLogits) {
       std::string path = test::temp_dir() + "/" + shape + "-" + ggml_type_name(t) + ".gguf";
       write_model_gguf(*model, path, t);
       float d = max_abs_diff(ref, logits_of(*load_model(path), ids));
-      EXPECT_LT(d, t == GgmlType::F16 ? 0.05f : 1.0f) << shape << " " << ggml_type_name(t);
+      std::printf("  %s: max |logit diff| %.3g\n", ggml_type_name(t), d);
+      // Q8_0 blocks holding a planted outlier channel keep ~2 bits for their other weights: errors of
+      // order one logit (Gemma 2's post-norms and softcaps make it the most sensitive family).
+      EXPECT_LT(d, t == GgmlType::F16    ? 0.05f
+                   : t == GgmlType::BF16 ? 0.1f
+                                         : 2.0f)
+          << shape << " " << ggml_type_name(t);
     }
   }
 }
