@@ -45,7 +45,11 @@ Vocab vocab_from_gguf(const GgufFile& gguf) {
   v.add_space_prefix = flag("tokenizer.ggml.add_space_prefix", spm);
   v.normalize_nfc = flag("tokenizer.llmnpu.normalize_nfc",
                          v.pre == "qwen2" || v.pre == "deepseek-r1-qwen" || v.pre == "mpt");
-  v.ignore_merges = v.pre == "llama-bpe" || v.pre == "llama3" || v.pre == "llama-v3";
+  // llama.cpp looks whole pre-tokens up in the vocabulary before merging for these (as their HF tokenizers'
+  // ignore_merges does).
+  for (const char* pre :
+       {"llama-bpe", "llama3", "llama-v3", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2", "tekken"})
+    v.ignore_merges = v.ignore_merges || v.pre == pre;
   // llama.cpp gives Phi-3's special tokens the RSTRIP attribute (by model name): whitespace after them in
   // the text is dropped, so "<|user|>\nHi" tokenizes as <|user|> "Hi".
   std::string name = gguf.get_string("general.name", "");

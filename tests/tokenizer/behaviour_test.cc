@@ -73,6 +73,44 @@ TEST(PreTokenizer, SplitsWithUnicodeClassesAndNextLineAsSpace) {
   EXPECT_THROW(PreTokenizer({"(unclosed"}), Error);
 }
 
+// The pre-tokenizer types llama.cpp names in GGUF files: each compiles, covers the text exactly, and
+// splits where its model's pattern does; the ones with engine-specific splitters stay refused.
+TEST(PreTokenizer, LlamaCppPreTypesSplitAsTheirModelsDo) {
+  const std::string mixed =
+      "Hello, World! I'm HTTPServer 12345 caf\xC3\xA9 \xE4\xB8\x96\xE7\x95\x8C\n\n  x\xE2\x80\xA6y";
+  for (const char* name :
+       {"deepseek-llm", "deepseek-v3", "hunyuan-dense", "poro-chat", "bloom",    "gpt3-finnish",
+        "chatglm-bpe",  "glm4",        "viking",        "tekken",    "gpt-4o",   "llama4",
+        "olmo",         "jais",        "stablelm2",     "falcon3",   "pixtral",  "seed-coder",
+        "bailingmoe",   "command-r",   "dbrx",          "smaug-bpe", "trillion", "exaone4",
+        "megrez",       "grok-2"}) {
+    const auto regexes = pre_tokenizer_regexes(name);
+    ASSERT_FALSE(regexes.empty()) << name;
+    PreTokenizer pre(regexes);
+    std::string joined;
+    for (auto piece : pre.split(mixed)) joined += piece;
+    EXPECT_EQ(joined, mixed) << name;
+  }
+  auto split = [](const char* name, const char* text) {
+    std::vector<std::string> out;
+    for (auto piece : PreTokenizer(pre_tokenizer_regexes(name)).split(text)) out.emplace_back(piece);
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(split("viking", "ab 123"), (V{"ab", " ", "1", "2", "3"}));  // digits one by one
+  EXPECT_EQ(split("bloom", "Hi, you!"), (V{"Hi", ",", " you", "!"}));   // punctuation ends a run
+  EXPECT_EQ(split("deepseek-v3", "x12345"), (V{"x", "123", "45"}));     // digits in threes
+  EXPECT_EQ(split("deepseek-llm", "ab12 cd"), (V{"ab", "12", " cd"}));  // digit runs whole
+  EXPECT_EQ(split("tekken", "HelloWorld 42"), (V{"Hello", "World", " ", "4", "2"}));
+  EXPECT_EQ(split("gpt-4o", "I'm HTTPServer"), (V{"I'm", " HTTPServer"}));
+  for (const char* refused : {"kimi-k2", "superbpe", "afmoe", "no-such-pre"}) {
+    Vocab v;
+    v.kind = VocabKind::ByteLevelBpe;
+    v.pre = refused;
+    EXPECT_THROW(effective_pre_regexes(v), Error) << refused;
+  }
+}
+
 TEST(StreamingDecoder, HoldsSplitCharactersOfByteLevelPieces) {
   const Tokenizer& t = builtin();
   std::string text = "caf\xC3\xA9 \xF0\x9F\xA6\x99 \xE6\x97\xA5\xE6\x9C\xAC ok";
