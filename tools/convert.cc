@@ -37,6 +37,14 @@ int convert_command(int argc, char** argv) {
   }
   std::fprintf(stderr, "wrote %s (%s) in %.1f s\n", out.c_str(), format == "hf" ? "hf folder" : type.c_str(),
                now_seconds() - t0);
+  if (!model->tokenizer && format == "gguf")
+    std::fprintf(stderr,
+                 "warning: '%s' has no tokenizer, so neither has the GGUF: llmnpu runs it with --tokenizer, "
+                 "llama.cpp cannot load it (pass --tokenizer FILE to convert)\n",
+                 in.c_str());
+  if (format == "hf")
+    std::fprintf(stderr,
+                 "note: the folder has no tokenizer.json (not written yet): pass --tokenizer to use it\n");
   return 0;
 }
 
