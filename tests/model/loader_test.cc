@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -529,6 +530,100 @@ TEST(HfConfig, ParsesFamiliesAndRopeScaling) {
     "num_attention_heads":4,"intermediate_size":128,"vocab_size":32,"rope_scaling":{"type":"yarn"}})",
                       "x"),
       Error);
+}
+
+// The config.json fields of the published Gemma-2B, Gemma-2-2B, Phi-2 and Phi-3-mini checkpoints, and the
+// options each family implies; features the engine lacks are one-line errors naming them.
+TEST(HfConfig, ParsesThePaperFamiliesAndRefusesWhatItCannotRun) {
+  const ModelConfig gemma = parse_hf_config(R"({"architectures":["GemmaForCausalLM"],"hidden_size":2048,
+    "num_hidden_layers":18,"num_attention_heads":8,"num_key_value_heads":1,"head_dim":256,
+    "intermediate_size":16384,"vocab_size":256000,"max_position_embeddings":8192,"rms_norm_eps":1e-06,
+    "rope_theta":10000.0,"hidden_act":"gelu","hidden_activation":null,"model_type":"gemma"})",
+                                            "gemma.json");
+  EXPECT_EQ(gemma.arch, "gemma");
+  EXPECT_TRUE(gemma.tied_output);  // Gemma ties unless told otherwise
+  EXPECT_EQ(gemma.ffn_activation, FfnActivation::GeluTanh);
+  EXPECT_FLOAT_EQ(gemma.embedding_scale, std::sqrt(2048.0f));
+  EXPECT_EQ(gemma.norm_weight_offset, 1.0f);
+  EXPECT_EQ(gemma.head_dim, 256);
+  EXPECT_EQ(gemma.n_kv_heads, 1);
+
+  const ModelConfig gemma2 = parse_hf_config(R"({"architectures":["Gemma2ForCausalLM"],"hidden_size":2304,
+    "num_hidden_layers":26,"num_attention_heads":8,"num_key_value_heads":4,"head_dim":256,
+    "intermediate_size":9216,"vocab_size":256000,"attn_logit_softcapping":50.0,"final_logit_softcapping":30.0,
+    "query_pre_attn_scalar":256,"sliding_window":4096,"hidden_activation":"gelu_pytorch_tanh"})",
+                                             "gemma2.json");
+  EXPECT_EQ(gemma2.arch, "gemma2");
+  EXPECT_TRUE(gemma2.post_norms);
+  EXPECT_EQ(gemma2.attn_logit_softcap, 50.0f);
+  EXPECT_EQ(gemma2.final_logit_softcap, 30.0f);
+  EXPECT_EQ(gemma2.attention_scale, 0.0f);  // query_pre_attn_scalar == head_dim: the default scale
+  EXPECT_EQ(gemma2.window_of(0), 4096);
+  EXPECT_EQ(gemma2.window_of(1), 0);
+  const ModelConfig gemma2_27b = parse_hf_config(R"({"architectures":["Gemma2ForCausalLM"],"hidden_size":4608,
+    "num_hidden_layers":46,"num_attention_heads":32,"num_key_value_heads":16,"head_dim":128,
+    "intermediate_size":36864,"vocab_size":256000,"query_pre_attn_scalar":144,"final_logit_softcapping":null})",
+                                                 "g27.json");
+  EXPECT_FLOAT_EQ(gemma2_27b.attention_scale, 1.0f / 12.0f);
+  EXPECT_EQ(gemma2_27b.final_logit_softcap, 0.0f);
+
+  const ModelConfig phi2 = parse_hf_config(R"({"architectures":["PhiForCausalLM"],"hidden_size":2560,
+    "num_hidden_layers":32,"num_attention_heads":32,"num_key_value_heads":32,"intermediate_size":10240,
+    "vocab_size":51200,"max_position_embeddings":2048,"layer_norm_eps":1e-05,"partial_rotary_factor":0.4,
+    "hidden_act":"gelu_new","rope_theta":10000.0,"qk_layernorm":false,"tie_word_embeddings":false})",
+                                           "phi2.json");
+  EXPECT_EQ(phi2.arch, "phi2");
+  EXPECT_EQ(phi2.head_dim, 80);
+  EXPECT_EQ(phi2.rotary_dims, 32);
+  EXPECT_EQ(phi2.norm_kind, NormKind::Layer);
+  EXPECT_TRUE(phi2.parallel_block && phi2.linear_biases && phi2.qkv_bias && !phi2.ffn_gated);
+  EXPECT_EQ(phi2.ffn_activation, FfnActivation::GeluTanh);
+  EXPECT_EQ(phi2.norm_eps, 1e-5f);
+
+  const ModelConfig phi3 = parse_hf_config(R"({"architectures":["Phi3ForCausalLM"],"hidden_size":3072,
+    "num_hidden_layers":32,"num_attention_heads":32,"num_key_value_heads":32,"intermediate_size":8192,
+    "vocab_size":32064,"max_position_embeddings":4096,"rms_norm_eps":1e-05,"sliding_window":2047,
+    "hidden_act":"silu","rope_scaling":null,"tie_word_embeddings":false})",
+                                           "phi3.json");
+  EXPECT_EQ(phi3.arch, "phi3");
+  EXPECT_EQ(phi3.sliding_window, 2047);
+  EXPECT_EQ(phi3.head_dim, 96);
+
+  // Written back, each family reads to the same options.
+  for (const ModelConfig* c : {&gemma, &gemma2, &gemma2_27b, &phi2, &phi3}) {
+    const ModelConfig back = parse_hf_config(hf_config_json(*c), "back.json");
+    EXPECT_EQ(back.arch, c->arch);
+    EXPECT_EQ(back.rotary_dims, c->rotary_dims);
+    EXPECT_EQ(back.attention_scale, c->attention_scale);
+    EXPECT_EQ(back.sliding_window, c->sliding_window);
+  }
+  ModelConfig odd = phi3;
+  odd.post_norms = true;  // no Phi-3 config says this
+  EXPECT_THROW(hf_config_json(odd), Error);
+
+  auto error_of = [](const std::string& text) {
+    try {
+      parse_hf_config(text, "c.json");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const std::string base = R"("hidden_size":64,"num_hidden_layers":1,"num_attention_heads":4,
+    "intermediate_size":128,"vocab_size":32)";
+  EXPECT_NE(error_of(R"({"architectures":["Phi3ForCausalLM"],)" + base +
+                     R"(,"rope_scaling":{"type":"longrope","long_factor":[1],"short_factor":[1]}})")
+                .find("longrope"),
+            std::string::npos);
+  EXPECT_NE(
+      error_of(R"({"architectures":["LlamaForCausalLM"],)" + base + R"(,"hidden_act":"relu"})").find("relu"),
+      std::string::npos);
+  EXPECT_NE(error_of(R"({"architectures":["PhiForCausalLM"],)" + base + R"(,"qk_layernorm":true})")
+                .find("qk_layernorm"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"architectures":["PhiForCausalLM"],)" + base + R"(,"partial_rotary_factor":0.2})")
+                .find("partial_rotary_factor"),
+            std::string::npos);
 }
 
 TEST(Loader, DetectsFormatsAndRejectsUnknownFiles) {
