@@ -42,9 +42,8 @@ int convert_command(int argc, char** argv) {
                  "warning: '%s' has no tokenizer, so neither has the GGUF: llmnpu runs it with --tokenizer, "
                  "llama.cpp cannot load it (pass --tokenizer FILE to convert)\n",
                  in.c_str());
-  if (format == "hf")
-    std::fprintf(stderr,
-                 "note: the folder has no tokenizer.json (not written yet): pass --tokenizer to use it\n");
+  if (!model->tokenizer && format == "hf")
+    std::fprintf(stderr, "note: '%s' has no tokenizer, so the folder has no tokenizer.json\n", in.c_str());
   return 0;
 }
 

@@ -12,6 +12,7 @@
 #include "format/safetensors.h"
 #include "model/load_hf_config.h"
 #include "model/tensor_names.h"
+#include "tokenizer/load.h"
 #include "tokenizer/vocab.h"
 
 namespace llmnpu {
@@ -292,6 +293,7 @@ void write_model_hf(const Model& m, const std::string& folder) {
                     st.add_tensor(name, GgmlType::F32, shape, data, size_t(count(shape) * 4));
                   });
   st.write(folder + "/model.safetensors");
+  if (m.tokenizer) write_hf_tokenizer(m.tokenizer->vocab(), folder);
   const std::string config_path = folder + "/config.json";
   std::ofstream out(config_path + ".tmp", std::ios::trunc);
   out << config_text;

@@ -34,7 +34,8 @@ std::vector<float> llama3_rope_freq_factors(const ModelConfig& config);
 // llama3 scaling type).
 void add_rope_freqs_tensor(const ModelConfig& config, GgufWriter& writer);
 
-// Writes FOLDER/config.json and FOLDER/model.safetensors (F32), creating FOLDER if needed.
+// Writes FOLDER/config.json, FOLDER/model.safetensors (F32) and, when the model has a tokenizer,
+// tokenizer.json + tokenizer_config.json; creates FOLDER if needed.
 void write_model_hf(const Model& model, const std::string& folder);
 
 // Reorders the rows of a Q or K projection (or bias: cols = 1) between RoPE layouts, head by head.

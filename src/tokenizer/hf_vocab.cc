@@ -129,10 +129,12 @@ Vocab vocab_from_hf_json(const std::string& path) {
     std::map<int64_t, std::string> by_id;
     for (const auto& [piece, id] : model["vocab"].items()) by_id[id.get<int64_t>()] = piece;
     std::map<int64_t, bool> added;  // id -> special
+    std::vector<int64_t> rstrip;    // added tokens that swallow the whitespace after them
     for (const auto& a : root.value("added_tokens", json::array())) {
       int64_t id = a["id"].get<int64_t>();
       by_id[id] = a["content"].get<std::string>();
       added[id] = a.value("special", false);
+      if (a.value("rstrip", false)) rstrip.push_back(id);
     }
     check(!by_id.empty() && by_id.begin()->first >= 0 && by_id.rbegin()->first < (int64_t(1) << 24), path,
           ": vocab ids out of range");
@@ -147,6 +149,10 @@ Vocab vocab_from_hf_json(const std::string& path) {
         v.types[id] = TokenType::Byte;
     }
     for (auto [id, special] : added) v.types[id] = special ? TokenType::Control : TokenType::UserDefined;
+    if (!rstrip.empty()) {
+      v.rstrip.assign(n, 0);
+      for (int64_t id : rstrip) v.rstrip[size_t(id)] = 1;
+    }
 
     std::map<std::string, int32_t> ids;
     for (size_t i = 0; i < n; ++i) ids.emplace(v.tokens[i], int32_t(i));

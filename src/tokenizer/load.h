@@ -21,6 +21,11 @@ Vocab vocab_from_llama2c(const std::string& path, int32_t vocab_size);
 
 std::unique_ptr<Tokenizer> make_tokenizer(Vocab vocab);
 
+// Writes FOLDER/tokenizer.json and FOLDER/tokenizer_config.json describing vocab, which
+// vocab_from_hf_json reads back to the same tokenization. A SentencePiece vocab's merges are derived
+// from its scores.
+void write_hf_tokenizer(const Vocab& vocab, const std::string& folder);
+
 // Autodetects: a .gguf (vocab-only or full model), a tokenizer.json, a folder holding tokenizer.json
 // (or tokenizer.bin), or a llama2.c tokenizer.bin.
 std::unique_ptr<Tokenizer> load_tokenizer(const std::string& path);

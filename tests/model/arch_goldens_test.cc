@@ -16,6 +16,7 @@
 #include "runtime/engine.h"
 #include "runtime/perplexity.h"
 #include "runtime/sampler.h"
+#include "tokenizer/load.h"
 
 namespace llmnpu {
 namespace {
@@ -73,6 +74,17 @@ TEST_P(ArchGoldens, MatchLlamaCpp) {
     const std::string prompt = c["prompt"];
     EXPECT_EQ(tok.encode(prompt, tok.adds_bos()), c["ids"].get<std::vector<int32_t>>()) << prompt;
     EXPECT_EQ(tok.encode(prompt, false), c["ids_no_bos"].get<std::vector<int32_t>>()) << prompt;
+  }
+
+  // The same vocabulary as a Hugging Face tokenizer.json (Gemma's and Phi-3's SentencePiece with merges
+  // derived from the scores, Phi-2's byte-level BPE) tokenizes the same.
+  const std::string folder = test::temp_dir() + "/" + arch.name + "-tokenizer";
+  write_hf_tokenizer(tok.vocab(), folder);
+  const auto from_json = load_tokenizer(folder + "/tokenizer.json");
+  for (const auto& c : g["tokenization"]["cases"]) {
+    const std::string prompt = c["prompt"];
+    EXPECT_EQ(from_json->encode(prompt, from_json->adds_bos()), c["ids"].get<std::vector<int32_t>>())
+        << "tokenizer.json: " << prompt;
   }
 
   for (const auto& c : g["greedy"]["cases"]) {

@@ -45,9 +45,10 @@ TEST(FormatsLogits, GgufAndHfFolderGiveTheSameLogits) {
     write_model_gguf(*model, gguf, GgmlType::F32);
     write_model_hf(*model, hf);
     auto from_gguf = load_model(gguf);
-    LoadOptions with_tok;
-    with_tok.tokenizer_path = gguf;  // the HF writer stores no tokenizer.json
-    auto from_hf = load_model(hf, with_tok);
+    auto from_hf = load_model(hf);  // with the tokenizer.json the HF writer wrote
+    ASSERT_NE(from_hf->tokenizer, nullptr);
+    const std::string text = "Hello, world! 123 caf\xC3\xA9";
+    EXPECT_EQ(from_hf->tokenizer->encode(text, true), model->tokenizer->encode(text, true)) << shape;
     EXPECT_EQ(from_gguf->config.rope_layout == RopeLayout::Interleaved, model->config.arch == "llama");
     EXPECT_EQ(from_hf->config.rope_layout, RopeLayout::HalfSplit);
     EXPECT_EQ(from_gguf->config.arch, model->config.arch);
