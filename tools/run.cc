@@ -20,7 +20,7 @@ namespace {
 // The int8 linears' shadow counters summed over the graph (zeros for a float model), and how many
 // linears keep a shadow path.
 struct ShadowTotals {
-  uint64_t entries = 0, hot = 0, cold = 0;
+  uint64_t entries = 0, hot = 0, cold = 0, fallback_rows = 0;
   int shadowed_linears = 0;
 };
 ShadowTotals shadow_totals(const ModelGraph& graph) {
@@ -32,6 +32,7 @@ ShadowTotals shadow_totals(const ModelGraph& graph) {
         t.entries += c.outliers;
         t.hot += c.hot_rows;
         t.cold += c.cold_rows;
+        t.fallback_rows += c.fallback_rows;
         t.shadowed_linears += q->shadow() ? 1 : 0;
       }
   return t;
@@ -175,6 +176,8 @@ int run_command(int argc, char** argv) {
             : 0.0;
     out["shadow"]["hot_channel_hits"] = shadow_after.hot - shadow_before.hot;
     out["shadow"]["cold_channel_hits"] = shadow_after.cold - shadow_before.cold;
+    // Rows beyond the per-row shadow budget, recomputed with a dynamic activation scale (prefill).
+    out["shadow"]["rows_over_budget"] = shadow_after.fallback_rows - shadow_before.fallback_rows;
     std::printf("%s\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     std::printf("\n");

@@ -34,6 +34,10 @@ struct Scratch {
   std::vector<uint64_t> sign_masks;  // the decode row + 128, K padded to whole groups of 4
   std::vector<float> delta;          // [rows with entries][N]: the host's shadow sums (placed calls)
   std::vector<size_t> delta_rows;    // the rows with entries, in order
+  std::vector<int32_t> over_rows;    // rows beyond the shadow budget, increasing
+  std::vector<uint8_t> over_flag;    // [T]: 1 for those rows
+  std::vector<float> fallback_x, fallback_y, saved_residual;
+  std::vector<int8_t> fallback_q;
 };
 thread_local Scratch tls_scratch;
 
@@ -355,7 +359,8 @@ void Int8Linear::make_all_resident() {
 void Int8Linear::make_all_cold() { set_hot({}, nullptr); }
 
 Int8Linear::Counters Int8Linear::counters() const {
-  return {calls_.load(), outliers_.load(), hot_hits_.load(), cold_hits_.load(), placed_.load()};
+  return {calls_.load(),     outliers_.load(), hot_hits_.load(),
+          cold_hits_.load(), placed_.load(),   fallback_rows_.load()};
 }
 
 std::string Int8Linear::describe() const {
@@ -457,6 +462,33 @@ void Int8Linear::forward_static(const float* x, int T, size_t ldx, float* y, siz
     if (!shadow) s.outliers.clear();
   }
 
+  // Bounded shadow work: a row with more outlier entries than the budget is far from what calibration
+  // saw (e.g. a token whose embedding lacks the massive channels), and its shadow pass would approach a
+  // dense fp32 GEMM. Such rows leave the shadow plan and are recomputed after the GEMM with a dynamic
+  // activation scale (nothing clipped), in one more int8 GEMM over just those rows.
+  std::vector<int32_t>& over = s.over_rows;
+  over.clear();
+  if (!s.outliers.empty()) {
+    const size_t budget = size_t(row_entry_budget_ > 0 ? row_entry_budget_ : default_row_entry_budget(K));
+    for (size_t i = 0; i < s.outliers.size();) {
+      size_t j = i;
+      while (j < s.outliers.size() && s.outliers[j].row == s.outliers[i].row) ++j;
+      if (j - i > budget) over.push_back(s.outliers[i].row);
+      i = j;
+    }
+    if (!over.empty()) {
+      uint8_t* flag = grow(s.over_flag, size_t(T));
+      std::fill(flag, flag + T, uint8_t(0));
+      for (int32_t r : over) flag[r] = 1;
+      std::erase_if(s.outliers, [&](const kernels::OutlierEntry& e) { return flag[e.row] != 0; });
+      if (accumulate) {
+        float* saved = grow(s.saved_residual, over.size() * size_t(N));
+        for (size_t i = 0; i < over.size(); ++i)
+          std::copy(y + size_t(over[i]) * ldy, y + size_t(over[i]) * ldy + size_t(N), saved + i * size_t(N));
+      }
+    }
+  }
+
   // The shadow plan, before the GEMM (a placed call's host work runs during it). Each entry's weight
   // column (F16): the resident hot row or the mapped W^T row. Distinct channels are counted for the
   // hot/cold statistics with a per-thread stamp (no clearing pass).
@@ -529,8 +561,6 @@ void Int8Linear::forward_static(const float* x, int T, size_t ldx, float* y, siz
   else
     int8_gemm(q, T, K, packed_, act_scale_, ep, pool);
   if (!up) add_weight_outliers(x, T, ldx, y, ldy);  // (forward_swiglu takes this path only without them)
-  if (count == 0) return;
-
   if (placed) {
     // Merge: y = y + d, row by row (the same add the inline pass makes).
     where->sink->join(ticket, pool);
@@ -555,10 +585,48 @@ void Int8Linear::forward_static(const float* x, int T, size_t ldx, float* y, siz
                               std::min(N, n0 + kColumnBlock), y + r * ldy);
     };
     // Threads split rows (each output row is written by one thread); small calls stay on this thread.
-    if (pool && pool->size() > 1 && T > 1 && big)
+    if (count > 0 && pool && pool->size() > 1 && T > 1 && big)
       pool->parallel_for(size_t(T), [&](int, size_t r0, size_t r1) { rows(r0, r1); });
-    else
+    else if (count > 0)
       rows(0, size_t(T));
+  }
+
+  if (!over.empty()) {
+    // The rows over budget, again: their input (h = silu(gate) * up for the fused MLP) quantized with one
+    // dynamic scale, through the same packed weights, the residual they had before the first GEMM.
+    const size_t F = over.size();
+    float* xs = grow(s.fallback_x, F * size_t(K));
+    float largest = 0;
+    for (size_t i = 0; i < F; ++i) {
+      const float* row = x + size_t(over[i]) * ldx;
+      float* dst = xs + i * size_t(K);
+      if (up)
+        kernels::silu_mul(row, up + size_t(over[i]) * ldx, dst, size_t(K));
+      else
+        std::copy(row, row + K, dst);
+      for (int k = 0; k < K; ++k) largest = std::max(largest, std::fabs(dst[k]));
+    }
+    const float scale = largest > 0 && std::isfinite(largest) ? largest / 127.0f : 1.0f;
+    int8_t* qf = grow(s.fallback_q, F * size_t(K));
+    std::vector<kernels::OutlierEntry> none;  // the scale covers the largest value: stays empty
+    quantize_with_outliers(xs, int(F), K, K, scale, qf, K, &none);
+    float* ys = grow(s.fallback_y, F * size_t(N));
+    Int8Epilogue fallback;
+    fallback.bias = ep.bias;
+    fallback.residual = accumulate ? s.saved_residual.data() : nullptr;
+    fallback.ld_residual = N;
+    fallback.out_f32 = ys;
+    fallback.ld_out = N;
+    if (F == 1)
+      int8_gemv(qf, packed_, scale, fallback, pool);
+    else
+      int8_gemm(qf, int(F), K, packed_, scale, fallback, pool);
+    for (size_t i = 0; i < F; ++i) {
+      float* yrow = y + size_t(over[i]) * ldy;
+      std::copy(ys + i * size_t(N), ys + (i + 1) * size_t(N), yrow);
+      if (!up) add_weight_outliers(x + size_t(over[i]) * ldx, 1, ldx, yrow, ldy);
+    }
+    fallback_rows_.fetch_add(F, std::memory_order_relaxed);
   }
   outliers_.fetch_add(count, std::memory_order_relaxed);
   hot_hits_.fetch_add(hot, std::memory_order_relaxed);

@@ -13,6 +13,7 @@
 //     every linear, pruned or not (no accelerator sync to save), or optionally a dynamic per-row scale.
 // Scratch memory (quantized rows, outlier lists) is per calling thread and reused across calls: two
 // processors may run different linears at the same time, never the same linear twice at once.
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <vector>
@@ -76,6 +77,12 @@ class Int8Linear final : public LinearOp {
   float act_scale() const { return act_scale_; }
   size_t hot_count() const { return hot_channels_.size(); }
 
+  // The shadow budget: a row with more outlier entries than this (default max(16, in / 32)) is recomputed
+  // with a dynamic activation scale instead of a shadow pass, so the float work per row is bounded by
+  // budget x out multiply-adds whatever the input. 0 restores the default.
+  static int default_row_entry_budget(int in) { return std::max(16, in / 32); }
+  void set_row_entry_budget(int entries) { row_entry_budget_ = entries; }
+
   // Ablation and pruning switches (not thread-safe against a running forward).
   void set_shadow(bool on) { shadow_ = on; }
   bool shadow() const { return shadow_; }
@@ -87,7 +94,8 @@ class Int8Linear final : public LinearOp {
 
   struct Counters {
     uint64_t calls = 0, outliers = 0, hot_rows = 0, cold_rows = 0;
-    uint64_t placed_calls = 0;  // prefill calls whose shadow pass was posted to the host role
+    uint64_t placed_calls = 0;   // prefill calls whose shadow pass was posted to the host role
+    uint64_t fallback_rows = 0;  // rows beyond the shadow budget, recomputed with a dynamic scale
   };
   Counters counters() const;
 
@@ -115,7 +123,9 @@ class Int8Linear final : public LinearOp {
   const uint16_t* weight_t_;
   std::vector<int32_t> outlier_row_, outlier_col_;  // output n, input k of each weight outlier
   std::vector<float> outlier_value_;
-  mutable std::atomic<uint64_t> calls_{0}, outliers_{0}, hot_hits_{0}, cold_hits_{0}, placed_{0};
+  int row_entry_budget_ = 0;  // 0: default_row_entry_budget(in)
+  mutable std::atomic<uint64_t> calls_{0}, outliers_{0}, hot_hits_{0}, cold_hits_{0}, placed_{0},
+      fallback_rows_{0};
 };
 
 // The output head of a prepared model, Q8_0-like: int8 weights with one scale per output row and block of

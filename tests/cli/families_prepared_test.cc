@@ -82,8 +82,9 @@ TEST_P(Families, PreparedBeatsTheBaselinesAndEveryPathAgrees) {
             0)
       << out;
   out.clear();
-  ASSERT_EQ(test::run_command(bin + "eval --ref " + f + " " + p + " -f " + held_out_text(dir) +
-                                  " --ablations --json --tokens 768 -t 1 2>/dev/null",
+  // (run_command adds 2>&1: the subshell keeps stderr's progress lines out of the JSON)
+  ASSERT_EQ(test::run_command("(" + bin + "eval --ref " + f + " " + p + " -f " + held_out_text(dir) +
+                                  " --ablations --json --tokens 768 -t 1 2>/dev/null)",
                               &out),
             0)
       << out;
@@ -104,6 +105,17 @@ TEST_P(Families, PreparedBeatsTheBaselinesAndEveryPathAgrees) {
   EXPECT_LE(kl, block32["mean_kl"].get<double>());
   EXPECT_LE(kl, 0.1 * no_shadow["mean_kl"].get<double>());
   EXPECT_LE(resident, 0.01);
+
+  // run --json reports the shadow work, including rows that went over the per-row budget.
+  out.clear();
+  ASSERT_EQ(
+      test::run_command(
+          "(" + bin + "run -m " + p + " -p \"The history of the city\" -n 2 -t 1 --json 2>/dev/null)", &out),
+      0)
+      << out;
+  const nlohmann::json r = nlohmann::json::parse(out);
+  ASSERT_TRUE(r["shadow"].contains("rows_over_budget")) << out;
+  EXPECT_GT(r["shadow"]["outlier_entries"].get<uint64_t>(), 0u) << out;  // the planted channels
 
   auto model = load_model(f);
   const ModelGraph float_graph = build_float_graph(*model);

@@ -110,6 +110,56 @@ TEST(Int8Linear, ShadowPathRecoversOutlierChannels) {
   EXPECT_EQ(c.cold_rows, 1u);
 }
 
+// Rows far from calibration (here: every value 4x the clip, so every channel is an outlier) leave the
+// shadow pass once they exceed the per-row budget and are recomputed with a dynamic scale: the float
+// work stays bounded, accuracy stays at int8 level, and in-budget rows are untouched. Sizes that do not
+// divide the kernels' tiles (T 21, K 200, N 75), with a residual and on a thread pool.
+TEST(Int8Linear, RowsBeyondTheShadowBudgetFallBackToADynamicScale) {
+  Problem p(11, 21, 250, 75);  // K > the planted outlier channels 5, 77, 200
+  for (int t : {3, 4, 17})
+    for (int k = 0; k < p.K; ++k) p.x[size_t(t) * size_t(p.K) + size_t(k)] *= 4.0f;
+  const auto ref = p.reference(p.T);
+  Int8Linear op(p.spec(true, {5, 77}));
+  EXPECT_EQ(Int8Linear::default_row_entry_budget(p.K), 16);  // max(16, 250 / 32)
+  ThreadPool pool(2);
+  std::vector<float> residual(size_t(p.T) * size_t(p.N));
+  for (size_t i = 0; i < residual.size(); ++i) residual[i] = float(i % 5) - 2.0f;
+  auto forward = [&](ThreadPool* tp) {
+    std::vector<float> y = residual;
+    op.forward(p.x.data(), p.T, size_t(p.K), y.data(), size_t(p.N), true, tp);
+    for (size_t i = 0; i < y.size(); ++i) y[i] -= residual[i];
+    return y;
+  };
+  const auto bounded = forward(nullptr);
+  EXPECT_EQ(op.counters().fallback_rows, 3u);
+  EXPECT_EQ(forward(&pool), bounded);  // bit-identical for any thread count
+  op.set_row_entry_budget(1 << 20);    // no bound: every outlier through the shadow pass
+  const auto unbounded = forward(nullptr);
+  EXPECT_EQ(op.counters().fallback_rows, 6u);  // unchanged by the unbounded call
+  auto rows_error = [&](const std::vector<float>& y, int t) {
+    double num = 0, den = 0;
+    for (int n = 0; n < p.N; ++n) {
+      const double d =
+          double(y[size_t(t) * size_t(p.N) + size_t(n)]) - ref[size_t(t) * size_t(p.N) + size_t(n)];
+      num += d * d;
+      den += double(ref[size_t(t) * size_t(p.N) + size_t(n)]) * ref[size_t(t) * size_t(p.N) + size_t(n)];
+    }
+    return std::sqrt(num / den);
+  };
+  for (int t = 0; t < p.T; ++t) {
+    const bool far = t == 3 || t == 4 || t == 17;
+    if (far) {
+      EXPECT_LT(rows_error(bounded, t), 0.03) << t;  // dynamic int8 over a 60x range
+    } else {
+      for (int n = 0; n < p.N; ++n)
+        EXPECT_NEAR(bounded[size_t(t) * size_t(p.N) + size_t(n)],
+                    unbounded[size_t(t) * size_t(p.N) + size_t(n)], 1e-4f)
+            << t;
+    }
+    EXPECT_LT(rows_error(unbounded, t), 0.01) << t;
+  }
+}
+
 TEST(Int8Linear, ColdRowsEqualHotRows) {
   Problem p(7);
   Int8Linear op(p.spec(true, {5, 77, 200}));
