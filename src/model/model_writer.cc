@@ -34,7 +34,11 @@ const float* weight_of(const Model& m, TensorRole role, int layer) {
   return layer_weight(w.layers[size_t(layer)], role);
 }
 
-uint64_t count(const std::vector<uint64_t>& shape);
+uint64_t count(const std::vector<uint64_t>& shape) {
+  uint64_t n = 1;
+  for (auto d : shape) n *= d;
+  return n;
+}
 
 bool is_rms_norm(const ModelConfig& c, TensorRole role) {
   if (c.norm_kind != NormKind::Rms) return false;
@@ -137,12 +141,6 @@ void for_each_weight(const Model& m, const WriteTarget& target, std::list<std::v
     emit(TensorRole::Output, 0);
     if (c.linear_biases) emit(TensorRole::OutputBias, 0);
   }
-}
-
-uint64_t count(const std::vector<uint64_t>& shape) {
-  uint64_t n = 1;
-  for (auto d : shape) n *= d;
-  return n;
 }
 
 }  // namespace

@@ -63,10 +63,7 @@ std::vector<float> fused_weights(const Model& model, int layer, LinearSlot slot,
                    : slot == LinearSlot::Down                   ? L.b_down
                    : slot == LinearSlot::GateUp && !c.ffn_gated ? L.b_up
                                                                 : nullptr;
-  if (bias && b) {
-    const int in = slot == LinearSlot::O ? c.q_dim() : slot == LinearSlot::Down ? c.ffn_dim : c.dim;
-    bias->assign(b, b + w.size() / size_t(in));
-  }
+  if (bias && b) bias->assign(b, b + (slot == LinearSlot::GateUp ? c.ffn_dim : c.dim));  // one per output row
   return w;
 }
 
