@@ -16,6 +16,7 @@
 #include "command.h"
 #include "core/error.h"
 #include "core/timer.h"
+#include "flags.h"
 #include "kernels/bandwidth_probe.h"
 #include "kernels/int8_gemm.h"
 #include "kernels/peak_probe.h"
@@ -131,10 +132,11 @@ std::vector<int> parse_list(const std::string& s) {
     try {
       size_t used = 0;
       int v = std::stoi(item, &used);
-      check(used == item.size() && v > 0, "");
+      check(used == item.size() && v > 0 && v <= cli::kMaxTokensFlag, "");
       out.push_back(v);
     } catch (...) {
-      fail("bad prompt length '", item, "' in -p (expected e.g. 128,512,1024)");
+      fail("--n-prompt: each prompt length must be an integer from 1 to ", cli::kMaxTokensFlag, " (got '",
+           item, "'; e.g. 128,512,1024)");
     }
   }
   check(!out.empty(), "-p needs at least one prompt length");
@@ -159,24 +161,23 @@ int bench_command(int argc, char** argv) {
                  "take the prompt tokens from this text file (repeated as needed; default: pseudo-random ids "
                  "spread over the whole vocabulary)");
   app.add_option("-n,--n-gen", n_gen, "tokens to decode after each prompt (default 32)")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("-t,--threads", threads, "threads (default: all cores)")->check(CLI::NonNegativeNumber);
+      ->check(integer_in(0, kMaxTokensFlag));
+  app.add_option("-t,--threads", threads, "threads (default: all cores)")->check(thread_count());
   app.add_option("-r,--repetitions", reps, "repetitions; medians are reported (default 3)")
-      ->check(CLI::PositiveNumber);
+      ->check(integer_in(1, 1000));
   app.add_option("--chunk", po.chunk, "prefill chunk length (default 256; 0 = one chunk)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(integer_in(0, kMaxTokensFlag));
   app.add_option("--schedule", schedules, "sequential,pipeline,ooo or all (default ooo)");
   app.add_option("--topology", topologies,
                  "homo,hetero,auto (comma separated) or all = homo,hetero; with both, which is faster is "
                  "printed (default auto: the one picked at load)");
-  app.add_option("--npu-threads", po.npu_threads, "hetero: accelerator-role threads")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--cpu-threads", po.cpu_threads, "hetero: host-role threads")->check(CLI::NonNegativeNumber);
+  app.add_option("--npu-threads", po.npu_threads, "hetero: accelerator-role threads")->check(thread_count());
+  app.add_option("--cpu-threads", po.cpu_threads, "hetero: host-role threads")->check(thread_count());
   app.add_option("--shadow", po.shadow,
                  "hetero: where int8 linears' shadow work runs: host (default) or inline")
       ->check(CLI::IsMember({"host", "inline"}));
   app.add_option("-o,--output", output, "text or json")->check(CLI::IsMember({"text", "json"}));
-  CLI11_PARSE(app, argc, argv);
+  LLMNPU_PARSE_FLAGS(app, argc, argv);
 
   std::vector<int> lengths = parse_list(prompts);
   const std::string prompt_text = prompt_file.empty() ? std::string() : read_text_file(prompt_file);

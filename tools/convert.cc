@@ -5,6 +5,7 @@
 #include "command.h"
 #include "core/error.h"
 #include "core/timer.h"
+#include "flags.h"
 #include "model/loader.h"
 #include "model/model_writer.h"
 
@@ -21,7 +22,7 @@ int convert_command(int argc, char** argv) {
   app.add_option("--format", format, "gguf (default) or hf")->check(CLI::IsMember({"gguf", "hf"}));
   app.add_option("--type", type, "GGUF weight type: f32 (default), f16, bf16, q8_0")
       ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0"}));
-  CLI11_PARSE(app, argc, argv);
+  LLMNPU_PARSE_FLAGS(app, argc, argv);
   double t0 = now_seconds();
   LoadOptions lo;
   lo.tokenizer_path = tokenizer;

@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/progress.h"
 #include "core/timer.h"
+#include "flags.h"
 #include "model_options.h"
 #include "runtime/perplexity.h"
 
@@ -33,16 +34,16 @@ int kl_command(int argc, char** argv) {
   app.add_option("model", model_path, "prepared model (llmnpu prepare), or any model")->required();
   app.add_option("-f,--file", file, "text file")->required();
   app.add_option("-c,--ctx-size", context, "window size in tokens (default 512)")
-      ->check(CLI::Range(2, 1 << 20));
+      ->check(integer_in(2, kMaxTokensFlag));
   app.add_option("--tokens", max_tokens, "score at most this many text tokens (default 4096)")
-      ->check(CLI::PositiveNumber);
-  app.add_option("-t,--threads", threads, "threads (default: all cores)")->check(CLI::NonNegativeNumber);
+      ->check(integer_in(1, int64_t(1) << 30));
+  app.add_option("-t,--threads", threads, "threads (default: all cores)")->check(thread_count());
   app.add_option("--tokenizer", tokenizer, "tokenizer to use instead of the reference model's");
   app.add_flag("--ablations", ablations,
                "also evaluate: W8A8 without shadow, shadow on every linear with all rows resident, and a "
                "per-block (32) dynamic int8 baseline built from the float model");
   app.add_flag("--json", json, "print JSON");
-  CLI11_PARSE(app, argc, argv);
+  LLMNPU_PARSE_FLAGS(app, argc, argv);
 
   LoadOptions lo;
   lo.tokenizer_path = tokenizer;
@@ -71,6 +72,7 @@ int kl_command(int argc, char** argv) {
 
   std::vector<int32_t> ids = ref->tokenizer->encode(read_text_file(file), false);
   if (ids.size() > size_t(max_tokens)) ids.resize(size_t(max_tokens));
+  check(ids.size() >= 2, "'", file, "' holds ", ids.size(), " tokens of text: too few to score");
   const int32_t bos = ref->tokenizer->adds_bos() ? ref->tokenizer->bos_id() : -1;
 
   std::vector<int64_t> stored_shadow;
@@ -271,9 +273,10 @@ int choice_command(const std::string& benchmark, int argc, char** argv) {
   int limit = 0;
   bool json = false;
   app.add_option("-f,--file", file, "benchmark file")->required();
-  app.add_option("--limit", limit, "evaluate at most this many tasks")->check(CLI::NonNegativeNumber);
+  app.add_option("--limit", limit, "evaluate at most this many tasks (default 0: all)")
+      ->check(integer_in(0, int64_t(1) << 30));
   app.add_flag("--json", json, "print JSON (accuracy and every ending's summed log-probability)");
-  CLI11_PARSE(app, argc, argv);
+  LLMNPU_PARSE_FLAGS(app, argc, argv);
 
   const std::string text = read_maybe_bz2(file);
   std::vector<Task> tasks =

@@ -5,8 +5,12 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "backend/prepared_graph.h"
+#include "backend/prepared_layout.h"
 #include "command.h"
 #include "core/error.h"
+#include "flags.h"
+#include "format/gguf.h"
 #include "graph/sharing_report.h"
 #include "model/loader.h"
 #include "model/tensor_names.h"
@@ -134,6 +138,71 @@ int print_graph(const std::string& path, const std::string& tokenizer, int promp
   return 0;
 }
 
+// A prepared W8A8 file: its config, the settings prepare recorded, and the int8 layout per linear.
+int print_prepared(const std::string& path, const std::string& tokenizer, bool json) {
+  LoadOptions opts;
+  opts.tokenizer_path = tokenizer;
+  const PreparedGraph prepared = load_prepared_model(path, opts);
+  const GgufFile file(path);
+  const PreparedLayout layout = prepared_layout(prepared, file);
+  const Model& model = *prepared.model;
+  const auto tensors = list_stored_tensors(path);
+  uint64_t total = 0;
+  for (const auto& t : tensors) total += t.bytes;
+  auto mib = [](size_t b) { return double(b) / (1 << 20); };
+  if (json) {
+    nlohmann::ordered_json out;
+    out["path"] = path;
+    out["format"] = "prepared";
+    out["processors"] = prepared.graph->describe;
+    out["config"] = config_json(model.config);
+    out["tokenizer"] = model.tokenizer ? nlohmann::ordered_json(model.tokenizer->describe()) : nullptr;
+    out["tensor_bytes"] = total;
+    out["prepared_version"] = layout.version;
+    auto& settings = out["settings"] = nlohmann::ordered_json::object();
+    for (const auto& [key, value] : layout.settings) settings[key] = value;
+    out["int8_weight_bytes"] = layout.int8_bytes;
+    out["resident_shadow_bytes"] = layout.resident_bytes;
+    out["shadowed_linears"] = layout.shadowed_linears;
+    auto& list = out["linears"] = nlohmann::ordered_json::array();
+    for (const PreparedLinearInfo& l : layout.linears)
+      list.push_back({{"name", l.name},
+                      {"in", l.in},
+                      {"out", l.out},
+                      {"weight_scales", l.per_channel_weights ? "channel" : "tensor"},
+                      {"act_scale", l.act_scale},
+                      {"shadow", l.shadow},
+                      {"hot_channels", l.hot_channels},
+                      {"weight_outliers", l.weight_outliers},
+                      {"int8_bytes", l.int8_bytes},
+                      {"resident_bytes", l.resident_bytes}});
+    std::printf("%s\n", out.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
+    return 0;
+  }
+  std::printf("model:     %s\nformat:    prepared W8A8 (version %d)\nruns as:   %s\n", path.c_str(),
+              layout.version, prepared.graph->describe.c_str());
+  std::printf("tokenizer: %s\n\nconfig:\n", model.tokenizer ? model.tokenizer->describe().c_str() : "(none)");
+  const auto config = config_json(model.config);
+  for (const auto& [key, value] : config.items())
+    std::printf("  %-22s %s\n", key.c_str(),
+                value.is_string() ? value.get<std::string>().c_str() : value.dump().c_str());
+  std::printf("\nprepare settings:\n");
+  for (const auto& [key, value] : layout.settings) std::printf("  %-22s %s\n", key.c_str(), value.c_str());
+  std::printf(
+      "\nint8 linears (%zu): %.2f MiB int8 weights, %.3f MiB resident shadow (%.2f%%), %d with a shadow "
+      "path; file %.2f MiB in %zu tensors\n",
+      layout.linears.size(), mib(layout.int8_bytes), mib(layout.resident_bytes),
+      layout.int8_bytes ? 100.0 * double(layout.resident_bytes) / double(layout.int8_bytes) : 0.0,
+      layout.shadowed_linears, mib(total), tensors.size());
+  std::printf("  %-16s %6s %6s  %-7s  %10s  %-6s  %5s  %8s  %10s\n", "linear", "in", "out", "scales",
+              "act scale", "shadow", "hot", "w.outl.", "resident");
+  for (const PreparedLinearInfo& l : layout.linears)
+    std::printf("  %-16s %6d %6d  %-7s  %10.4g  %-6s  %5zu  %8zu  %10zu\n", l.name.c_str(), l.in, l.out,
+                l.per_channel_weights ? "channel" : "tensor", double(l.act_scale), l.shadow ? "yes" : "no",
+                l.hot_channels, l.weight_outliers, l.resident_bytes);
+  return 0;
+}
+
 int run_inspect(int argc, char** argv) {
   CLI::App app("Show a model's config, tokenizer and tensors", "llmnpu inspect");
   std::string path, tokenizer;
@@ -145,15 +214,13 @@ int run_inspect(int argc, char** argv) {
   app.add_flag("--graph", graph,
                "show the per-chunk subgraphs, which are shared, and the memory sharing saves");
   app.add_option("-p,--n-prompt", graph_prompt, "--graph: prompt length (default 1024)")
-      ->check(CLI::PositiveNumber);
-  app.add_option("--chunk", graph_chunk, "--graph: chunk length (default 256)")->check(CLI::PositiveNumber);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
+      ->check(cli::integer_in(1, cli::kMaxTokensFlag));
+  app.add_option("--chunk", graph_chunk, "--graph: chunk length (default 256)")
+      ->check(cli::integer_in(1, cli::kMaxTokensFlag));
+  LLMNPU_PARSE_FLAGS(app, argc, argv);
 
   if (graph) return print_graph(path, tokenizer, graph_prompt, graph_chunk, json);
+  if (is_prepared_model(path)) return print_prepared(path, tokenizer, json);
   LoadOptions opts;
   opts.tokenizer_path = tokenizer;
   auto model = load_model(path, opts);

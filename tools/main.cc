@@ -8,6 +8,8 @@
 
 #include "command.h"
 #include "core/error.h"
+#include "core/printable.h"
+#include "tokenizer/utf8.h"
 
 namespace llmnpu::cli {
 std::vector<Command>& commands() {
@@ -15,6 +17,12 @@ std::vector<Command>& commands() {
   return list;
 }
 }  // namespace llmnpu::cli
+
+// Error text can carry bytes from files and flags: print it as one line of valid UTF-8 with control bytes
+// escaped, so a hostile file cannot move the cursor or split the message.
+static void print_error(const std::string& message) {
+  std::fprintf(stderr, "error: %s\n", llmnpu::printable(llmnpu::utf8::lossy(message)).c_str());
+}
 
 static void print_usage() {
   auto list = llmnpu::cli::commands();
@@ -40,16 +48,16 @@ int main(int argc, char** argv) {
     try {
       return c.run(argc - 1, argv + 1);
     } catch (const llmnpu::Error& e) {
-      std::fprintf(stderr, "error: %s\n", e.what());
+      print_error(e.what());
       return 1;
     } catch (const std::bad_alloc&) {
-      std::fprintf(stderr, "error: out of memory\n");
+      print_error("out of memory");
       return 1;
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "error: %s\n", e.what());
+      print_error(e.what());
       return 1;
     }
   }
-  std::fprintf(stderr, "error: unknown command '%s' (try llmnpu --help)\n", name.c_str());
+  print_error("unknown command '" + name + "' (try llmnpu --help)");
   return 1;
 }

@@ -1,11 +1,14 @@
 #include "model_options.h"
 
+#include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 #include "backend/float_graph.h"
 #include "backend/prepared_graph.h"
 #include "core/error.h"
+#include "flags.h"
 
 namespace llmnpu::cli {
 
@@ -14,9 +17,9 @@ void ModelOptions::add_to(CLI::App& app) {
       ->required();
   app.add_option("--tokenizer", tokenizer_path,
                  "tokenizer file (tokenizer.json, tokenizer.bin, .gguf) to use instead of the model's");
-  app.add_option("-t,--threads", threads, "threads (default: all cores)")->check(CLI::NonNegativeNumber);
-  app.add_option("-c,--ctx-size", context, "context size in tokens (default: the model's)")
-      ->check(CLI::NonNegativeNumber);
+  app.add_option("-t,--threads", threads, "threads (default: all cores)")->check(thread_count());
+  app.add_option("-c,--ctx-size", context, "context size in tokens (default 0: the model's)")
+      ->check(integer_in(0, kMaxTokensFlag));
 }
 
 LoadedModel load_for_inference(const ModelOptions& options) {
@@ -39,10 +42,17 @@ LoadedModel load_for_inference(const ModelOptions& options) {
 }
 
 std::string read_text_file(const std::string& path) {
+  std::ostringstream s;
+  if (path == "-") {
+    s << std::cin.rdbuf();
+    return s.str();
+  }
+  std::error_code ec;
+  check(!std::filesystem::is_directory(path, ec), "'", path, "' is a folder, not a text file");
   std::ifstream in(path, std::ios::binary);
   check(bool(in), "cannot read '", path, "'");
-  std::ostringstream s;
   s << in.rdbuf();
+  check(!in.bad(), "cannot read '", path, "'");
   return s.str();
 }
 

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/progress.h"
 #include "core/timer.h"
+#include "flags.h"
 #include "model_options.h"
 
 namespace llmnpu::cli {
@@ -23,15 +24,16 @@ int perplexity_command(int argc, char** argv) {
   int max_windows = 0, chunk = 0;
   bool json = false, llama_cpp = false;
   app.add_option("-f,--file", file, "text file to score")->required();
-  app.add_option("--chunks", max_windows, "score at most this many windows (default: all)");
-  app.add_option("--chunk", chunk, "prefill chunk length (default: whole window)")
-      ->check(CLI::NonNegativeNumber);
+  app.add_option("--chunks", max_windows, "score at most this many windows (default: all)")
+      ->check(integer_in(1, int64_t(1) << 30));
+  app.add_option("--chunk", chunk, "prefill chunk length (default 0: the whole window)")
+      ->check(integer_in(0, kMaxTokensFlag));
   app.add_flag(
       "--llama-cpp-windows", llama_cpp,
       "score as llama-perplexity does (one trailing newline stripped, BOS replacing each window's first "
       "token, the second half of each window scored), to compare with llama.cpp's numbers");
   app.add_flag("--json", json, "print JSON (perplexity, stderr, every scored token's log-probability)");
-  CLI11_PARSE(app, argc, argv);
+  LLMNPU_PARSE_FLAGS(app, argc, argv);
   if (mo.context == 0) mo.context = 512;
 
   std::string text = read_text_file(file);

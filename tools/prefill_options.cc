@@ -3,12 +3,13 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "flags.h"
 
 namespace llmnpu::cli {
 
 void PrefillOptions::add_to(CLI::App& app, bool with_trace) {
   app.add_option("--chunk", chunk, "prefill chunk length in tokens; 0 = whole prompt at once (default 256)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(integer_in(0, kMaxTokensFlag));
   app.add_option("--schedule", schedule, "subgraph scheduling: sequential, pipeline, ooo (default ooo)")
       ->check(CLI::IsMember({"sequential", "pipeline", "ooo"}));
   app.add_option("--topology", topology,
@@ -19,9 +20,9 @@ void PrefillOptions::add_to(CLI::App& app, bool with_trace) {
   app.add_option("--npu-threads", npu_threads,
                  "hetero: threads of the accelerator role (int8 subgraphs); with --topology auto, "
                  "--npu-threads or --cpu-threads selects hetero")
-      ->check(CLI::NonNegativeNumber);
+      ->check(thread_count());
   app.add_option("--cpu-threads", cpu_threads, "hetero: threads of the host role (float subgraphs)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(thread_count());
   app.add_option("--shadow", shadow,
                  "hetero: where int8 linears' float shadow work runs: host (the host-role processor, beside "
                  "the int8 GEMM; default) or inline (on the accelerator role's threads after the GEMM)")
@@ -54,7 +55,9 @@ static bool has_accelerator_work(const Engine& engine) {
 
 Prefiller::Prefiller(Engine& engine, const PrefillOptions& options, int total_threads)
     : engine_(engine), options_(options), policy_(parse_schedule_policy(options.schedule)) {
-  if (options.chunk <= 0) return;  // one chunk on the engine's own pool: no scheduler
+  // A chunk never holds more than the context (the default 256 on a small context shrinks to fit).
+  options_.chunk = std::min(options_.chunk, engine.context());
+  if (options_.chunk <= 0) return;  // one chunk on the engine's own pool: no scheduler
   // --npu-threads / --cpu-threads ask for the heterogeneous topology unless another one is named.
   const bool split_given = options.npu_threads > 0 || options.cpu_threads > 0;
   const std::string topology =
@@ -71,8 +74,8 @@ Prefiller::Prefiller(Engine& engine, const PrefillOptions& options, int total_th
     for (Topology t : {homogeneous_topology(total_threads),
                        heterogeneous_topology(total_threads, options.npu_threads, options.cpu_threads)}) {
       auto probe = std::make_unique<ChunkedPrefill>(engine, t);
-      probe->profile(options.chunk, policy_);
-      const double seconds = probe->profile(options.chunk, policy_);
+      probe->profile(options_.chunk, policy_);
+      const double seconds = probe->profile(options_.chunk, policy_);
       if (!runner_ || seconds < best) {
         best = seconds;
         runner_ = std::move(probe);
@@ -82,7 +85,7 @@ Prefiller::Prefiller(Engine& engine, const PrefillOptions& options, int total_th
   topology_ = runner_->topology();
   // ooo ranks subgraphs by their latencies, profiled here at load time and updated as chunks run.
   if (topology != "auto" && policy_ == SchedulePolicy::OutOfOrder && !topology_.homogeneous)
-    runner_->profile(options.chunk, policy_);
+    runner_->profile(options_.chunk, policy_);
 }
 
 std::vector<float> Prefiller::run(const std::vector<int32_t>& tokens, Trace* trace,

@@ -19,6 +19,7 @@
 #include "core/error.h"
 #include "core/progress.h"
 #include "core/timer.h"
+#include "flags.h"
 #include "model_options.h"
 #include "quant/prepared_model.h"
 #include "quant/recipe.h"
@@ -189,36 +190,38 @@ int prepare_command(int argc, char** argv) {
   app.add_option("--calib", calib, "calibration text file")->required();
   app.add_option("-o,--output", output, "prepared GGUF to write")->required();
   app.add_option("--calib-tokens", calib_tokens, "calibration tokens (default 4096)")
-      ->check(CLI::PositiveNumber);
+      ->check(integer_in(1, int64_t(1) << 24));
   app.add_option("--calib-window", window, "tokens per calibration window (default 512)")
-      ->check(CLI::Range(2, 1 << 20));
+      ->check(integer_in(2, kMaxTokensFlag));
   app.add_option("--scale-method", method, "activation scale: channel (default), percentile, max");
   app.add_option("--percentile", policy.percentile, "percentile method: which percentile (default 99.9)")
-      ->check(CLI::Range(0.0, 100.0));
+      ->check(number_in(0.0, 100.0, true));
   app.add_option("--percentile-ratio", policy.ratio,
-                 "percentile method: clip only if pXX * ratio <= max (default 64)");
+                 "percentile method: clip only if pXX * ratio <= max (default 64)")
+      ->check(number_in(1.0, 1e6));
   app.add_option("--channel-ratio", policy.channel_ratio,
-                 "channel method: outlier channel if its max > ratio x median channel max (default 8)");
+                 "channel method: outlier channel if its max > ratio x median channel max (default 8)")
+      ->check(number_in(1.0, 1e6));
   app.add_option("--max-outlier-channels", policy.max_channel_share,
                  "channel method: at most this share of channels are outlier channels (default 0.02)")
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(number_in(0.0, 1.0));
   app.add_option(
          "--tail-percentile", policy.tail_percentile,
          "any method: clip at most this percentile of |x|, the shadow path takes the rest (default 100 "
          "= off; --recipe auto lowers it when needed, see docs/quantization.md)")
-      ->check(CLI::Range(0.0, 100.0));
+      ->check(number_in(0.0, 100.0, true));
   app.add_option("--weight-granularity", granularity, "int8 weight scales: channel (default) or tensor");
   app.add_option("--weight-outliers", weight_outliers,
                  "share of each weight row kept as sparse float outliers outside the int8 matrix (default 0; "
                  "see docs/quantization.md)")
-      ->check(CLI::Range(0.0, 0.5));
+      ->check(number_in(0.0, 0.5));
   app.add_option("--hot-share", hot_share,
                  "share of calibration outliers the hot channels cover (default 0.8)")
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(number_in(0.0, 1.0));
   app.add_option("--resident-budget", resident_budget,
                  "resident shadow memory (hot rows + weight outliers) at most this share of the int8 weight "
                  "bytes; hot channels are cut back to fit (default 0.01)")
-      ->check(CLI::Range(0.0, 100.0));
+      ->check(number_in(0.0, 100.0));
   app.add_option("--recipe", recipe_mode,
                  "auto (default): if the settings lose to a per-block-32 int8 baseline on held-out text, try "
                  "lower tail caps and weight outliers and keep the cheapest that matches it within the "
@@ -226,14 +229,15 @@ int prepare_command(int argc, char** argv) {
   app.add_option("--recipe-margin", recipe_margin,
                  "--recipe auto: a setting matches the baseline when its held-out mean KL <= margin x the "
                  "baseline's (default 0.95: the held-out text is short and may differ from yours)")
-      ->check(CLI::Range(0.0, 10.0));
+      ->check(number_in(0.0, 10.0));
   app.add_option("--prune", prune, "shadow paths to drop: auto (default) or a fraction 0..1");
   app.add_option("--prune-budget", prune_budget,
-                 "auto pruning: largest fraction whose held-out mean KL <= budget x unpruned (default 1.05)");
+                 "auto pruning: largest fraction whose held-out mean KL <= budget x unpruned (default 1.05)")
+      ->check(number_in(1.0, 100.0));
   app.add_option("--prune-tokens", prune_tokens,
                  "held-out tokens for auto pruning and the recipe choice (default 512)")
-      ->check(CLI::PositiveNumber);
-  CLI11_PARSE(app, argc, argv);
+      ->check(integer_in(1, int64_t(1) << 24));
+  LLMNPU_PARSE_FLAGS(app, argc, argv);
   policy.method = parse_scale_method(method);
   check(granularity == "channel" || granularity == "tensor",
         "--weight-granularity must be channel or tensor");

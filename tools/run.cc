@@ -9,6 +9,7 @@
 #include "command.h"
 #include "core/error.h"
 #include "core/timer.h"
+#include "flags.h"
 #include "model_options.h"
 #include "prefill_options.h"
 #include "runtime/sampler.h"
@@ -49,12 +50,18 @@ int run_command(int argc, char** argv) {
   SamplerParams sp;
   bool seed_given = false, json = false, no_bos = false, reference = false;
   app.add_option("-p,--prompt", prompt, "prompt text");
-  app.add_option("-f,--file", prompt_file, "read the prompt from a file");
-  app.add_option("-n,--n-predict", n_predict, "tokens to generate (default 128)")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--temp", sp.temperature, "temperature; 0 = greedy (default 0.8)");
-  app.add_option("--top-k", sp.top_k, "top-k cut, 0 = off (default 40)");
-  app.add_option("--top-p", sp.top_p, "nucleus cut, 1 = off (default 0.95)")->check(CLI::Range(0.0001, 1.0));
+  app.add_option("-f,--file", prompt_file, "read the prompt from a file ('-' reads standard input)");
+  app.add_option("-n,--n-predict", n_predict,
+                 "tokens to generate (default 128; -1 = until end of text or context)")
+      ->check(integer_in(
+          -1, kMaxTokensFlag,
+          str("an integer from 0 to ", kMaxTokensFlag, ", or -1 for until end of text or context")));
+  app.add_option("--temp", sp.temperature, "temperature; 0 = greedy (default 0.8)")
+      ->check(number_in(0.0, 100.0));
+  app.add_option("--top-k", sp.top_k, "top-k cut, 0 = off (default 40)")
+      ->check(integer_in(0, int64_t(1) << 24));
+  app.add_option("--top-p", sp.top_p, "nucleus cut, 1 = off (default 0.95)")
+      ->check(number_in(0.0, 1.0, true));
   auto* seed_opt = app.add_option("--seed", sp.seed, "sampling seed (default: random, printed)");
   po.add_to(app);
   app.add_flag("--no-bos", no_bos, "do not add the BOS token even if the model asks for it");
@@ -62,7 +69,7 @@ int run_command(int argc, char** argv) {
                "run the float reference interpreter (plain loops, one token at a time, slow) instead of the "
                "engine: the oracle to check a result against (float models only)");
   app.add_flag("--json", json, "print one JSON object (ids, text, timings) instead of streaming text");
-  CLI11_PARSE(app, argc, argv);
+  LLMNPU_PARSE_FLAGS(app, argc, argv);
   seed_given = seed_opt->count() > 0;
   if (!seed_given) sp.seed = uint64_t(std::chrono::steady_clock::now().time_since_epoch().count());
   check(prompt_file.empty() || prompt.empty(), "give the prompt with -p or -f, not both");
@@ -79,11 +86,8 @@ int run_command(int argc, char** argv) {
   check(!ids.empty(), "the prompt is empty (give text with -p, or a model that adds BOS)");
   check(int(ids.size()) < engine.context(), "prompt of ", ids.size(),
         " tokens does not fit in the context of ", engine.context(), " tokens (use -c to enlarge it)");
-  int budget = std::min(n_predict, engine.context() - int(ids.size()));
-
-  std::fprintf(stderr, "model: %s (%s, %d layers, dim %d) | %s | %d threads | seed %llu\n",
-               mo.model_path.c_str(), model.config.arch.c_str(), model.config.n_layers, model.config.dim,
-               lm.graph->describe.c_str(), engine.pool().size(), static_cast<unsigned long long>(sp.seed));
+  const int room = engine.context() - int(ids.size());
+  const int budget = n_predict < 0 ? room : std::min(n_predict, room);
 
   Sampler sampler(sp);
   StreamingDecoder stream(tok);
@@ -96,7 +100,6 @@ int run_command(int argc, char** argv) {
       std::fflush(stdout);
     }
   };
-  if (!json) std::fwrite(prompt.data(), 1, prompt.size(), stdout);
 
   std::unique_ptr<ReferenceInterpreter> interpreter;
   if (reference) {
@@ -110,7 +113,15 @@ int run_command(int argc, char** argv) {
   const std::string prefill_description =
       interpreter ? "reference interpreter (plain loops on one CPU core, token by token)"
                   : prefiller.describe();
+  // Every input is valid from here on: the status lines, then the text.
+  std::fprintf(stderr, "model: %s (%s, %d layers, dim %d) | %s | %d threads | seed %llu\n",
+               mo.model_path.c_str(), model.config.arch.c_str(), model.config.n_layers, model.config.dim,
+               lm.graph->describe.c_str(), engine.pool().size(), static_cast<unsigned long long>(sp.seed));
+  if (model.config.name.rfind("synth-", 0) == 0)
+    std::fprintf(stderr, "note: %s has random weights (llmnpu synth): its text is expected to be noise\n",
+                 model.config.name.c_str());
   std::fprintf(stderr, "prefill: %s\n", prefill_description.c_str());
+  if (!json) std::fwrite(prompt.data(), 1, prompt.size(), stdout);
   Trace trace;
   const ShadowTotals shadow_before = shadow_totals(*lm.graph);
   double t0 = now_seconds();

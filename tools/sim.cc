@@ -9,6 +9,7 @@
 #include "backend/prepared_graph.h"
 #include "command.h"
 #include "core/error.h"
+#include "flags.h"
 #include "model/loader.h"
 #include "model/synth.h"
 #include "sim/device_profile.h"
@@ -162,12 +163,12 @@ int sim_command(int argc, char** argv) {
   app.add_option("--profile", profile_name,
                  "device profile: a JSON file, 'phone' (built in), or 'this-machine' (measured now); default "
                  "phone, or this-machine with --validate");
-  app.add_option("-p,--prompt", prompt, "prompt tokens (default 1024)")->check(CLI::PositiveNumber);
-  app.add_option("--chunk", chunk, "chunk length (default 256)")->check(CLI::PositiveNumber);
+  app.add_option("-p,--prompt", prompt, "prompt tokens (default 1024)")->check(integer_in(1, kMaxTokensFlag));
+  app.add_option("--chunk", chunk, "chunk length (default 256)")->check(integer_in(1, kMaxTokensFlag));
   app.add_option("--shadow-entries", shadow_entries,
                  "outlier entries per token and int8 linear that the host's shadow work handles (default "
                  "1.7, measured on held-out text)")
-      ->check(CLI::Range(0.0, 1e6));
+      ->check(number_in(0.0, 1e6));
   app.add_option("--schedule", schedule, "all, sequential, pipeline or ooo (default all)");
   app.add_option("--topology", topology, "hetero, homo or all (default hetero; all with --validate)");
   app.add_option("--format", format,
@@ -184,8 +185,8 @@ int sim_command(int argc, char** argv) {
                  "--validate: write the profile with the rates the first run of each topology shows, and "
                  "predict the other runs with it");
   app.add_option("--repeat", repeat, "--validate: real runs per case, the fastest counts (default 1)")
-      ->check(CLI::PositiveNumber);
-  CLI11_PARSE(app, argc, argv);
+      ->check(integer_in(1, 1000));
+  LLMNPU_PARSE_FLAGS(app, argc, argv);
 
   if (measure) {
     check(!output_path.empty(), "--profile-this-machine needs -o FILE.json");
@@ -210,6 +211,12 @@ int sim_command(int argc, char** argv) {
   Workload w = load_workload(model_path, shape, format, validate);
   sim::DeviceProfile device = resolve_profile(profile_name);
   auto subgraphs = build_chunk_subgraphs(w.config, w.quantized);
+  {
+    sim::SimOptions size_check;
+    size_check.prompt_tokens = prompt;
+    size_check.chunk_len = chunk;
+    sim::check_simulation_size(size_check, subgraphs.size());
+  }
   std::string header =
       str("device: ", device.name, (device.description.empty() ? "" : " - "), device.description,
           "\nmodel: ", w.label, ", ",

@@ -8,6 +8,7 @@
 #include "command.h"
 #include "core/error.h"
 #include "core/timer.h"
+#include "flags.h"
 #include "model/model_writer.h"
 #include "tokenizer/tokenizer.h"
 
@@ -24,7 +25,8 @@ int synth_command(int argc, char** argv) {
   app.add_option("--shape", opt.shape, "shape: " + shapes);
   app.add_flag("--outliers", opt.outliers, "plant LLM-like massive activations in a few channels");
   app.add_option("--seed", opt.seed, "seed (default 1)");
-  app.add_option("--layers", opt.layers, "override the number of layers");
+  app.add_option("--layers", opt.layers, "override the number of layers (default: the shape's)")
+      ->check(integer_in(1, 1024));
   app.add_option(
       "--vocab", vocab_path,
       "take the tokenizer from this file (tokenizer.json, .gguf); default: built-in byte-level BPE");
@@ -33,7 +35,7 @@ int synth_command(int argc, char** argv) {
   app.add_option("--type", type, "GGUF weight type: f32, f16, bf16, q8_0")
       ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0"}));
   app.add_option("-o,--output", out, "output file (gguf) or folder (hf)")->required();
-  CLI11_PARSE(app, argc, argv);
+  LLMNPU_PARSE_FLAGS(app, argc, argv);
 
   double t0 = now_seconds();
   Vocab vocab = vocab_path.empty() ? builtin_byte_vocab() : load_tokenizer(vocab_path)->vocab();

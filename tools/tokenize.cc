@@ -7,6 +7,7 @@
 
 #include "command.h"
 #include "core/error.h"
+#include "flags.h"
 #include "tokenizer/load.h"
 
 namespace llmnpu::cli {
@@ -24,7 +25,7 @@ int tokenize_command(int argc, char** argv) {
   app.add_option("-f,--file", prompt_file, "read the text from a file");
   app.add_flag("--no-bos", no_bos, "do not add BOS even if the tokenizer asks for it");
   app.add_flag("--json", json, "print {\"ids\": [...], \"pieces\": [...]}");
-  CLI11_PARSE(app, argc, argv);
+  LLMNPU_PARSE_FLAGS(app, argc, argv);
   if (!prompt_file.empty()) {
     std::ifstream in(prompt_file, std::ios::binary);
     check(in.good(), prompt_file, ": cannot open");

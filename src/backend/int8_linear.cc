@@ -307,6 +307,7 @@ Int8Linear::Int8Linear(const Int8LinearSpec& s)
   for (size_t i = 0; i < size_t(s.in) * size_t(s.out); ++i)
     if (s.weight[i] == -128) fail("int8 linear: weight value -128 (the symmetric range is -127..127)");
   packed_ = pack_int8_weights(s.weight, s.out, s.in, s.weight_scales, s.per_channel);
+  per_channel_ = s.per_channel;
   if (s.bias) bias_.assign(s.bias, s.bias + s.out);
   check(s.hot_channels.empty() || s.hot_rows, "int8 linear: hot channels without hot rows");
   set_hot(s.hot_channels, s.hot_rows);

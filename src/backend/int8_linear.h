@@ -75,6 +75,7 @@ class Int8Linear final : public LinearOp {
   }
   size_t weight_outlier_count() const { return outlier_value_.size(); }
   float act_scale() const { return act_scale_; }
+  bool per_channel_weights() const { return per_channel_; }
   size_t hot_count() const { return hot_channels_.size(); }
 
   // The shadow budget: a row with more outlier entries than this (default max(16, in / 32)) is recomputed
@@ -115,6 +116,7 @@ class Int8Linear final : public LinearOp {
   PackedInt8Matrix packed_;
   std::vector<float> bias_;
   float act_scale_;
+  bool per_channel_ = true;  // one weight scale per output row (else one per tensor)
   bool shadow_;
   DecodeQuant decode_ = DecodeQuant::StaticShadow;
   std::vector<int32_t> hot_channels_;

@@ -116,6 +116,15 @@ PreparedGraph load_prepared_model(const std::string& path, const LoadOptions& op
   const int64_t version = f.get("llmnpu.prepared.version").as_int();
   check(version == quant::kPreparedVersion, "'", path, "': prepared format version ", version,
         " is not supported (this build reads ", quant::kPreparedVersion, ")");
+  // Weights are used in place from the map: every element must sit at its natural alignment (a file
+  // with general.alignment 1 can place a float at an odd address).
+  for (const GgufTensor& t : f.tensors()) {
+    const size_t element = t.type == GgmlType::F32 || t.type == GgmlType::I32 ? 4
+                           : t.type == GgmlType::F16                          ? 2
+                                                                              : 1;
+    check(reinterpret_cast<uintptr_t>(t.data) % element == 0, "'", path, "': tensor '", t.name,
+          "' is not aligned to its ", element, "-byte elements (general.alignment ", f.alignment(), ")");
+  }
   PreparedGraph out;
   out.model = std::make_unique<Model>();
   Model& m = *out.model;

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "core/error.h"
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
@@ -70,7 +72,11 @@ const int kAllowedCpus = allowed_cpus();
 // (Before static initialization reaches kAllowedCpus it is still 0: ask the OS then.)
 int ThreadPool::hardware_threads() { return kAllowedCpus > 0 ? kAllowedCpus : allowed_cpus(); }
 
+int ThreadPool::max_threads() { return std::max(16, 4 * hardware_threads()); }
+
 ThreadPool::ThreadPool(int threads, std::vector<int> cores) {
+  check(threads <= max_threads(), "a thread pool of ", threads, " threads is more than ", max_threads(),
+        " (4 x the ", hardware_threads(), " cores, at least 16)");
   threads = std::max(1, threads);
   if (!cores.empty()) {
     restore_affinity_ =

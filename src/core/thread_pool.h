@@ -22,8 +22,8 @@ namespace llmnpu {
 
 class ThreadPool {
  public:
-  // threads: total threads including the caller. cores: optional CPU ids to pin to (thread i -> cores[i]);
-  // the caller's own affinity is restored when the pool is destroyed.
+  // threads: total threads including the caller, 1..max_threads(). cores: optional CPU ids to pin to (thread
+  // i -> cores[i]); the caller's own affinity is restored when the pool is destroyed.
   explicit ThreadPool(int threads, std::vector<int> cores = {});
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
@@ -38,6 +38,9 @@ class ThreadPool {
   void run_on_all(const std::function<void(int)>& fn);
 
   static int hardware_threads();
+  // The most threads a pool takes: a few times the cores (oversubscription can be measured; a typo cannot
+  // start a hundred thousand threads). Larger requests throw Error.
+  static int max_threads();
   static int spin_microseconds();  // read once
 
  private:

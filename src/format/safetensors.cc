@@ -5,9 +5,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "format/json_document.h"
 
 namespace llmnpu {
 
@@ -65,8 +65,8 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : file_(std::make_shar
   check(header_len <= size - 8, "'", path, "' is truncated: header needs ", header_len, " bytes, file has ",
         size - 8, " after the length");
   const char* text = reinterpret_cast<const char*>(file_->data() + 8);
-  nlohmann::json header = nlohmann::json::parse(text, text + header_len, nullptr, /*allow_exceptions=*/false);
-  check(!header.is_discarded(), "'", path, "': safetensors header is not valid JSON");
+  const Json header =
+      parse_json_document(std::string_view(text, header_len), "'" + path + "' safetensors header");
   check(header.is_object(), "'", path, "': safetensors header is not a JSON object");
 
   const uint8_t* data = file_->data() + 8 + header_len;
@@ -143,9 +143,8 @@ SafetensorsSet::SafetensorsSet(const std::string& folder) {
   const fs::path dir(folder);
   const fs::path index = dir / "model.safetensors.index.json";
   if (fs::exists(index)) {
-    std::ifstream in(index);
-    nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-    check(!j.is_discarded() && j.is_object(), "'", index.string(), "' is not valid JSON");
+    const Json j = read_json_document(index.string());
+    check(j.is_object(), "'", index.string(), "' is not a JSON object");
     auto map = j.find("weight_map");
     check(map != j.end() && map->is_object(), "'", index.string(), "' has no weight_map object");
     std::map<std::string, SafetensorsFile*> opened;

@@ -29,6 +29,10 @@ SharingReport sharing_report(const ModelGraph& graph, const ModelConfig& config,
                              int max_in_flight) {
   check(prompt > 0 && chunk > 0 && max_in_flight > 0,
         "prompt and chunk lengths and chunks in flight must be positive");
+  // Instance counts are ints: chunks x subgraphs must fit.
+  const int64_t chunks = (int64_t(prompt) + chunk - 1) / chunk;
+  check(chunks * int64_t(graph.chunk_subgraphs.size() + 1) < (int64_t(1) << 30), "a prompt of ", prompt,
+        " tokens in chunks of ", chunk, " is too many chunks (", chunks, ") to count instances of");
   SharingReport r;
   r.prompt = prompt;
   r.chunk = chunk;

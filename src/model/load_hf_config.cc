@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "format/json_document.h"
 
 namespace llmnpu {
 
@@ -40,8 +41,8 @@ bool get_bool(const json& j, const char* key, const std::string& where, bool fal
 }  // namespace
 
 ModelConfig parse_hf_config(const std::string& text, const std::string& where) {
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  check(!j.is_discarded() && j.is_object(), "'", where, "' is not a JSON object");
+  const json j = parse_json_document(text, "'" + where + "'");
+  check(j.is_object(), "'", where, "' is not a JSON object");
   auto archs = j.find("architectures");
   check(archs != j.end() && archs->is_array() && !archs->empty() && (*archs)[0].is_string(), "'", where,
         "' has no 'architectures' list");

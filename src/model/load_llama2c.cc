@@ -47,11 +47,13 @@ Llama2cHeader read_llama2c_header(const uint8_t* data, size_t size, const std::s
   check(size >= kHeaderBytes, "'", path, "' is not a llama2.c checkpoint (shorter than its header)");
   int32_t v[7];
   std::memcpy(v, data, kHeaderBytes);
-  Llama2cHeader h{v[0], v[1], v[2], v[3], v[4], v[5] < 0 ? -v[5] : v[5], v[6], v[5] > 0};
+  // A negative vocab size means an unshared classifier; INT32_MIN has no positive twin.
+  const int32_t vocab = v[5] == INT32_MIN ? 0 : v[5] < 0 ? -v[5] : v[5];
+  Llama2cHeader h{v[0], v[1], v[2], v[3], v[4], vocab, v[6], v[5] > 0};
   const bool plausible = h.dim > 0 && h.dim <= (1 << 16) && h.hidden_dim > 0 && h.hidden_dim <= (1 << 18) &&
                          h.n_layers > 0 && h.n_layers <= 1024 && h.n_heads > 0 && h.n_heads <= h.dim &&
                          h.dim % h.n_heads == 0 && h.n_kv_heads > 0 && h.n_kv_heads <= h.n_heads &&
-                         h.vocab_size > 0 && h.vocab_size <= (1 << 22) && v[5] != INT32_MIN &&
+                         h.n_heads % h.n_kv_heads == 0 && h.vocab_size > 0 && h.vocab_size <= (1 << 22) &&
                          h.seq_len > 0 && h.seq_len <= (1 << 22);
   check(plausible, "'", path, "' is not a llama2.c checkpoint (implausible header: dim ", v[0], ", hidden ",
         v[1], ", layers ", v[2], ", heads ", v[3], ", kv heads ", v[4], ", vocab ", v[5], ", seq_len ", v[6],

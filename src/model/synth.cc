@@ -265,7 +265,7 @@ void fit_vocab(Vocab& vocab, int size) {
 
 std::unique_ptr<Model> synthesize_model(const SynthOptions& opt, Vocab vocab, SynthInfo* info) {
   auto model = std::make_unique<Model>();
-  ModelConfig c = find_synth_shape(opt.shape).config;
+  ModelConfig c = opt.config ? *opt.config : find_synth_shape(opt.shape).config;
   if (opt.layers > 0) c.n_layers = opt.layers;
   c.validate();
   model->config = c;

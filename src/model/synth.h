@@ -26,7 +26,8 @@ struct SynthOptions {
   std::string shape = "tiny";
   bool outliers = false;
   uint64_t seed = 1;
-  int layers = 0;  // override the shape's layer count (0 = keep), for quick experiments
+  int layers = 0;                       // override the shape's layer count (0 = keep), for quick experiments
+  const ModelConfig* config = nullptr;  // a shape of the caller's instead of the named one
 };
 
 struct SynthInfo {

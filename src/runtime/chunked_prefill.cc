@@ -16,7 +16,8 @@ ChunkedPrefill::ChunkedPrefill(Engine& engine, const Topology& topology)
 std::vector<float> ChunkedPrefill::run(const std::vector<int32_t>& tokens, const PrefillPlan& plan,
                                        Trace* trace, const LogitsCallback& on_logits) {
   check(!tokens.empty(), "the prompt is empty");
-  check(plan.chunk_len > 0, "chunk length must be positive");
+  check(plan.chunk_len > 0 && plan.chunk_len <= engine_.context(), "chunk length ", plan.chunk_len,
+        " must be from 1 to the context of ", engine_.context(), " tokens");
   const int pos_base = engine_.position();
   const int n = int(tokens.size());
   check(pos_base + n <= engine_.context(), "prompt of ", n, " tokens (", pos_base,

@@ -102,6 +102,8 @@ std::vector<float> Engine::prefill(const std::vector<int32_t>& tokens, int chunk
   check(!tokens.empty(), "the prompt is empty");
   check(position_ + int(tokens.size()) <= context_, "prompt of ", tokens.size(), " tokens (", position_,
         " already cached) does not fit in the context of ", context_, " tokens");
+  check(chunk_len >= 0 && chunk_len <= context_, "chunk length ", chunk_len,
+        " must be from 0 to the context of ", context_, " tokens");
   int n = int(tokens.size());
   int step = chunk_len > 0 ? chunk_len : n;
   std::vector<float> last;

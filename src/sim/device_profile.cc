@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "format/json_document.h"
 
 namespace llmnpu::sim {
 
@@ -76,12 +77,7 @@ json processor_json(const ProcessorProfile& p) {
 
 DeviceProfile parse_device_profile(const std::string& json_text, const std::string& origin) {
   const std::string where = "device profile '" + origin + "'";
-  json j;
-  try {
-    j = json::parse(json_text);
-  } catch (const json::exception& e) {
-    fail(where, ": invalid JSON (", e.what(), ")");
-  }
+  const json j = parse_json_document(json_text, where);
   check(j.is_object(), where, ": expected a JSON object");
   check_keys(j,
              {"name", "description", "accelerator", "host", "homogeneous", "attention_efficiency",

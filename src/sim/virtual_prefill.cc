@@ -60,7 +60,7 @@ std::vector<SimProcessor> sim_processors(const DeviceProfile& device, bool homog
 void seed_latency(LatencyModel& latency, const ModelConfig& config, const std::vector<Subgraph>& subgraphs,
                   const DeviceProfile& device, const SimOptions& options) {
   auto procs = sim_processors(device, options.homogeneous);
-  int chunks = (options.prompt_tokens + options.chunk_len - 1) / options.chunk_len;
+  const int chunks = int((int64_t(options.prompt_tokens) + options.chunk_len - 1) / options.chunk_len);
   for (const Subgraph& sg : subgraphs) {
     const SimProcessor& p = runner_of(procs, sg.role);
     for (int i = 0; i < (sg.is_static ? 1 : chunks); ++i)
@@ -73,6 +73,16 @@ void seed_latency(LatencyModel& latency, const ModelConfig& config, const std::v
   }
 }
 
+void check_simulation_size(const SimOptions& options, size_t subgraphs) {
+  check(options.prompt_tokens > 0 && options.chunk_len > 0, "prompt and chunk lengths must be positive");
+  // Every chunk x subgraph is a task with its own trace slice: bound them so memory stays small.
+  const int64_t chunks = (int64_t(options.prompt_tokens) + options.chunk_len - 1) / options.chunk_len;
+  check(chunks * int64_t(subgraphs) <= kMaxSimulatedTasks, "a prompt of ", options.prompt_tokens,
+        " tokens in chunks of ", options.chunk_len, " is ", chunks, " chunks x ", subgraphs,
+        " subgraphs, more than the ", kMaxSimulatedTasks,
+        " subgraph runs the simulator takes: use a longer --chunk");
+}
+
 SimResult simulate_prefill(const ModelConfig& config, const std::vector<Subgraph>& subs,
                            const DeviceProfile& device, const SimOptions& options, Trace* trace) {
   check(options.prompt_tokens > 0, "the prompt is empty");
@@ -80,8 +90,9 @@ SimResult simulate_prefill(const ModelConfig& config, const std::vector<Subgraph
   check(options.context == 0 || options.prompt_tokens <= options.context, "prompt of ", options.prompt_tokens,
         " tokens does not fit in the context of ", options.context, " tokens");
   check(!subs.empty(), "no subgraphs to simulate");
+  check_simulation_size(options, subs.size());
   const int n = options.prompt_tokens;
-  const int n_chunks = (n + options.chunk_len - 1) / options.chunk_len;
+  const int n_chunks = int((int64_t(n) + options.chunk_len - 1) / options.chunk_len);
   const std::vector<SimProcessor> processors = sim_processors(device, options.homogeneous);
 
   std::vector<bool> head(size_t(n_chunks), false);

@@ -4,6 +4,7 @@
 // model gives on its processor (+ launch, + sync when an input came from the other processor) instead of
 // running kernels. The loop is kept structurally identical to the real one (dispatch to every free
 // processor, then wait for the next completion); it lives here because the real loop is tied to threads.
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,13 @@
 #include "sim/device_profile.h"
 
 namespace llmnpu::sim {
+
+// The most chunk x subgraph runs one simulation takes (each keeps a trace slice and a task record).
+constexpr int64_t kMaxSimulatedTasks = int64_t(1) << 22;
+
+struct SimOptions;
+// Throws Error when options ask for more than kMaxSimulatedTasks subgraph runs.
+void check_simulation_size(const SimOptions& options, size_t subgraphs);
 
 struct SimOptions {
   int prompt_tokens = 1024;

@@ -3,6 +3,8 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include <memory>
+
 #include "core/error.h"
 #include "tokenizer/utf8.h"
 
@@ -53,7 +55,7 @@ PreTokenizer::PreTokenizer(const std::vector<std::string>& regexes) {
       PCRE2_UCHAR message[256];
       pcre2_get_error_message(error, message, sizeof(message));
       fail("pre-tokenizer regex does not compile at offset ", offset, ": ", reinterpret_cast<char*>(message),
-           " (", pattern, ")");
+           " (", utf8::lossy(pattern.substr(0, 200)), ")");
     }
     pcre2_jit_compile(compiled->code, PCRE2_JIT_COMPLETE);  // optional speed-up; falls back silently
     regexes_.push_back(std::move(compiled));
@@ -67,7 +69,10 @@ std::vector<std::string_view> PreTokenizer::split(std::string_view text) const {
   if (text.empty()) return pieces;
   pieces.push_back(text);
   for (const auto& regex : regexes_) {
-    pcre2_match_data* match = pcre2_match_data_create_from_pattern(regex->code, nullptr);
+    // Owned here so that an error thrown mid-split (a match limit) frees it.
+    std::unique_ptr<pcre2_match_data, void (*)(pcre2_match_data*)> owned(
+        pcre2_match_data_create_from_pattern(regex->code, nullptr), pcre2_match_data_free);
+    pcre2_match_data* match = owned.get();
     check(match != nullptr, "out of memory in pre-tokenizer");
     std::vector<std::string_view> next;
     next.reserve(pieces.size() * 2);
@@ -77,7 +82,9 @@ std::vector<std::string_view> PreTokenizer::split(std::string_view text) const {
       while (pos < piece.size()) {
         int rc = pcre2_match(regex->code, subject, piece.size(), pos, PCRE2_NO_UTF_CHECK, match, nullptr);
         if (rc < 0) {
-          check(rc == PCRE2_ERROR_NOMATCH, "pre-tokenizer regex failed with PCRE2 error ", rc);
+          check(rc == PCRE2_ERROR_NOMATCH, "pre-tokenizer regex failed with PCRE2 error ", rc,
+                rc == PCRE2_ERROR_MATCHLIMIT ? " (match limit: the regex backtracks too much on this text)"
+                                             : "");
           break;
         }
         PCRE2_SIZE* ovector = pcre2_get_ovector_pointer(match);
@@ -93,7 +100,6 @@ std::vector<std::string_view> PreTokenizer::split(std::string_view text) const {
       }
       if (last < piece.size()) next.push_back(piece.substr(last));
     }
-    pcre2_match_data_free(match);
     pieces.swap(next);
   }
   return pieces;

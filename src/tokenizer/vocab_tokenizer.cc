@@ -15,6 +15,11 @@ namespace {
 
 constexpr std::string_view kSpaceMark = "\xE2\x96\x81";  // U+2581 '▁'
 
+std::string hex_byte(uint8_t b) {
+  const char* digits = "0123456789ABCDEF";
+  return {digits[b >> 4], digits[b & 15]};
+}
+
 // Token texts that end a turn in common chat vocabs.
 bool is_end_of_turn_text(const std::string& text) {
   for (const char* t : {"<|endoftext|>", "<|im_end|>", "<|eot_id|>", "<|eom_id|>", "<|end|>", "<end_of_turn>",
@@ -172,7 +177,8 @@ void VocabTokenizer::encode_byte_level(std::string_view text, std::vector<int32_
     for (char c : word) {
       int32_t id = byte_ids_[uint8_t(c)];
       if (id < 0) id = vocab_.unk_id;
-      if (id >= 0) ids.push_back(id);
+      if (id < 0) fail("the vocab has no token for byte 0x", hex_byte(uint8_t(c)), " and no unknown token");
+      ids.push_back(id);
     }
     merge(ids);
     out.insert(out.end(), ids.begin(), ids.end());
@@ -203,7 +209,10 @@ void VocabTokenizer::encode_sentencepiece(std::string_view text, std::vector<int
       for (size_t k = 0; k < len; ++k) all_bytes = all_bytes && byte_ids_[uint8_t(normalized[i + k])] >= 0;
       if (all_bytes) {
         for (size_t k = 0; k < len; ++k) ids.push_back(byte_ids_[uint8_t(normalized[i + k])]);
-      } else if (vocab_.unk_id >= 0 && (ids.empty() || ids.back() != vocab_.unk_id)) {
+      } else if (vocab_.unk_id < 0) {
+        fail("the vocab has no token for '", normalized.substr(i, len),
+             "' (nor its bytes) and no unknown token");
+      } else if (ids.empty() || ids.back() != vocab_.unk_id) {
         ids.push_back(vocab_.unk_id);  // consecutive unknowns fuse into one, as SentencePiece does
       }
     }
