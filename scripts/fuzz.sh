@@ -14,9 +14,14 @@ if [ ${#harnesses[@]} -eq 0 ]; then
   read -r -a harnesses <<<"$(sed -n '/set(LLMNPU_FUZZ_HARNESSES/,/)/p' fuzz/CMakeLists.txt | tr -d '()' |
                              sed 's/set//; s/LLMNPU_FUZZ_HARNESSES//' | tr '\n' ' ')"
 fi
-if ! command -v clang++ >/dev/null; then
+# clang and its libFuzzer runtime (Debian 12: libclang-rt-14-dev), plus what the engine builds with.
+bash scripts/install-deps.sh
+missing=()
+for p in clang libclang-rt-14-dev; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq clang >/dev/null
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 start=$(date +%s)
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLLMNPU_FUZZ=ON >/dev/null

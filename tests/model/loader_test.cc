@@ -231,6 +231,13 @@ TEST(Llama2c, RejectsTruncatedAndImplausibleFiles) {
     std::ofstream(path, std::ios::binary) << b;
     EXPECT_THROW(load_model(path), Error) << len;
   }
+  // INT32_MIN as the vocab size (negative means an unshared classifier) has no positive twin.
+  for (int32_t vocab : {INT32_MIN, 0, -1 << 23}) {
+    std::string b = bytes;
+    std::memcpy(b.data() + 20, &vocab, 4);
+    std::ofstream(path, std::ios::binary) << b;
+    EXPECT_THROW(load_model(path), Error) << vocab;
+  }
   std::string bad = bytes;
   int32_t heads = 7;  // 64 % 7 != 0
   std::memcpy(bad.data() + 12, &heads, 4);

@@ -121,6 +121,23 @@ TEST(PreparedFile, HostileFilesGiveErrors) {
   EXPECT_THROW(load_prepared_model(bad), Error);
   rewrite(good, bad, "", "", "llmnpu.prepared.rope_layout");
   EXPECT_THROW(load_prepared_model(bad), Error);
+  // general.alignment 1 may put floats at odd addresses: refused by name, not loaded misaligned.
+  {
+    GgufFile f(good);
+    GgufWriter w;
+    for (const auto& [k, v] : f.metadata()) w.set(k, v);
+    w.set("general.alignment", GgufValue::of_u32(1));
+    std::vector<uint8_t> odd = {1, 2, 3};  // an I8 tensor of 3 bytes shifts every later offset
+    w.add_tensor_owned("aaa.pad", GgmlType::I8, {3}, odd);
+    for (const auto& t : f.tensors()) w.add_tensor(t.name, t.type, t.dims, t.data, t.nbytes);
+    w.write(bad);
+    try {
+      load_prepared_model(bad);
+      ADD_FAILURE() << "misaligned prepared file loaded";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("not aligned"), std::string::npos) << e.what();
+    }
+  }
   // A float model is not a prepared one.
   const std::string plain = dir + "/plain.gguf";
   rewrite(good, plain, "", "", "llmnpu.prepared.version");

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 
 #include "common/testdata.h"
@@ -239,6 +240,53 @@ TEST(Loaders, ReportBadFilesClearly) {
   std::ofstream(bad_json) << "{ not json";
   EXPECT_NE(error_of([&] { load_tokenizer(bad_json); }).find("not valid JSON"), std::string::npos);
   EXPECT_NE(error_of([&] { builtin().decode({99999}); }).find("outside the vocab"), std::string::npos);
+}
+
+TEST(Loaders, TokenizerJsonErrorsNameTheKey) {
+  const std::string dir = test::temp_dir() + "/hf-errors";
+  std::filesystem::create_directories(dir);
+  const std::string path = dir + "/tokenizer.json";
+  auto error_for = [&](const std::string& json) {
+    std::ofstream(path, std::ios::trunc) << json;
+    return error_of([&] { vocab_from_hf_json(path); });
+  };
+  const std::string pre = R"("pre_tokenizer": {"type": "ByteLevel"}, )";
+  EXPECT_NE(error_for("{" + pre + R"("model": {"type": "BPE"}})").find("model.vocab missing"),
+            std::string::npos);
+  EXPECT_NE(error_for("{" + pre + R"("model": {"vocab": 0}})").find("model.vocab must be an object"),
+            std::string::npos);
+  EXPECT_NE(
+      error_for("{" + pre + R"("model": {"vocab": {"a": "x"}}})").find("model.vocab.a must be an integer"),
+      std::string::npos);
+  EXPECT_NE(error_for("{" + pre + R"("model": {"vocab": {"a": 0}}, "added_tokens": [{"content": "b"}]})")
+                .find("added_tokens[0].id missing"),
+            std::string::npos);
+  EXPECT_NE(error_for("{" + pre + R"("model": {"vocab": {"a": 0}, "merges": [3]}})").find("model.merges[0]"),
+            std::string::npos);
+  EXPECT_NE(error_for(R"({"normalizer": {"type": "Sequence"}, "model": {"vocab": {"a": 0}}})")
+                .find("normalizer.normalizers missing"),
+            std::string::npos);
+  EXPECT_NE(
+      error_for(
+          R"({"pre_tokenizer": {"type": "Split", "behavior": "Isolated"}, "model": {"vocab": {"a": 0}}})")
+          .find("pre_tokenizer.pattern missing"),
+      std::string::npos);
+  EXPECT_NE(error_for(R"({"model": {"vocab": {"a": 0}}, "normalizer": )" + std::string(100000, '{'))
+                .find("nested deeper"),
+            std::string::npos);
+  EXPECT_NE(error_for("{" + pre + R"("model": {"vocab": {"a": 0, "b": 4000000}}})").find("gaps"),
+            std::string::npos);
+}
+
+TEST(Encoding, AVocabThatCannotSpellAByteIsAnError) {
+  Vocab v;
+  v.pre = "gpt-2";
+  for (const char* t : {"a", "b", "\xC4\xA0"}) v.tokens.push_back(t);  // 'a', 'b' and the mapped space
+  v.types.assign(v.tokens.size(), TokenType::Normal);
+  const auto tokenizer = make_tokenizer(v);
+  EXPECT_EQ(tokenizer->encode("ab ba", false).size(), 5u);
+  EXPECT_NE(error_of([&] { tokenizer->encode("abc", false); }).find("no token for byte 0x63"),
+            std::string::npos);
 }
 
 TEST(Performance, Encodes100KilobytesQuickly) {
