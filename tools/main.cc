@@ -7,6 +7,7 @@
 #include <string>
 
 #include "command.h"
+#include "core/cpu_features.h"
 #include "core/error.h"
 #include "core/printable.h"
 #include "tokenizer/utf8.h"
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
     std::string program = "llmnpu " + name;
     argv[1] = program.data();
     try {
+      llmnpu::cpu_features();  // an invalid LLMNPU_ISA is an error before anything runs
       return c.run(argc - 1, argv + 1);
     } catch (const llmnpu::Error& e) {
       print_error(e.what());

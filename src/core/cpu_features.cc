@@ -2,6 +2,11 @@
 
 #include <cpuid.h>
 
+#include <cstdlib>
+
+#include "core/error.h"
+#include "core/printable.h"
+
 namespace llmnpu {
 
 static CpuFeatures detect() {
@@ -30,8 +35,31 @@ static CpuFeatures detect() {
   return f;
 }
 
+std::string forced_isa() {
+  const char* env = std::getenv("LLMNPU_ISA");
+  return env && *env ? env : "auto";
+}
+
+CpuFeatures cap_cpu_features(CpuFeatures f, const std::string& isa) {
+  if (isa == "auto" || isa == "amx") return f;
+  if (isa == "avx512-vnni") {
+    check(f.has_avx512_vnni_path(), "LLMNPU_ISA=avx512-vnni, but this CPU has no AVX-512 VNNI");
+    f.amx_allowed = false;
+    return f;
+  }
+  if (isa == "avx2") {
+    check(f.has_avx2_path(), "LLMNPU_ISA=avx2, but this CPU has no AVX2 + FMA");
+    f.avx512f = f.avx512bw = f.avx512vl = f.avx512vnni = f.avx512bf16 = false;
+    f.amx_allowed = false;
+    return f;
+  }
+  check(isa == "scalar", "LLMNPU_ISA must be auto, amx, avx512-vnni, avx2 or scalar (got '",
+        printable(isa, 40), "')");
+  return CpuFeatures{.amx_allowed = false};
+}
+
 const CpuFeatures& cpu_features() {
-  static const CpuFeatures features = detect();
+  static const CpuFeatures features = cap_cpu_features(detect(), forced_isa());
   return features;
 }
 

@@ -113,7 +113,8 @@ constexpr int kAmxMinRows = 5;
 Int8Kernel best_int8_kernel() {
   static const Int8Kernel best = [] {
     const CpuFeatures& f = cpu_features();
-    if (f.has_avx512_vnni_path() && int8_detail::amx_int8_available()) return Int8Kernel::Amx;
+    if (f.has_avx512_vnni_path() && f.amx_allowed && int8_detail::amx_int8_available())
+      return Int8Kernel::Amx;
     if (f.has_avx512_vnni_path()) return Int8Kernel::Avx512Vnni;
     if (f.has_avx2_path() && f.avx_vnni) return Int8Kernel::Avx2Vnni;
     if (f.has_avx2_path()) return Int8Kernel::Avx2;
@@ -130,7 +131,8 @@ bool int8_kernel_available(Int8Kernel kernel) {
     case Int8Kernel::Avx2: return f.has_avx2_path();
     case Int8Kernel::Avx2Vnni: return f.has_avx2_path() && f.avx_vnni;
     case Int8Kernel::Avx512Vnni: return f.has_avx512_vnni_path();
-    case Int8Kernel::Amx: return f.has_avx512_vnni_path() && int8_detail::amx_int8_available();
+    case Int8Kernel::Amx:
+      return f.has_avx512_vnni_path() && f.amx_allowed && int8_detail::amx_int8_available();
   }
   return false;
 }
