@@ -2,6 +2,7 @@
 #include "runtime/perplexity.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -36,6 +37,7 @@ int perplexity_command(int argc, char** argv) {
   LLMNPU_PARSE_FLAGS(app, argc, argv);
   if (mo.context == 0) mo.context = 512;
 
+  chunk = std::min(chunk, mo.context);  // a chunk never holds more than one window
   std::string text = read_text_file(file);
   LoadedModel lm = load_for_inference(mo);
   const Model& model = *lm.model;

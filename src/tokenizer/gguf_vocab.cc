@@ -31,11 +31,20 @@ Vocab vocab_from_gguf(const GgufFile& gguf) {
   }
   if (const GgufValue* m = gguf.find("tokenizer.ggml.merges")) v.merges = m->as_strings();
 
-  v.bos_id = int32_t(gguf.get_int("tokenizer.ggml.bos_token_id", spm ? 1 : -1));
-  v.eos_id = int32_t(gguf.get_int("tokenizer.ggml.eos_token_id", spm ? 2 : -1));
-  v.unk_id = int32_t(gguf.get_int("tokenizer.ggml.unknown_token_id", spm ? 0 : -1));
-  v.pad_id = int32_t(gguf.get_int("tokenizer.ggml.padding_token_id", -1));
-  v.eot_id = int32_t(gguf.get_int("tokenizer.ggml.eot_token_id", -1));
+  // Ids beyond the vocab (some converters write them) mean "none" rather than a broken file.
+  auto special_id = [&](const char* key, int64_t fallback) {
+    const int64_t id = gguf.get_int(key, fallback);
+    return id >= 0 && id < int64_t(v.tokens.size()) ? int32_t(id) : -1;
+  };
+  v.bos_id = special_id("tokenizer.ggml.bos_token_id", spm ? 1 : -1);
+  v.eos_id = special_id("tokenizer.ggml.eos_token_id", spm ? 2 : -1);
+  v.unk_id = special_id("tokenizer.ggml.unknown_token_id", spm ? 0 : -1);
+  v.pad_id = special_id("tokenizer.ggml.padding_token_id", -1);
+  v.eot_id = special_id("tokenizer.ggml.eot_token_id", -1);
+  if (const GgufValue* t = gguf.find("tokenizer.chat_template")) {
+    check(t->type == GgufType::STRING, gguf.path(), ": tokenizer.chat_template is not a string");
+    v.chat_template = t->as_string();
+  }
   auto flag = [&](const char* key, bool fallback) {
     const GgufValue* value = gguf.find(key);
     return value ? value->as_bool() : fallback;
@@ -63,9 +72,6 @@ Vocab vocab_from_gguf(const GgufFile& gguf) {
       v.rstrip[i] = (special || t == "</s>") && t != "<unk>" && t != "<s>" && t != "<|endoftext|>";
     }
   }
-  // Ids beyond the vocab (some converters write them) mean "none" rather than a broken file.
-  for (int32_t* id : {&v.bos_id, &v.eos_id, &v.unk_id, &v.pad_id, &v.eot_id})
-    if (*id < -1 || *id >= int64_t(v.tokens.size())) *id = -1;
   v.validate();
   return v;
 }

@@ -209,6 +209,17 @@ Vocab vocab_from_hf_json(const std::string& path) {
       }
     }
   }
+  // chat_template: a string, or (newer transformers) a list of {name, template}: the "default" one, else
+  // the first.
+  if (std::optional<JsonField> chat = config.find("chat_template")) {
+    if (chat->is_string()) {
+      v.chat_template = chat->string();
+    } else {
+      for (const JsonField& entry : chat->elements())
+        if (v.chat_template.empty() || entry.string_or("name", "") == "default")
+          v.chat_template = entry.at("template").string();
+    }
+  }
   std::optional<JsonField> add_bos = config.find("add_bos_token");
   v.add_bos = add_bos ? add_bos->boolean() : template_bos;
   v.add_eos = config.boolean_or("add_eos_token", false);

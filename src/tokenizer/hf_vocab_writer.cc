@@ -131,6 +131,7 @@ void write_hf_tokenizer(const Vocab& v, const std::string& folder) {
   config["add_bos_token"] = v.add_bos;
   config["add_eos_token"] = v.add_eos;
   config["tokenizer_class"] = spm ? "LlamaTokenizerFast" : "PreTrainedTokenizerFast";
+  if (!v.chat_template.empty()) config["chat_template"] = v.chat_template;
   write_json(config, folder + "/tokenizer_config.json");
 }
 

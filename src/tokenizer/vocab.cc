@@ -133,6 +133,7 @@ void append_vocab_metadata(const Vocab& vocab, std::vector<std::pair<std::string
   for (size_t i = 0; i < types.size(); ++i) types[i] = int32_t(vocab.types[i]);
   put("tokenizer.ggml.token_type", GgufValue::of_i32s(types));
   if (!vocab.merges.empty()) put("tokenizer.ggml.merges", GgufValue::of_strings(vocab.merges));
+  if (!vocab.chat_template.empty()) put("tokenizer.chat_template", GgufValue::of_string(vocab.chat_template));
   auto put_id = [&](const char* key, int32_t id) {
     if (id >= 0) put(key, GgufValue::of_u32(uint32_t(id)));
   };

@@ -46,6 +46,9 @@ struct Vocab {
   // Special tokens that swallow the whitespace after them in text (llama.cpp's RSTRIP attribute); empty
   // or one flag per token.
   std::vector<uint8_t> rstrip;
+  // The model's chat template (Jinja source), as GGUF tokenizer.chat_template and tokenizer_config.json
+  // chat_template carry it; empty when the model has none. Kept through convert and prepare.
+  std::string chat_template;
 
   size_t size() const { return tokens.size(); }
   // Throws Error when the vocab is inconsistent (sizes, ids out of range).

@@ -292,9 +292,10 @@ std::string VocabTokenizer::describe() const {
   std::string kind = vocab_.kind == VocabKind::ByteLevelBpe
                          ? str("byte-level BPE (pre-tokenizer ", vocab_.pre, ")")
                          : std::string("SentencePiece BPE with byte fallback");
-  return str(kind, ", ", vocab_.tokens.size(), " tokens, ", vocab_.merges.size(), " merges, bos ",
-             vocab_.bos_id, ", eos ", vocab_.eos_id, vocab_.add_bos ? ", adds BOS" : "",
-             vocab_.normalize_nfc ? ", NFC" : "");
+  return str(
+      kind, ", ", vocab_.tokens.size(), " tokens, ", vocab_.merges.size(), " merges, bos ", vocab_.bos_id,
+      ", eos ", vocab_.eos_id, vocab_.add_bos ? ", adds BOS" : "", vocab_.normalize_nfc ? ", NFC" : "",
+      vocab_.chat_template.empty() ? "" : str(", chat template of ", vocab_.chat_template.size(), " bytes"));
 }
 
 }  // namespace llmnpu

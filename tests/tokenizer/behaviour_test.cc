@@ -226,6 +226,33 @@ TEST(VocabMetadata, RoundTripsThroughGguf) {
   EXPECT_EQ(tokenizer->encode(text, true), builtin().encode(text, true));
 }
 
+TEST(VocabMetadata, ChatTemplateSurvivesGgufAndHuggingFaceFiles) {
+  Vocab vocab = builtin_byte_vocab();
+  vocab.chat_template =
+      "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}";
+  std::vector<std::pair<std::string, GgufValue>> metadata;
+  append_vocab_metadata(vocab, metadata);
+  GgufWriter writer;
+  for (auto& [key, value] : metadata) writer.set(key, value);
+  const std::string dir = test::temp_dir() + "/chat-template";
+  std::filesystem::create_directories(dir);
+  writer.write(dir + "/vocab.gguf");
+  const Vocab from_gguf = vocab_from_gguf(GgufFile(dir + "/vocab.gguf"));
+  EXPECT_EQ(from_gguf.chat_template, vocab.chat_template);
+  write_hf_tokenizer(from_gguf, dir);
+  EXPECT_EQ(vocab_from_hf_json(dir + "/tokenizer.json").chat_template, vocab.chat_template);
+  EXPECT_NE(make_tokenizer(from_gguf)->describe().find("chat template"), std::string::npos);
+  // Newer tokenizer_config.json files carry a list of named templates: "default" wins.
+  std::ofstream(dir + "/tokenizer_config.json", std::ios::trunc)
+      << R"({"chat_template": [{"name": "tool_use", "template": "T"}, {"name": "default", "template": "D"}]})";
+  EXPECT_EQ(vocab_from_hf_json(dir + "/tokenizer.json").chat_template, "D");
+  std::ofstream(dir + "/tokenizer_config.json", std::ios::trunc) << R"({"chat_template": [{"name": "x"}]})";
+  EXPECT_NE(error_of([&] {
+              vocab_from_hf_json(dir + "/tokenizer.json");
+            }).find("chat_template[0].template missing"),
+            std::string::npos);
+}
+
 TEST(Loaders, ReportBadFilesClearly) {
   std::string dir = test::temp_dir();
   std::string truncated = dir + "/truncated.bin";
