@@ -20,6 +20,7 @@
 #include "kernels/bandwidth_probe.h"
 #include "kernels/int8_gemm.h"
 #include "kernels/peak_probe.h"
+#include "model/loader.h"
 #include "model_options.h"
 #include "prefill_options.h"
 #include "runtime/sampler.h"
@@ -198,6 +199,8 @@ int bench_command(int argc, char** argv) {
   std::vector<std::string> topology_list = topologies == "all"
                                                ? std::vector<std::string>{"homo", "hetero"}
                                                : split(topologies, {"homo", "hetero", "auto"});
+  // Every model must be a readable model file before the machine is measured (a typo fails at once).
+  for (const std::string& path : models) detect_model_format(path);
   const bool per_run_peak = reset_peak_rss();
   double largest_peak_mib = 0;
 

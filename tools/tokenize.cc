@@ -8,6 +8,7 @@
 #include "command.h"
 #include "core/error.h"
 #include "flags.h"
+#include "model_options.h"
 #include "tokenizer/load.h"
 
 namespace llmnpu::cli {
@@ -26,11 +27,8 @@ int tokenize_command(int argc, char** argv) {
   app.add_flag("--no-bos", no_bos, "do not add BOS even if the tokenizer asks for it");
   app.add_flag("--json", json, "print {\"ids\": [...], \"pieces\": [...]}");
   LLMNPU_PARSE_FLAGS(app, argc, argv);
-  if (!prompt_file.empty()) {
-    std::ifstream in(prompt_file, std::ios::binary);
-    check(in.good(), prompt_file, ": cannot open");
-    prompt.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
+  check(prompt_file.empty() || prompt.empty(), "give the text with -p or -f, not both");
+  if (!prompt_file.empty()) prompt = read_text_file(prompt_file);
 
   auto tokenizer = load_tokenizer(model);
   std::vector<int32_t> ids = tokenizer->encode(prompt, tokenizer->adds_bos() && !no_bos);

@@ -57,6 +57,9 @@ TEST(BoundedFlags, NumbersOutOfRangeNameTheirRangeInWords) {
 
 TEST(BoundedFlags, FilesThatAreNotTextAreRefused) {
   expect_error("run -m " + tiny_model() + " -f " + test::temp_dir(), "is a folder");
+  expect_error("tokenize -m " + tiny_model() + " -f " + test::temp_dir(), "is a folder");
+  // bench checks its models before it measures the machine: the error is the only output.
+  expect_error("bench -m " + test::temp_dir() + "/no-such-model.gguf", "does not exist");
   const std::string empty = test::temp_dir() + "/empty.txt";
   std::ofstream(empty).close();
   expect_error("perplexity -m " + tiny_model() + " -f " + empty, "fewer than one window");
