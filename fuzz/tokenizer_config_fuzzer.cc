@@ -12,7 +12,7 @@
 using namespace llmnpu;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const std::string tokenizer_json = [] {
+  static const Json tokenizer_json = [] {
     const std::string folder = fuzz::scratch_dir() + "/tokenizer_config";
     std::filesystem::create_directories(folder);
     // A small vocab (bytes and a few specials, no merges) keeps each run cheap.
@@ -25,13 +25,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       vocab.types.push_back(TokenType::Control);
     }
     write_hf_tokenizer(vocab, folder);
-    return folder + "/tokenizer.json";
+    return read_json_document(folder + "/tokenizer.json");
   }();
-  fuzz::write_scratch("tokenizer_config/tokenizer_config.json", data, size);
   try {
+    // Parsed from memory against the tokenizer.json parsed once: each run costs only the config.
+    const Json config = parse_json_document(std::string_view(reinterpret_cast<const char*>(data), size),
+                                            "tokenizer_config.json");
     // The config decides special ids and flags: check them on the vocab (building the tokenizer, with
     // its regex compilation, would cost most of each run and test nothing the config changes).
-    const Vocab vocab = vocab_from_hf_json(tokenizer_json);
+    const Vocab vocab =
+        vocab_from_hf_documents(tokenizer_json, "tokenizer.json", config, "tokenizer_config.json");
     for (int32_t id : {vocab.bos_id, vocab.eos_id, vocab.pad_id, vocab.eot_id})
       if (id < -1 || id >= int32_t(vocab.size())) {
         std::fprintf(stderr, "special id %d outside the vocab\n", int(id));

@@ -89,7 +89,14 @@ void read_pre_tokenizer(const JsonField& t, Pipeline& p) {
 }  // namespace
 
 Vocab vocab_from_hf_json(const std::string& path) {
-  const Json doc = read_json_document(path);
+  const auto config_path = std::filesystem::path(path).parent_path() / "tokenizer_config.json";
+  const Json config =
+      std::filesystem::exists(config_path) ? read_json_document(config_path.string()) : Json::object();
+  return vocab_from_hf_documents(read_json_document(path), path, config, config_path.string());
+}
+
+Vocab vocab_from_hf_documents(const Json& doc, const std::string& path, const Json& config_doc,
+                              const std::string& config_source) {
   const JsonField root(doc, path);
   if (!root.is_object() || !root.has("model")) fail(path, ": not a tokenizer.json (no \"model\")");
   const JsonField model = root.at("model");
@@ -189,10 +196,7 @@ Vocab vocab_from_hf_json(const std::string& path) {
   }
 
   // Special ids and flags: tokenizer_config.json when present, else the post-processor template.
-  const auto config_path = std::filesystem::path(path).parent_path() / "tokenizer_config.json";
-  const Json config_doc =
-      std::filesystem::exists(config_path) ? read_json_document(config_path.string()) : Json::object();
-  const JsonField config(config_doc, config_path.string());
+  const JsonField config(config_doc, config_source);
   if (!config.is_object()) config.fail_here("must be an object");
   v.bos_id = id_of(config_token(config, "bos_token"));
   v.eos_id = id_of(config_token(config, "eos_token"));

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "format/gguf.h"
+#include "format/json_document.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/vocab.h"
 
@@ -15,6 +16,10 @@ Vocab vocab_from_gguf(const GgufFile& gguf);
 // From a Hugging Face tokenizer.json, with tokenizer_config.json beside it (when present) for
 // bos/eos and add_bos_token/add_eos_token.
 Vocab vocab_from_hf_json(const std::string& path);
+// The same from parsed documents (tokenizer.json, tokenizer_config.json or an empty object); the
+// sources name them in errors.
+Vocab vocab_from_hf_documents(const Json& tokenizer_json, const std::string& tokenizer_source,
+                              const Json& tokenizer_config, const std::string& config_source);
 // From a llama2.c tokenizer.bin: int32 max_token_length, then per token float score, int32 length,
 // bytes. vocab_size is the model's; <= 0 reads tokens until the end of the file.
 Vocab vocab_from_llama2c(const std::string& path, int32_t vocab_size);
