@@ -174,6 +174,7 @@ int print_prepared(const std::string& path, const std::string& tokenizer, bool j
                       {"shadow", l.shadow},
                       {"hot_channels", l.hot_channels},
                       {"weight_outliers", l.weight_outliers},
+                      {"shadow_row_budget", l.row_entry_budget},
                       {"int8_bytes", l.int8_bytes},
                       {"resident_bytes", l.resident_bytes}});
     std::printf("%s\n", out.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
@@ -194,12 +195,12 @@ int print_prepared(const std::string& path, const std::string& tokenizer, bool j
       layout.linears.size(), mib(layout.int8_bytes), mib(layout.resident_bytes),
       layout.int8_bytes ? 100.0 * double(layout.resident_bytes) / double(layout.int8_bytes) : 0.0,
       layout.shadowed_linears, mib(total), tensors.size());
-  std::printf("  %-16s %6s %6s  %-7s  %10s  %-6s  %5s  %8s  %10s\n", "linear", "in", "out", "scales",
-              "act scale", "shadow", "hot", "w.outl.", "resident");
+  std::printf("  %-16s %6s %6s  %-7s  %10s  %-6s  %6s  %5s  %8s  %10s\n", "linear", "in", "out", "scales",
+              "act scale", "shadow", "budget", "hot", "w.outl.", "resident");
   for (const PreparedLinearInfo& l : layout.linears)
-    std::printf("  %-16s %6d %6d  %-7s  %10.4g  %-6s  %5zu  %8zu  %10zu\n", l.name.c_str(), l.in, l.out,
+    std::printf("  %-16s %6d %6d  %-7s  %10.4g  %-6s  %6d  %5zu  %8zu  %10zu\n", l.name.c_str(), l.in, l.out,
                 l.per_channel_weights ? "channel" : "tensor", double(l.act_scale), l.shadow ? "yes" : "no",
-                l.hot_channels, l.weight_outliers, l.resident_bytes);
+                l.row_entry_budget, l.hot_channels, l.weight_outliers, l.resident_bytes);
   return 0;
 }
 

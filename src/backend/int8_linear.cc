@@ -470,7 +470,7 @@ void Int8Linear::forward_static(const float* x, int T, size_t ldx, float* y, siz
   std::vector<int32_t>& over = s.over_rows;
   over.clear();
   if (!s.outliers.empty()) {
-    const size_t budget = size_t(row_entry_budget_ > 0 ? row_entry_budget_ : default_row_entry_budget(K));
+    const size_t budget = size_t(row_entry_budget());
     for (size_t i = 0; i < s.outliers.size();) {
       size_t j = i;
       while (j < s.outliers.size() && s.outliers[j].row == s.outliers[i].row) ++j;

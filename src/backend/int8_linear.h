@@ -83,6 +83,9 @@ class Int8Linear final : public LinearOp {
   // budget x out multiply-adds whatever the input. 0 restores the default.
   static int default_row_entry_budget(int in) { return std::max(16, in / 32); }
   void set_row_entry_budget(int entries) { row_entry_budget_ = entries; }
+  int row_entry_budget() const {
+    return row_entry_budget_ > 0 ? row_entry_budget_ : default_row_entry_budget(in_features());
+  }
 
   // Ablation and pruning switches (not thread-safe against a running forward).
   void set_shadow(bool on) { shadow_ = on; }

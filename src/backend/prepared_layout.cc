@@ -25,6 +25,7 @@ PreparedLayout prepared_layout(const PreparedGraph& prepared, const GgufFile& fi
     info.shadow = op.shadow();
     info.hot_channels = op.hot_count();
     info.weight_outliers = op.weight_outlier_count();
+    info.row_entry_budget = op.row_entry_budget();
     info.int8_bytes = op.int8_weight_bytes();
     info.resident_bytes = op.resident_shadow_bytes();
     layout.int8_bytes += info.int8_bytes;

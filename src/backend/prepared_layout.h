@@ -20,6 +20,7 @@ struct PreparedLinearInfo {
   bool shadow = false;      // the float shadow path runs for this linear
   size_t hot_channels = 0;  // input channels whose weight rows are resident in F16
   size_t weight_outliers = 0;
+  int row_entry_budget = 0;  // outlier entries per row the shadow pass takes; beyond: a dynamic scale
   size_t int8_bytes = 0, resident_bytes = 0;
 };
 

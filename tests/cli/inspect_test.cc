@@ -68,6 +68,7 @@ TEST(InspectCli, ReadsPreparedFiles) {
   for (const auto& l : j["linears"]) resident += l["resident_bytes"].get<size_t>();
   EXPECT_EQ(resident, j["resident_shadow_bytes"].get<size_t>());
   EXPECT_TRUE(j["settings"].contains("calibration_tokens"));
+  EXPECT_EQ(j["linears"][0]["shadow_row_budget"], 16);  // max(16, 128 / 32)
   // --graph reads prepared files too.
   ASSERT_EQ(test::run_command(test::llmnpu_binary() + " inspect --graph -p 64 --chunk 32 " + prepared, &out),
             0)
