@@ -13,6 +13,7 @@
 #include "model_options.h"
 #include "prefill_options.h"
 #include "runtime/sampler.h"
+#include "runtime/stop_strings.h"
 #include "tokenizer/tokenizer.h"
 
 namespace llmnpu::cli {
@@ -64,12 +65,17 @@ int run_command(int argc, char** argv) {
       ->check(number_in(0.0, 1.0, true));
   auto* seed_opt = app.add_option("--seed", sp.seed, "sampling seed (default: random, printed)");
   po.add_to(app);
+  std::vector<std::string> stop_strings;
+  app.add_option("--stop", stop_strings,
+                 "end generation where the text shows this string (repeat for several; the string is not "
+                 "printed)");
   app.add_flag("--no-bos", no_bos, "do not add the BOS token even if the model asks for it");
   app.add_flag("--reference", reference,
                "run the float reference interpreter (plain loops, one token at a time, slow) instead of the "
                "engine: the oracle to check a result against (float models only)");
   app.add_flag("--json", json, "print one JSON object (ids, text, timings) instead of streaming text");
   LLMNPU_PARSE_FLAGS(app, argc, argv);
+  StopStrings stops(stop_strings);
   seed_given = seed_opt->count() > 0;
   if (!seed_given) sp.seed = uint64_t(std::chrono::steady_clock::now().time_since_epoch().count());
   check(prompt_file.empty() || prompt.empty(), "give the prompt with -p or -f, not both");
@@ -135,14 +141,23 @@ int run_command(int argc, char** argv) {
   if (!po.trace_path.empty()) trace.write_chrome_json(po.trace_path);
   std::vector<int32_t> generated;
   int vocab = model.config.vocab_size;
+  std::string stopped_by = "length";
   for (int i = 0; i < budget; ++i) {
     int32_t next = sampler.sample(logits.data(), vocab);
     generated.push_back(next);
-    if (tok.is_end_of_generation(next)) break;
-    emit(stream.push(next));
+    if (tok.is_end_of_generation(next)) {
+      stopped_by = "end of text";
+      break;
+    }
+    emit(stops.push(stream.push(next)));
+    if (stops.stopped()) {
+      stopped_by = "stop string";
+      break;
+    }
     if (i + 1 < budget) logits = step(next);
   }
-  emit(stream.flush());
+  if (!stops.stopped()) emit(stops.push(stream.flush()));
+  if (!stops.stopped()) emit(stops.flush());
   double t2 = now_seconds();
 
   double prefill_s = t1 - t0, decode_s = t2 - t1;
@@ -156,6 +171,7 @@ int run_command(int argc, char** argv) {
     out["generated_ids"] = generated;
     out["text"] = text;
     out["seed"] = sp.seed;
+    out["stopped_by"] = stopped_by;
     out["timings"] = {{"prompt_tokens", ids.size()},
                       {"prompt_seconds", prefill_s},
                       {"prompt_tokens_per_second", prompt_tps},

@@ -2,6 +2,7 @@
 // "error: ..." with exit code 1 (the inputs of the hostile-input probe, one by one).
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -80,6 +81,36 @@ TEST(BoundedFlags, MinusOneGeneratesUntilTheContextIsFullAndDashReadsStandardInp
   // Until end of text or a full context: never more than the context leaves.
   EXPECT_LE(prompt + j["generated_ids"].size(), 24u);
   EXPECT_GE(j["generated_ids"].size(), 1u);
+}
+
+TEST(BoundedFlags, StopStringsEndGeneration) {
+  expect_error("run -m " + tiny_model() + " -p hi --stop ''", "stop string must not be empty");
+  // Greedy text of the tiny model, then the same run stopped at a piece of it.
+  const std::string json = test::temp_dir() + "/stop.json";
+  auto run_json = [&](const std::string& extra) {
+    std::string out;
+    EXPECT_EQ(test::run_command("(" + llmnpu() + " run -m " + tiny_model() +
+                                    " -p 'Once upon' -n 24 --temp 0 --json " + extra + " > " + json + ")",
+                                &out),
+              0)
+        << out;
+    std::ifstream in(json);
+    return nlohmann::json::parse(in);
+  };
+  const auto full = run_json("");
+  const std::string text = full["text"];
+  ASSERT_GE(text.size(), 8u) << text;
+  // Three letters from the middle of the text (plain ASCII, safe in a shell argument).
+  size_t at = 2;
+  while (at + 3 <= text.size() && !(std::isalpha(uint8_t(text[at])) && std::isalpha(uint8_t(text[at + 1])) &&
+                                    std::isalpha(uint8_t(text[at + 2]))))
+    ++at;
+  ASSERT_LE(at + 3, text.size()) << text;
+  const std::string stop = text.substr(at, 3);
+  const auto stopped = run_json("--stop '" + stop + "'");
+  EXPECT_EQ(stopped["stopped_by"], "stop string");
+  EXPECT_EQ(stopped["text"], text.substr(0, text.find(stop)));
+  EXPECT_LT(stopped["generated_ids"].size(), full["generated_ids"].size());
 }
 
 TEST(BoundedFlags, ErrorsEscapeControlBytesFromInput) {
