@@ -43,42 +43,35 @@ struct ScratchFolder {
 
 }  // namespace
 
-ModelConfig micro_config() {
-  ModelConfig c;
-  c.arch = "llama";
+namespace {
+
+// A family's tiny synth shape at the micro size: every part of its layers, a few thousand weights.
+ModelConfig shrink_to_micro(ModelConfig c, int layers) {
+  const int heads = c.n_heads;
   c.dim = 16;
-  c.n_layers = 1;
+  c.n_layers = layers;
   c.n_heads = 2;
-  c.n_kv_heads = 1;
+  c.n_kv_heads = c.n_kv_heads == heads ? 2 : 1;
   c.head_dim = 8;
   c.ffn_dim = 32;
   c.vocab_size = 512;
   c.max_seq_len = 64;
-  c.rope_base = 10000.0f;
-  c.rope_layout = RopeLayout::HalfSplit;
-  c.tied_output = true;
+  if (c.rotary_dims > 0) c.rotary_dims = c.head_dim / 2;
+  if (c.sliding_window > 0) c.sliding_window = 4;
+  if (c.embedding_scale != 1.0f) c.embedding_scale = 4.0f;
   return c;
 }
 
+}  // namespace
+
+ModelConfig micro_config() { return shrink_to_micro(find_synth_shape("tiny").config, 1); }
+
 std::vector<std::pair<std::string, ModelConfig>> micro_family_configs() {
   std::vector<std::pair<std::string, ModelConfig>> out;
-  for (const SynthShape& shape : synth_shapes()) {
-    if (shape.name.rfind("tiny", 0) != 0) continue;
-    ModelConfig c = shape.config;
-    const ModelConfig m = micro_config();
-    c.dim = m.dim;
-    c.n_layers = 2;  // two, so per-layer patterns (Gemma 2's alternating window) show
-    c.n_heads = m.n_heads;
-    c.n_kv_heads = c.n_kv_heads == c.n_heads ? m.n_heads : m.n_kv_heads;
-    c.head_dim = m.head_dim;
-    c.ffn_dim = m.ffn_dim;
-    c.vocab_size = m.vocab_size;
-    c.max_seq_len = m.max_seq_len;
-    if (c.rotary_dims > 0) c.rotary_dims = m.head_dim / 2;
-    if (c.sliding_window > 0) c.sliding_window = 4;
-    if (c.embedding_scale != 1.0f) c.embedding_scale = 4.0f;
-    out.emplace_back(shape.name == "tiny" ? "llama" : shape.name.substr(5), c);
-  }
+  for (const SynthShape& shape : synth_shapes())
+    if (shape.name.rfind("tiny", 0) == 0)  // two layers, so per-layer patterns (Gemma 2's window) show
+      out.emplace_back(shape.name == "tiny" ? "llama" : shape.name.substr(5),
+                       shrink_to_micro(shape.config, 2));
   return out;
 }
 

@@ -61,6 +61,14 @@ nlohmann::ordered_json config_json(const ModelConfig& c) {
           {"tied_output", c.tied_output}};
 }
 
+// The config as an indented key/value block.
+void print_config(const ModelConfig& c) {
+  const nlohmann::ordered_json config = config_json(c);
+  for (const auto& [key, value] : config.items())
+    std::printf("  %-22s %s\n", key.c_str(),
+                value.is_string() ? value.get<std::string>().c_str() : value.dump().c_str());
+}
+
 int print_graph(const std::string& path, const std::string& tokenizer, int prompt, int chunk, bool json) {
   cli::ModelOptions mo;
   mo.model_path = path;
@@ -183,10 +191,7 @@ int print_prepared(const std::string& path, const std::string& tokenizer, bool j
   std::printf("model:     %s\nformat:    prepared W8A8 (version %d)\nruns as:   %s\n", path.c_str(),
               layout.version, prepared.graph->describe.c_str());
   std::printf("tokenizer: %s\n\nconfig:\n", model.tokenizer ? model.tokenizer->describe().c_str() : "(none)");
-  const auto config = config_json(model.config);
-  for (const auto& [key, value] : config.items())
-    std::printf("  %-22s %s\n", key.c_str(),
-                value.is_string() ? value.get<std::string>().c_str() : value.dump().c_str());
+  print_config(model.config);
   std::printf("\nprepare settings:\n");
   for (const auto& [key, value] : layout.settings) std::printf("  %-22s %s\n", key.c_str(), value.c_str());
   std::printf(
@@ -245,10 +250,7 @@ int run_inspect(int argc, char** argv) {
   std::printf("model:     %s\nformat:    %s\n", path.c_str(), model->format.c_str());
   std::printf("tokenizer: %s\n\nconfig:\n",
               model->tokenizer ? model->tokenizer->describe().c_str() : "(none)");
-  const auto config = config_json(model->config);
-  for (const auto& [key, value] : config.items())
-    std::printf("  %-22s %s\n", key.c_str(),
-                value.is_string() ? value.get<std::string>().c_str() : value.dump().c_str());
+  print_config(model->config);
   std::printf("\ntensors (%zu, %.2f MiB):\n", tensors.size(), double(total) / (1 << 20));
   size_t width = 4;
   for (const auto& t : tensors) width = std::max(width, t.name.size());
