@@ -9,12 +9,12 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "core/utf8.h"
 #include "graph/model_graph.h"
 #include "model/load_hf_config.h"
 #include "model/synth.h"
 #include "runtime/engine.h"
 #include "tokenizer/load.h"
-#include "tokenizer/utf8.h"
 
 namespace llmnpu::fuzz {
 namespace {

@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages llmnpu builds with (skips apt when they are all present).
 set -euo pipefail
 packages=(g++ cmake make pkg-config git nlohmann-json3-dev libpcre2-dev libcli11-dev libgtest-dev
-          libbenchmark-dev libdnnl-dev clang-format bzip2 python3)
+          libbenchmark-dev libdnnl-dev clang-format bzip2 python3
+          libcpp-httplib-dev python3-jinja2)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -75,7 +75,7 @@ int print_graph(const std::string& path, const std::string& tokenizer, int promp
   mo.tokenizer_path = tokenizer;
   mo.threads = 1;
   mo.context = 1;
-  cli::LoadedModel lm = cli::load_for_inference(mo);
+  LoadedModel lm = load_for_inference(mo);
   SharingReport r = sharing_report(*lm.graph, lm.model->config, prompt, chunk, kDefaultMaxChunksInFlight);
   auto mib = [](size_t b) { return double(b) / (1 << 20); };
   if (json) {

@@ -10,7 +10,7 @@
 #include "core/cpu_features.h"
 #include "core/error.h"
 #include "core/printable.h"
-#include "tokenizer/utf8.h"
+#include "core/utf8.h"
 
 namespace llmnpu::cli {
 std::vector<Command>& commands() {

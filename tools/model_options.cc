@@ -5,8 +5,6 @@
 #include <iostream>
 #include <sstream>
 
-#include "backend/float_graph.h"
-#include "backend/prepared_graph.h"
 #include "core/error.h"
 #include "flags.h"
 
@@ -20,25 +18,6 @@ void ModelOptions::add_to(CLI::App& app) {
   app.add_option("-t,--threads", threads, "threads (default: all cores)")->check(thread_count());
   app.add_option("-c,--ctx-size", context, "context size in tokens (default 0: the model's)")
       ->check(integer_in(0, kMaxTokensFlag));
-}
-
-LoadedModel load_for_inference(const ModelOptions& options) {
-  LoadedModel lm;
-  LoadOptions load;
-  load.tokenizer_path = options.tokenizer_path;
-  if (is_prepared_model(options.model_path)) {  // W8A8 + shadow outliers (llmnpu prepare)
-    PreparedGraph prepared = load_prepared_model(options.model_path, load);
-    lm.model = std::move(prepared.model);
-    lm.graph = std::move(prepared.graph);
-  } else {
-    lm.model = load_model(options.model_path, load);
-    lm.graph = std::make_unique<ModelGraph>(build_float_graph(*lm.model));
-  }
-  EngineOptions eo;
-  eo.threads = options.threads;
-  eo.context = options.context;
-  lm.engine = std::make_unique<Engine>(*lm.model, *lm.graph, eo);
-  return lm;
 }
 
 std::string read_text_file(const std::string& path) {

@@ -1,53 +1,16 @@
 #pragma once
 // Flags that say how prefill runs: chunk length, scheduling policy, processor topology, trace file.
 #include <CLI/CLI.hpp>
-#include <memory>
 #include <string>
-#include <vector>
 
-#include "runtime/chunked_prefill.h"
-#include "runtime/engine.h"
+#include "runtime/prefiller.h"
 
 namespace llmnpu::cli {
 
-struct PrefillOptions {
-  int chunk = 256;                // 0 = whole prompt as one chunk, on all cores (no scheduler)
-  std::string schedule = "ooo";   // sequential | pipeline | ooo
-  std::string topology = "auto";  // auto | homo | hetero
-  int npu_threads = 0;            // heterogeneous: accelerator-role threads (0 = half the cores)
-  int cpu_threads = 0;            // heterogeneous: host-role threads (0 = the rest)
+struct PrefillOptions : PrefillSettings {
   std::string trace_path;
-  std::string shadow = "host";  // hetero: where int8 linears' shadow work runs: host | inline
 
   void add_to(CLI::App& app, bool with_trace = true);
 };
-
-// Runs prefill as the options say; keeps the processors (threads) alive between calls.
-class Prefiller {
- public:
-  Prefiller(Engine& engine, const PrefillOptions& options, int total_threads);
-
-  std::vector<float> run(const std::vector<int32_t>& tokens, Trace* trace = nullptr,
-                         const LogitsCallback& on_logits = nullptr);
-  std::string describe() const;  // topology and policy, naming which processor does what
-  const Topology& topology() const { return topology_; }
-  bool chunked() const { return runner_ != nullptr; }
-  // Where the last run's shadow work ran (zeros without a heterogeneous runner).
-  ShadowQueue::Stats shadow_stats() const { return runner_ ? runner_->shadow_stats() : ShadowQueue::Stats{}; }
-
- private:
-  Engine& engine_;
-  PrefillOptions options_;
-  Topology topology_;
-  SchedulePolicy policy_ = SchedulePolicy::OutOfOrder;
-  std::unique_ptr<ChunkedPrefill> runner_;
-};
-
-// The topologies `auto` chooses between for this graph and thread count.
-Topology homogeneous_topology(int threads);
-Topology heterogeneous_topology(int threads, int npu_threads, int cpu_threads);
-
-// Prints one line per processor: busy and bubble shares.
-std::string format_lane_summary(const Trace& trace);
 
 }  // namespace llmnpu::cli

@@ -97,6 +97,12 @@ void Engine::run_subgraph(const Subgraph& sg, Chunk& chunk, ThreadPool* pool, Sh
   }
 }
 
+void Engine::rewind(int position) {
+  check(position >= 0 && position <= position_, "rewind to ", position, " outside the ", position_,
+        " tokens in the KV cache");
+  position_ = position;
+}
+
 std::vector<float> Engine::prefill(const std::vector<int32_t>& tokens, int chunk_len,
                                    const LogitsCallback& on_logits, Trace* trace) {
   check(!tokens.empty(), "the prompt is empty");

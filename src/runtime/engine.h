@@ -46,6 +46,8 @@ class Engine {
 
   // Forgets the KV cache (position back to 0).
   void reset() { position_ = 0; }
+  // Keeps only the first `position` tokens of the KV cache (a shared prefix with the next prompt).
+  void rewind(int position);
 
   // Prefill: appends tokens to the cache in chunks of chunk_len (0 = one chunk), one subgraph after
   // another. Returns the logits of the last token; calls on_logits for every token when given.

@@ -6,9 +6,9 @@
 #include <optional>
 
 #include "core/error.h"
+#include "core/utf8.h"
 #include "format/json_document.h"
 #include "tokenizer/load.h"
-#include "tokenizer/utf8.h"
 
 namespace llmnpu {
 namespace {

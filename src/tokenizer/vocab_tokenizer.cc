@@ -5,10 +5,10 @@
 #include <limits>
 
 #include "core/error.h"
+#include "core/utf8.h"
 #include "tokenizer/bpe_merge.h"
 #include "tokenizer/byte_unicode.h"
 #include "tokenizer/nfc.h"
-#include "tokenizer/utf8.h"
 
 namespace llmnpu {
 namespace {

@@ -8,12 +8,12 @@
 
 #include "common/testdata.h"
 #include "core/error.h"
+#include "core/utf8.h"
 #include "format/gguf_writer.h"
 #include "tokenizer/load.h"
 #include "tokenizer/nfc.h"
 #include "tokenizer/pre_tokenizer.h"
 #include "tokenizer/streaming_decoder.h"
-#include "tokenizer/utf8.h"
 
 namespace llmnpu {
 namespace {

@@ -1,0 +1,50 @@
+#include "tokenizer/chat_template.h"
+
+#include "core/error.h"
+
+namespace llmnpu {
+
+const char* ChatTemplate::chatml() {
+  return "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + "
+         "'<|im_end|>' + '\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% "
+         "endif %}";
+}
+
+static std::string token_text(const Vocab& vocab, int32_t id) {
+  return id >= 0 && size_t(id) < vocab.size() ? vocab.tokens[size_t(id)] : std::string();
+}
+
+ChatTemplate::ChatTemplate(const Vocab& vocab)
+    : ChatTemplate(vocab.chat_template.empty() ? chatml() : vocab.chat_template,
+                   token_text(vocab, vocab.bos_id), token_text(vocab, vocab.eos_id)) {
+  fallback_ = vocab.chat_template.empty();
+}
+
+ChatTemplate::ChatTemplate(std::string source, std::string bos_token, std::string eos_token)
+    : source_(std::move(source)), bos_token_(std::move(bos_token)), eos_token_(std::move(eos_token)) {
+  template_ = std::make_shared<jinja::Template>(source_);
+}
+
+std::string ChatTemplate::render(const ChatRequest& request) const {
+  check(request.messages.is_array(), "messages must be a list");
+  for (size_t i = 0; i < request.messages.size(); ++i) {
+    const auto& m = request.messages[i];
+    check(m.is_object(), "messages[", i, "] must be an object");
+    check(m.contains("role") && m["role"].is_string(), "messages[", i, "].role must be a string");
+    check(!m.contains("content") || m["content"].is_string() || m["content"].is_array() ||
+              m["content"].is_null(),
+          "messages[", i, "].content must be a string, a list of parts or null");
+  }
+  jinja::Value vars = jinja::Value::object();
+  vars.set("bos_token", jinja::Value(bos_token_));
+  vars.set("eos_token", jinja::Value(eos_token_));
+  if (request.extras.is_object())
+    for (const auto& [k, v] : request.extras.items()) vars.set(k, jinja::Value::from_json(v));
+  vars.set("messages", jinja::Value::from_json(request.messages));
+  vars.set("tools", jinja::Value::from_json(request.tools));
+  if (!vars.find("documents")) vars.set("documents", jinja::Value::none());
+  vars.set("add_generation_prompt", jinja::Value(request.add_generation_prompt));
+  return template_->render(vars);
+}
+
+}  // namespace llmnpu
