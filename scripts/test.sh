@@ -5,6 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
+# The official openai npm client, pinned, for the server test (tests/server/openai_client.cjs).
+if [ ! -f build/npm/node_modules/openai/package.json ]; then
+  npm install --silent --no-audit --no-fund --prefix build/npm openai@4.95.0
+fi
 jobs=$(nproc)
 start=$(date +%s)
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DLLMNPU_WERROR=ON >/dev/null
