@@ -15,4 +15,13 @@ for family in llama qwen2 gemma2 phi2; do
   "$build/llmnpu" prepare -m "$models/$family.gguf" --calib "$models/calib.txt" --calib-tokens 256 \
     --calib-window 64 -o "fuzz/corpus/prepared/$family.gguf" >/dev/null
 done
+# Chat templates: the published ones the tests render, and one snippet per Jinja feature.
+mkdir -p fuzz/corpus/jinja
+for f in tests/data/chat_templates/*.jinja; do cp "$f" "fuzz/corpus/jinja/$(basename "$f" .jinja)"; done
+python3 - <<'PY'
+import hashlib, json
+for e in json.load(open("tests/data/jinja_features/snippets.json")):
+    t = e["t"].encode()
+    open("fuzz/corpus/jinja/snippet-" + hashlib.sha1(t).hexdigest()[:10], "wb").write(t)
+PY
 du -sh fuzz/corpus/*

@@ -36,7 +36,11 @@ run_one() {
   local work=build-fuzz/work/$what artifacts=build-fuzz/artifacts/$what log=build-fuzz/logs/$what.log
   mkdir -p "$work" "$artifacts" build-fuzz/logs
   local dict=fuzz/dict/json.dict
-  case $what in gguf | gguf_vocab | prepared) dict=fuzz/dict/gguf.dict ;; llama2c* | tokenize) dict="" ;; esac
+  case $what in
+    gguf | gguf_vocab | prepared) dict=fuzz/dict/gguf.dict ;;
+    jinja) dict=fuzz/dict/jinja.dict ;;
+    llama2c* | tokenize) dict="" ;;
+  esac
   local rc=0 seconds_used=$SECONDS
   local budget=-max_total_time="$seconds"
   [ -n "${FUZZ_RUNS:-}" ] && budget=-runs="$FUZZ_RUNS"

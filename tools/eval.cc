@@ -7,7 +7,6 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "accuracy.h"
 #include "backend/float_graph.h"
 #include "backend/prepared_graph.h"
 #include "backend/q8_block_linear.h"
@@ -17,6 +16,7 @@
 #include "core/timer.h"
 #include "flags.h"
 #include "model_options.h"
+#include "prepare/accuracy.h"
 #include "runtime/perplexity.h"
 
 namespace llmnpu::cli {

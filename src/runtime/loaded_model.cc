@@ -6,23 +6,35 @@
 
 namespace llmnpu {
 
-LoadedModel load_for_inference(const ModelLoadOptions& options) {
-  LoadedModel lm;
+SharedModel load_weights(const std::string& model_path, const std::string& tokenizer_path) {
+  SharedModel w;
   LoadOptions load;
-  load.tokenizer_path = options.tokenizer_path;
-  if (is_prepared_model(options.model_path)) {  // W8A8 + shadow outliers (llmnpu prepare)
-    PreparedGraph prepared = load_prepared_model(options.model_path, load);
-    lm.model = std::move(prepared.model);
-    lm.graph = std::move(prepared.graph);
+  load.tokenizer_path = tokenizer_path;
+  if (is_prepared_model(model_path)) {  // W8A8 + shadow outliers (llmnpu prepare)
+    PreparedGraph prepared = load_prepared_model(model_path, load);
+    w.model = std::move(prepared.model);
+    w.graph = std::move(prepared.graph);
   } else {
-    lm.model = load_model(options.model_path, load);
-    lm.graph = std::make_unique<ModelGraph>(build_float_graph(*lm.model));
+    w.model = load_model(model_path, load);
+    w.graph = std::make_shared<ModelGraph>(build_float_graph(*w.model));
   }
+  return w;
+}
+
+LoadedModel attach_engine(const SharedModel& weights, int threads, int context) {
+  LoadedModel lm;
+  lm.model = weights.model;
+  lm.graph = weights.graph;
   EngineOptions eo;
-  eo.threads = options.threads;
-  eo.context = options.context;
+  eo.threads = threads;
+  eo.context = context;
   lm.engine = std::make_unique<Engine>(*lm.model, *lm.graph, eo);
   return lm;
+}
+
+LoadedModel load_for_inference(const ModelLoadOptions& options) {
+  return attach_engine(load_weights(options.model_path, options.tokenizer_path), options.threads,
+                       options.context);
 }
 
 }  // namespace llmnpu

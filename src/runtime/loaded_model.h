@@ -17,13 +17,22 @@ struct ModelLoadOptions {
   int context = 0;             // 0 = the model's context length
 };
 
+// Weights and graph, shareable: several engines (sessions) may run one loaded model.
+struct SharedModel {
+  std::shared_ptr<Model> model;
+  std::shared_ptr<ModelGraph> graph;
+};
+
 struct LoadedModel {
-  std::unique_ptr<Model> model;
-  std::unique_ptr<ModelGraph> graph;
+  std::shared_ptr<Model> model;
+  std::shared_ptr<ModelGraph> graph;
   std::unique_ptr<Engine> engine;
 };
 
 // Throws Error with a clear message on any problem (missing file, unknown format, bad shapes).
+SharedModel load_weights(const std::string& model_path, const std::string& tokenizer_path = "");
+// An engine (KV cache of `context` tokens, 0 = the model's; `threads`, 0 = all cores) on shared weights.
+LoadedModel attach_engine(const SharedModel& weights, int threads, int context);
 LoadedModel load_for_inference(const ModelLoadOptions& options);
 
 }  // namespace llmnpu

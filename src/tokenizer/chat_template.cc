@@ -25,7 +25,7 @@ ChatTemplate::ChatTemplate(std::string source, std::string bos_token, std::strin
   template_ = std::make_shared<jinja::Template>(source_);
 }
 
-std::string ChatTemplate::render(const ChatRequest& request) const {
+std::string ChatTemplate::render(const ChatRequest& request, const jinja::RenderLimits& limits) const {
   check(request.messages.is_array(), "messages must be a list");
   for (size_t i = 0; i < request.messages.size(); ++i) {
     const auto& m = request.messages[i];
@@ -44,7 +44,7 @@ std::string ChatTemplate::render(const ChatRequest& request) const {
   vars.set("tools", jinja::Value::from_json(request.tools));
   if (!vars.find("documents")) vars.set("documents", jinja::Value::none());
   vars.set("add_generation_prompt", jinja::Value(request.add_generation_prompt));
-  return template_->render(vars);
+  return template_->render(vars, limits);
 }
 
 }  // namespace llmnpu

@@ -27,7 +27,7 @@ class ChatTemplate {
 
   // Throws Error for malformed messages (not a list of objects with a string role) and for what the
   // template raises (raise_exception: "conversation roles must alternate ...").
-  std::string render(const ChatRequest& request) const;
+  std::string render(const ChatRequest& request, const jinja::RenderLimits& limits = {}) const;
 
   bool uses_fallback() const { return fallback_; }
   const std::string& source() const { return source_; }

@@ -22,7 +22,7 @@ std::unique_ptr<Session> tiny_session(int context = 256) {
   o.seed = 11;
   LoadedModel lm;
   lm.model = synthesize_model(o, builtin_byte_vocab());
-  lm.graph = std::make_unique<ModelGraph>(build_float_graph(*lm.model));
+  lm.graph = std::make_shared<ModelGraph>(build_float_graph(*lm.model));
   lm.engine = std::make_unique<Engine>(*lm.model, *lm.graph, EngineOptions{2, context, nullptr});
   SessionOptions so;
   so.prefill.chunk = 32;  // several chunks, so a suffix prefill starts mid-chunk

@@ -9,7 +9,7 @@
 
 #include "runtime/engine.h"
 
-namespace llmnpu::cli {
+namespace llmnpu {
 
 struct AccuracyResult {
   std::string name;
@@ -37,4 +37,4 @@ std::vector<AccuracyResult> compare_to_reference(Engine& reference,
 // Splits text tokens into windows of at most `window` positions, BOS first when bos >= 0.
 std::vector<std::vector<int32_t>> make_windows(const std::vector<int32_t>& tokens, int window, int32_t bos);
 
-}  // namespace llmnpu::cli
+}  // namespace llmnpu

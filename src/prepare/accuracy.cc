@@ -1,11 +1,11 @@
-#include "accuracy.h"
+#include "prepare/accuracy.h"
 
 #include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
 
-namespace llmnpu::cli {
+namespace llmnpu {
 
 std::vector<std::vector<int32_t>> make_windows(const std::vector<int32_t>& tokens, int window, int32_t bos) {
   const int per = bos >= 0 ? window - 1 : window;
@@ -114,4 +114,4 @@ std::vector<AccuracyResult> compare_to_reference(Engine& reference,
   return out;
 }
 
-}  // namespace llmnpu::cli
+}  // namespace llmnpu
