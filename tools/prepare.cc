@@ -1,7 +1,5 @@
 // llmnpu prepare: float model + calibration text -> one prepared W8A8 GGUF with shadow outlier data
 // (the pipeline is prepare/prepare_pipeline.h; this file parses flags and prints its report).
-#include <sys/resource.h>
-
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
@@ -13,17 +11,12 @@
 #include "flags.h"
 #include "model_options.h"
 #include "prepare/prepare_pipeline.h"
+#include "runtime/machine_probes.h"
 
 namespace llmnpu::cli {
 namespace {
 
 using namespace quant;
-
-double peak_rss_mib() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return double(u.ru_maxrss) / 1024.0;  // Linux: KiB
-}
 
 double percent(size_t part, size_t whole) { return whole ? 100.0 * double(part) / double(whole) : 0.0; }
 

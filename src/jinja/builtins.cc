@@ -829,7 +829,7 @@ Value string_method(const Value& self, const std::string& name) {
                                  : "count",
                   [n](const Value& s, CallArgs& a) -> Value {
                     a.expect({"sub"});
-                    const std::string& sub = need_string(a.get(0, "sub"), a.callee);
+                    const std::string sub = need_string(a.get(0, "sub"), a.callee);
                     const std::string& t = s.as_string();
                     if (n == "count") {
                       if (sub.empty()) return Value(length_of(s) + 1);
@@ -1017,7 +1017,7 @@ Value global_function(const std::string& name) {
     return Value::function("strftime_now", [](CallArgs& a) {
       a.callee = "strftime_now";
       a.expect({"format"});
-      const std::string& format = need_string(a.get(0, "format"), "strftime_now");
+      const std::string format = need_string(a.get(0, "format"), "strftime_now");
       const std::time_t now = std::time(nullptr);
       std::tm local{};
       localtime_r(&now, &local);
