@@ -2,8 +2,9 @@
 // turns (later turns prefill only their new tokens), /reset starts over, bad templates are one-line errors.
 #include <gtest/gtest.h>
 
+#include <array>
+#include <cstdio>
 #include <fstream>
-#include <regex>
 
 #include "common/testdata.h"
 
@@ -23,10 +24,13 @@ TEST(ChatCli, KeepsTheCacheBetweenTurnsAndResets) {
       << out;
   EXPECT_NE(out.find("chat template: ChatML (the model carries none)"), std::string::npos) << out;
   // Three turns; the second reuses the first turn's cache, the third (after /reset) reuses nothing.
-  std::regex turn(R"(\[prompt (\d+) tokens: (\d+) from the KV cache, (\d+) prefilled)");
   std::vector<std::array<int, 3>> turns;
-  for (auto it = std::sregex_iterator(out.begin(), out.end(), turn); it != std::sregex_iterator(); ++it)
-    turns.push_back({std::stoi((*it)[1]), std::stoi((*it)[2]), std::stoi((*it)[3])});
+  for (size_t at = out.find("[prompt "); at != std::string::npos; at = out.find("[prompt ", at + 1)) {
+    std::array<int, 3> t{};
+    if (std::sscanf(out.c_str() + at, "[prompt %d tokens: %d from the KV cache, %d prefilled", &t[0], &t[1],
+                    &t[2]) == 3)
+      turns.push_back(t);
+  }
   ASSERT_EQ(turns.size(), 3u) << out;
   EXPECT_EQ(turns[0][1], 0);
   EXPECT_GT(turns[1][1], turns[0][0]);  // the whole first prompt and most of the reply came from the cache
