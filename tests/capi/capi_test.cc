@@ -153,3 +153,48 @@ TEST(CApi, GenerateStatsReuseAndCancel) {
 }
 
 }  // namespace
+
+namespace {
+
+int append_text(const char* piece, size_t len, void* user) {
+  static_cast<std::string*>(user)->append(piece, len);
+  return 1;
+}
+
+// The header's promise: sessions of one model may generate on different threads at once.
+TEST(CApi, TwoSessionsOfOneModelGenerateConcurrently) {
+  Model model;
+  llmnpu_session_params sp;
+  llmnpu_session_params_init(&sp);
+  sp.context = 256;
+  sp.threads = 1;
+  llmnpu_generate_params gp;
+  llmnpu_generate_params_init(&gp);
+  gp.max_tokens = 24;
+  gp.temperature = 0;
+  const std::string prompts[2] = {"The first session talks about ships", "A second session, about trains"};
+  std::string sequential[2], concurrent[2];
+  llmnpu_session* sessions[2] = {nullptr, nullptr};
+  for (int i = 0; i < 2; ++i) ASSERT_EQ(llmnpu_session_create(model.m, &sp, &sessions[i]), LLMNPU_OK);
+  for (int i = 0; i < 2; ++i)
+    ASSERT_EQ(llmnpu_generate(sessions[i], prompts[i].data(), prompts[i].size(), &gp, append_text,
+                              &sequential[i], nullptr),
+              LLMNPU_OK);
+  EXPECT_FALSE(sequential[0].empty() && sequential[1].empty());
+  for (int i = 0; i < 2; ++i) llmnpu_session_reset(sessions[i]);
+  std::thread threads[2];
+  llmnpu_status status[2] = {LLMNPU_ERROR_INTERNAL, LLMNPU_ERROR_INTERNAL};
+  for (int i = 0; i < 2; ++i)
+    threads[i] = std::thread([&, i] {
+      status[i] = llmnpu_generate(sessions[i], prompts[i].data(), prompts[i].size(), &gp, append_text,
+                                  &concurrent[i], nullptr);
+    });
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(status[i], LLMNPU_OK);
+    EXPECT_EQ(concurrent[i], sequential[i]) << "session " << i;
+    llmnpu_session_free(sessions[i]);
+  }
+}
+
+}  // namespace
