@@ -69,14 +69,8 @@ int chat_command(int argc, char** argv) {
   Session session(load_for_inference(mo), so);
   const Tokenizer& tok = session.tokenizer();
   const Vocab& vocab = tok.vocab();
-  const auto token_text = [&](int32_t id) {
-    return id >= 0 && size_t(id) < vocab.size() ? vocab.tokens[size_t(id)] : "";
-  };
-  std::unique_ptr<ChatTemplate> chat_template =
-      template_file.empty()
-          ? std::make_unique<ChatTemplate>(vocab)
-          : std::make_unique<ChatTemplate>(read_text_file(template_file), token_text(vocab.bos_id),
-                                           token_text(vocab.eos_id));
+  auto chat_template = std::make_unique<ChatTemplate>(
+      vocab, template_file.empty() ? std::string() : read_text_file(template_file));
 
   const Model& model = session.model();
   std::fprintf(stderr, "model: %s (%s, %d layers, dim %d) | %s | %d threads | seed %llu\n",
@@ -102,8 +96,7 @@ int chat_command(int argc, char** argv) {
   GenerateOptions go;
   go.max_tokens = n_predict;
   go.sampling = sp;
-  // ChatML's end of turn, for models that carry no template (their vocab may not know <|im_end|>).
-  if (chat_template->uses_fallback()) go.stop.push_back("<|im_end|>");
+  go.stop = chat_template->stop_strings();
   long total_prompt = 0, total_reused = 0;
   std::string message;
   while (read_user_message(message, interactive)) {
@@ -119,7 +112,7 @@ int chat_command(int argc, char** argv) {
     std::vector<int32_t> ids;
     try {
       // As Hugging Face's apply_chat_template: the template writes every special token itself.
-      ids = tok.encode(chat_template->render(conversation), chat_template->uses_fallback() && tok.adds_bos());
+      ids = chat_template->tokenize(tok, conversation);
       check(int(ids.size()) < session.context(), "the conversation (", ids.size(),
             " tokens) no longer fits in the context of ", session.context(), " tokens: /reset to start over");
     } catch (const Error& e) {

@@ -57,13 +57,7 @@ int server_command(int argc, char** argv) {
   Session session(load_for_inference(mo), session_options);
   const Tokenizer& tok = session.tokenizer();
   const Vocab& vocab = tok.vocab();
-  const auto token_text = [&](int32_t id) {
-    return id >= 0 && size_t(id) < vocab.size() ? vocab.tokens[size_t(id)] : std::string();
-  };
-  ChatTemplate chat_template =
-      template_file.empty()
-          ? ChatTemplate(vocab)
-          : ChatTemplate(read_text_file(template_file), token_text(vocab.bos_id), token_text(vocab.eos_id));
+  ChatTemplate chat_template(vocab, template_file.empty() ? std::string() : read_text_file(template_file));
   const bool fallback = chat_template.uses_fallback();
   server::HttpServer server(session, std::move(chat_template), so);
   const int port = server.bind();

@@ -203,12 +203,7 @@ llmnpu_status llmnpu_chat_render(const llmnpu_model* model, const llmnpu_chat_me
       if (!messages[i].role || !messages[i].content) return invalid("a message's role or content is NULL");
       request.messages.push_back({{"role", messages[i].role}, {"content", messages[i].content}});
     }
-    const auto token = [&](int32_t id) {
-      return id >= 0 && size_t(id) < vocab.size() ? vocab.tokens[size_t(id)] : std::string();
-    };
-    const llmnpu::ChatTemplate chat =
-        template_source ? llmnpu::ChatTemplate(template_source, token(vocab.bos_id), token(vocab.eos_id))
-                        : llmnpu::ChatTemplate(vocab);
+    const llmnpu::ChatTemplate chat(vocab, template_source ? template_source : "");
     return write_text(chat.render(request), text, capacity, text_len);
   });
 }

@@ -124,10 +124,8 @@ void HttpServer::install_routes() {
         request = parse_completion_request(endpoint, req.body, session_.context());
         const Tokenizer& tok = session_.tokenizer();
         if (endpoint == Endpoint::ChatCompletions) {
-          // As Hugging Face's apply_chat_template: the template writes the special tokens itself.
-          ids = tok.encode(chat_template_.render(request.chat),
-                           chat_template_.uses_fallback() && tok.adds_bos());
-          if (chat_template_.uses_fallback()) request.generate.stop.push_back("<|im_end|>");
+          ids = chat_template_.tokenize(tok, request.chat);
+          for (const std::string& stop : chat_template_.stop_strings()) request.generate.stop.push_back(stop);
         } else if (!request.prompt_ids.empty()) {
           ids = request.prompt_ids;
           for (int32_t id : ids)

@@ -1,6 +1,7 @@
 #include "tokenizer/chat_template.h"
 
 #include "core/error.h"
+#include "tokenizer/tokenizer.h"
 
 namespace llmnpu {
 
@@ -14,10 +15,20 @@ static std::string token_text(const Vocab& vocab, int32_t id) {
   return id >= 0 && size_t(id) < vocab.size() ? vocab.tokens[size_t(id)] : std::string();
 }
 
-ChatTemplate::ChatTemplate(const Vocab& vocab)
-    : ChatTemplate(vocab.chat_template.empty() ? chatml() : vocab.chat_template,
+ChatTemplate::ChatTemplate(const Vocab& vocab, std::string source)
+    : ChatTemplate(!source.empty()               ? std::move(source)
+                   : vocab.chat_template.empty() ? std::string(chatml())
+                                                 : vocab.chat_template,
                    token_text(vocab, vocab.bos_id), token_text(vocab, vocab.eos_id)) {
-  fallback_ = vocab.chat_template.empty();
+  fallback_ = source_ == chatml() && vocab.chat_template.empty();
+}
+
+std::vector<int32_t> ChatTemplate::tokenize(const Tokenizer& tokenizer, const ChatRequest& request) const {
+  return tokenizer.encode(render(request), fallback_ && tokenizer.adds_bos());
+}
+
+std::vector<std::string> ChatTemplate::stop_strings() const {
+  return fallback_ ? std::vector<std::string>{"<|im_end|>"} : std::vector<std::string>{};
 }
 
 ChatTemplate::ChatTemplate(std::string source, std::string bos_token, std::string eos_token)
