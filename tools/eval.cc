@@ -51,12 +51,9 @@ int kl_command(int argc, char** argv) {
   o.max_tokens = max_tokens;
   o.threads = threads;
   o.ablations = ablations;
-  std::unique_ptr<ProgressBar> bar;
-  const KlEvaluation ev = evaluate_against_float(o, [&](int done, int total) {
-    if (!bar) bar = std::make_unique<ProgressBar>("eval", size_t(total), true);
-    bar->update(size_t(done));
-  });
-  bar.reset();
+  StageProgressBars bars;
+  const KlEvaluation ev = evaluate_against_float(
+      o, [&](int done, int total) { bars.update("eval", size_t(done), size_t(total)); });
   const std::vector<AccuracyResult>& results = ev.results;
   const size_t int8_bytes = ev.int8_weight_bytes;
   const double seconds = ev.seconds;

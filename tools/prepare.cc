@@ -20,27 +20,6 @@ using namespace quant;
 
 double percent(size_t part, size_t whole) { return whole ? 100.0 * double(part) / double(whole) : 0.0; }
 
-// One progress bar per stage on stderr, replaced when the stage changes.
-class StageBars {
- public:
-  void update(const std::string& stage, size_t done, size_t total) {
-    if (!bar_ || stage != stage_) {
-      if (bar_) bar_->finish();
-      bar_ = std::make_unique<ProgressBar>(stage, total, true);
-      stage_ = stage;
-    }
-    bar_->update(done);
-    if (done >= total) {
-      bar_->finish();
-      bar_.reset();
-    }
-  }
-
- private:
-  std::string stage_;
-  std::unique_ptr<ProgressBar> bar_;
-};
-
 int prepare_command(int argc, char** argv) {
   CLI::App app{"Prepare a W8A8 model with shadow outlier execution (one GGUF file)."};
   app.name(argv[0]);
@@ -138,7 +117,7 @@ int prepare_command(int argc, char** argv) {
   o.recipe_margin = recipe_margin;
   o.prune = fixed_prune;
   o.prune_budget = prune_budget;
-  StageBars bars;
+  StageProgressBars bars;
   PrepareCallbacks callbacks;
   callbacks.progress = [&](const std::string& stage, size_t done, size_t total) {
     bars.update(stage, done, total);

@@ -35,4 +35,17 @@ void ProgressBar::finish() {
   finished_ = true;
 }
 
+void StageProgressBars::update(const std::string& stage, size_t done, size_t total) {
+  if (!bar_ || stage != stage_) {
+    if (bar_) bar_->finish();
+    bar_ = std::make_unique<ProgressBar>(stage, total, true);
+    stage_ = stage;
+  }
+  bar_->update(done);
+  if (done >= total) {
+    bar_->finish();
+    bar_.reset();
+  }
+}
+
 }  // namespace llmnpu
