@@ -16,29 +16,39 @@ trap 'kill $server 2>/dev/null; rm -f "$log"' EXIT
 for _ in $(seq 600); do grep -q "listening on" "$log" && break; sleep 0.1; done
 port=$(grep -o "127.0.0.1:[0-9]*" "$log" | cut -d: -f2)
 prompt=$(cat "$prompt_file")
-run_rates=() server_rates=()
+# Every response is kept and parsed at the end: a parser started beside a request (python3 in a pipe, or
+# pyenv's shell shim in front of it) takes CPU time from the prefill it is meant to time.
+results=$(mktemp -d)
+trap 'kill $server 2>/dev/null; rm -rf "$log" "$results"' EXIT
 measure_run() {
-  run_rates+=("$("$bin" run -m "$model" -p "Run $1. $prompt" -n "$n" --temp 0 ${FLAGS:-} --json 2>/dev/null | python3 -c '
-import json, sys; t = json.load(sys.stdin)["timings"]
-print(t["prompt_tokens_per_second"], t["generation_tokens_per_second"])')")
+  "$bin" run -m "$model" -p "Run $1. $prompt" -n "$n" --temp 0 ${FLAGS:-} --json >"$results/run.$1" 2>/dev/null
 }
+bodies=()
+for r in $(seq "$reps"); do
+  bodies+=("$(python3 -c 'import json, sys; print(json.dumps({"prompt": sys.argv[1], "max_tokens": int(sys.argv[2]), "temperature": 0}))' "Run $r. $prompt" "$n")")
+done
 for r in $(seq "$reps"); do measure_run "$r"; done
 for r in $(seq "$reps"); do
-  body=$(python3 -c 'import json, sys; print(json.dumps({"prompt": sys.argv[1], "max_tokens": int(sys.argv[2]), "temperature": 0}))' "Run $r. $prompt" "$n")
-  server_rates+=("$(curl -s "http://127.0.0.1:$port/v1/completions" -d "$body" | python3 -c '
-import json, sys; t = json.load(sys.stdin)["timings"]
-print(t["prompt_per_second"], t["predicted_per_second"])')")
+  curl -s "http://127.0.0.1:$port/v1/completions" -d "${bodies[$((r - 1))]}" >"$results/server.$r"
 done
 for r in $(seq "$reps"); do measure_run "$((r + reps))"; done
-python3 - "${run_rates[@]}" -- "${server_rates[@]}" <<'PY'
-import statistics, sys
-args = sys.argv[1:]
-split = args.index("--")
-def medians(rows):
-    pairs = [tuple(map(float, r.split())) for r in rows]
-    return statistics.median(p for p, _ in pairs), statistics.median(d for _, d in pairs)
-run, server = medians(args[:split]), medians(args[split + 1:])
-print(f"run:    prefill {run[0]:.1f} tok/s, decode {run[1]:.2f} tok/s (median of {split})")
-print(f"server: prefill {server[0]:.1f} tok/s, decode {server[1]:.2f} tok/s (median of {len(args) - split - 1})")
-print(f"server/run: prefill {server[0] / run[0]:.3f}, decode {server[1] / run[1]:.3f}")
+python3 - "$results" "$reps" <<'PY'
+import json, statistics, sys
+folder, reps = sys.argv[1], int(sys.argv[2])
+def load(name):
+    with open(f"{folder}/{name}") as f:
+        return json.load(f)["timings"]
+run = [load(f"run.{r}") for r in range(1, 2 * reps + 1)]
+server = [load(f"server.{r}") for r in range(1, reps + 1)]
+run_rates = (statistics.median(t["prompt_tokens_per_second"] for t in run),
+             statistics.median(t["generation_tokens_per_second"] for t in run))
+server_rates = (statistics.median(t["prompt_per_second"] for t in server),
+                statistics.median(t["predicted_per_second"] for t in server))
+print(f"run:    prefill {run_rates[0]:.1f} tok/s, decode {run_rates[1]:.2f} tok/s (median of {len(run)})")
+print(f"server: prefill {server_rates[0]:.1f} tok/s, decode {server_rates[1]:.2f} tok/s (median of {len(server)})")
+print("run prefill:    " + " ".join(f"{t['prompt_tokens_per_second']:.0f}" for t in run))
+print("server prefill: " + " ".join(f"{t['prompt_per_second']:.0f}" for t in server))
+print("run decode:     " + " ".join(f"{t['generation_tokens_per_second']:.1f}" for t in run))
+print("server decode:  " + " ".join(f"{t['predicted_per_second']:.1f}" for t in server))
+print(f"server/run: prefill {server_rates[0] / run_rates[0]:.3f}, decode {server_rates[1] / run_rates[1]:.3f}")
 PY

@@ -1,34 +1,21 @@
 // llmnpu sim: the chunked-prefill scheduler in virtual time from a device profile (docs/simulator.md);
 // also measures this machine as a profile, and checks the simulator against real runs.
 #include <CLI/CLI.hpp>
-#include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
-#include "backend/float_graph.h"
-#include "backend/prepared_graph.h"
 #include "command.h"
 #include "core/error.h"
+#include "core/printable.h"
 #include "flags.h"
-#include "model/loader.h"
-#include "model/synth.h"
 #include "sim/device_profile.h"
 #include "sim/machine_profile.h"
-#include "sim/paper_shapes.h"
+#include "sim/sim_report.h"
 #include "sim/validate.h"
-#include "sim/virtual_prefill.h"
-#include "tokenizer/vocab.h"
+#include "sim/workload.h"
 
 namespace llmnpu::cli {
 namespace {
-
-using nlohmann::json;
-
-std::string fixed(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
 
 void progress(const std::string& what) { std::fprintf(stderr, "  %s...\n", what.c_str()); }
 
@@ -43,22 +30,8 @@ sim::DeviceProfile resolve_profile(const std::string& name) {
   return sim::load_device_profile(name);
 }
 
-std::vector<SchedulePolicy> resolve_policies(const std::string& name) {
-  if (name == "all")
-    return {SchedulePolicy::Sequential, SchedulePolicy::Pipeline, SchedulePolicy::OutOfOrder};
-  return {parse_schedule_policy(name)};
-}
-
-std::vector<bool> resolve_topologies(const std::string& name) {
-  if (name == "all") return {false, true};
-  if (name == "hetero") return {false};
-  if (name == "homo") return {true};
-  fail("unknown topology '", name, "' (hetero, homo, all)");
-}
-
-const char* topology_name(bool homogeneous) { return homogeneous ? "homogeneous" : "heterogeneous"; }
-
-std::string lanes_text(const std::vector<sim::SimLane>& lanes) {
+template <typename Lane>
+std::string lanes_text(const std::vector<Lane>& lanes) {
   std::string s;
   for (const auto& l : lanes)
     s += str(" | ", l.name, ": busy ", fixed(100 * l.busy_share, 1), "% bubble ",
@@ -66,83 +39,26 @@ std::string lanes_text(const std::vector<sim::SimLane>& lanes) {
   return s;
 }
 
-std::string lanes_text(const std::vector<LaneSummary>& lanes) {
-  std::string s;
-  for (const auto& l : lanes)
-    s += str(" | ", l.name, ": busy ", fixed(100 * l.busy_share, 1), "% bubble ",
-             fixed(100 * l.bubble_share, 1), "%");
-  return s;
-}
-
-json result_json(const sim::SimResult& r) {
-  json lanes = json::array();
-  for (const auto& l : r.lanes) {
-    json lane = {{"name", l.name},
-                 {"busy_s", l.busy_s},
-                 {"busy_share", l.busy_share},
-                 {"bubble_share", l.bubble_share}};
-    if (r.has_energy) lane["energy_j"] = l.energy_j;
-    lanes.push_back(lane);
-  }
-  json j = {{"topology", topology_name(r.homogeneous)},
-            {"schedule", schedule_policy_name(r.policy)},
-            {"prompt_tokens", r.prompt_tokens},
-            {"chunks", r.chunks},
-            {"subgraph_runs", r.tasks},
-            {"seconds", r.seconds},
-            {"tokens_per_second", r.tokens_per_second},
-            {"processors", lanes}};
-  if (r.has_energy) {
-    j["energy_j"] = r.energy_j;
-    j["energy_per_token_j"] = r.energy_per_token_j;
-  }
-  return j;
-}
-
-// What is simulated: a model's config and its per-chunk subgraphs.
-struct Workload {
-  std::unique_ptr<Model> model;  // only when loaded or synthesized (validation runs it)
-  std::unique_ptr<ModelGraph> graph;
-  ModelConfig config;
-  bool quantized = false;
-  std::string label;
-};
-
-Workload load_workload(const std::string& model_path, const std::string& shape, const std::string& format,
-                       bool need_weights) {
-  check(model_path.empty() != shape.empty(), "give one of -m MODEL or --shape NAME");
-  Workload w;
-  if (!model_path.empty()) {
-    if (is_prepared_model(model_path)) {
-      PreparedGraph p = load_prepared_model(model_path);
-      w.model = std::move(p.model);
-      w.graph = std::move(p.graph);
-    } else {
-      w.model = load_model(model_path);
-      w.graph = std::make_unique<ModelGraph>(build_float_graph(*w.model));
-    }
-    w.config = w.model->config;
-    w.quantized = w.graph->quantized;
-    check(format == "auto" || !need_weights || (format == "w8a8") == w.quantized,
-          "--format cannot change what a real run executes: ", model_path, " is ",
-          w.quantized ? "w8a8" : "float");
-    if (format != "auto") w.quantized = format == "w8a8";
-    w.label = str(model_path, " (", w.config.name, ")");
-  } else {
-    w.config = sim::find_sim_shape(shape);
-    w.quantized = format != "float";
-    w.label = str("synthetic shape ", shape);
-    if (need_weights) {
-      check(format != "w8a8",
-            "--validate on a synthetic shape runs its float model; for W8A8 give -m with a prepared file");
-      SynthOptions so;
-      so.shape = shape;
-      w.model = synthesize_model(so, builtin_byte_vocab());
-      w.graph = std::make_unique<ModelGraph>(build_float_graph(*w.model));
-      w.quantized = false;
+void print_validation(const std::vector<sim::ValidationRow>& rows, const sim::Calibration* calibration) {
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const sim::ValidationRow& r = rows[i];
+    double err = 100 * (r.predicted.seconds - r.measured_s) / r.measured_s;
+    std::printf("%-13s %-10s predicted %8.1f ms  measured %8.1f ms  (%+.1f%%)\n",
+                sim::topology_name(r.homogeneous), schedule_policy_name(r.policy), 1e3 * r.predicted.seconds,
+                1e3 * r.measured_s, err);
+    std::printf("    predicted%s\n    measured %s\n", lanes_text(r.predicted.lanes).c_str(),
+                lanes_text(r.measured_lanes).c_str());
+    std::string ops;
+    for (const auto& op : r.ops)
+      ops +=
+          str(" | ", op.op, " ", fixed(1e3 * op.predicted_s, 1), " / ", fixed(1e3 * op.measured_s, 1), " ms");
+    std::printf("    subgraph time predicted / measured%s\n", ops.c_str());
+    if (calibration) {
+      double c = calibration->predicted_seconds[i];
+      std::printf("    calibrated profile predicts %.1f ms (%+.1f%%)\n", 1e3 * c,
+                  100 * (c - r.measured_s) / r.measured_s);
     }
   }
-  return w;
 }
 
 int sim_command(int argc, char** argv) {
@@ -155,11 +71,8 @@ int sim_command(int argc, char** argv) {
   int prompt = 1024, chunk = 256, repeat = 1;
   double shadow_entries = 1.7;
   bool as_json = false, measure = false, validate = false, dump = false;
-  std::string shapes;
-  for (const auto& s : synth_shapes()) shapes += (shapes.empty() ? "" : ", ") + s.name;
-  for (const auto& s : sim::paper_shapes()) shapes += ", " + s.name + " (no --validate)";
   app.add_option("-m,--model", model_path, "model file (float or prepared W8A8): its config and format");
-  app.add_option("--shape", shape, "synthetic shape instead of a model: " + shapes);
+  app.add_option("--shape", shape, "synthetic shape instead of a model: " + sim::workload_shape_names());
   app.add_option("--profile", profile_name,
                  "device profile: a JSON file, 'phone' (built in), or 'this-machine' (measured now); default "
                  "phone, or this-machine with --validate");
@@ -205,131 +118,64 @@ int sim_command(int argc, char** argv) {
     std::printf("%s", sim::device_profile_to_json(resolve_profile(profile_name)).c_str());
     return 0;
   }
-  auto policies = resolve_policies(schedule);
-  auto topologies =
-      resolve_topologies(validate && topology == "hetero" && !app.count("--topology") ? "all" : topology);
-  Workload w = load_workload(model_path, shape, format, validate);
-  sim::DeviceProfile device = resolve_profile(profile_name);
-  auto subgraphs = build_chunk_subgraphs(w.config, w.quantized);
-  {
-    sim::SimOptions size_check;
-    size_check.prompt_tokens = prompt;
-    size_check.chunk_len = chunk;
-    sim::check_simulation_size(size_check, subgraphs.size());
-  }
-  std::string header =
+  sim::SweepOptions sweep;
+  sweep.prompt_tokens = prompt;
+  sweep.chunk_len = chunk;
+  sweep.shadow_entries_per_row = shadow_entries;
+  sweep.policies = sim::parse_policies(schedule);
+  sweep.topologies =
+      sim::parse_topologies(validate && topology == "hetero" && !app.count("--topology") ? "all" : topology);
+  check(trace_path.empty() || !validate, "--trace is not available with --validate");
+  check(trace_path.empty() || (sweep.policies.size() == 1 && sweep.topologies.size() == 1),
+        "--trace needs one --schedule and one --topology");
+  const sim::Workload w = sim::load_workload(model_path, shape, format, validate);
+  sim::check_sweep_size(w, prompt, chunk);
+  const sim::DeviceProfile device = resolve_profile(profile_name);
+  const std::string header =
       str("device: ", device.name, (device.description.empty() ? "" : " - "), device.description,
           "\nmodel: ", w.label, ", ",
           w.quantized ? "w8a8 (qkv/omlp int8 on the accelerator)" : "float (every subgraph on the host)",
           ", prompt ", prompt, ", chunk ", chunk);
 
   if (validate) {
-    check(trace_path.empty(), "--trace is not available with --validate");
     sim::ValidationOptions o;
     o.prompt_tokens = prompt;
     o.chunk_len = chunk;
-    o.policies = policies;
-    o.topologies = topologies;
+    o.policies = sweep.policies;
+    o.topologies = sweep.topologies;
     o.repeat = repeat;
     o.progress = progress;
-    auto rows = sim::validate_against_runner(*w.model, *w.graph, device, o);
-    // Calibration: each topology's first run sets its processors' rates; every run is predicted again.
-    std::vector<double> calibrated(rows.size(), 0);
+    const auto rows = sim::validate_against_runner(*w.model, *w.graph, device, o);
+    sim::Calibration calibration;
     if (!calibrate_path.empty()) {
-      sim::DeviceProfile cal = device;
-      std::vector<bool> done;
-      for (const auto& r : rows)
-        if (std::find(done.begin(), done.end(), r.homogeneous) == done.end()) {
-          cal = sim::calibrate_profile(cal, r, w.graph->quantized);
-          done.push_back(r.homogeneous);
-        }
-      cal.name = device.name + "-calibrated";
-      sim::save_device_profile(cal, calibrate_path);
+      calibration = sim::calibrate_on_rows(w, device, rows, prompt, chunk);
+      sim::save_device_profile(calibration.profile, calibrate_path);
       std::fprintf(stderr, "wrote %s\n", calibrate_path.c_str());
-      for (size_t i = 0; i < rows.size(); ++i) {
-        sim::SimOptions so;
-        so.prompt_tokens = prompt;
-        so.chunk_len = chunk;
-        so.policy = rows[i].policy;
-        so.homogeneous = rows[i].homogeneous;
-        so.context = rows[i].predicted.chunks * chunk;
-        calibrated[i] = sim::simulate_prefill(w.config, w.graph->chunk_subgraphs, cal, so).seconds;
-      }
     }
+    const sim::Calibration* calibrated = calibrate_path.empty() ? nullptr : &calibration;
     if (as_json) {
-      json out = json::array();
-      for (const auto& r : rows) {
-        json m = json::array();
-        for (const auto& l : r.measured_lanes)
-          m.push_back({{"name", l.name}, {"busy_share", l.busy_share}, {"bubble_share", l.bubble_share}});
-        json ops = json::array();
-        for (const auto& op : r.ops)
-          ops.push_back({{"op", op.op}, {"predicted_s", op.predicted_s}, {"measured_s", op.measured_s}});
-        out.push_back({{"predicted", result_json(r.predicted)},
-                       {"subgraph_seconds", ops},
-                       {"measured_seconds", r.measured_s},
-                       {"measured_processors", m}});
-        if (!calibrate_path.empty())
-          out.back()["calibrated_predicted_seconds"] = calibrated[size_t(&r - rows.data())];
-      }
-      std::printf("%s\n", json{{"device", device.name}, {"validation", out}}.dump(2).c_str());
+      std::printf("%s\n", sim::validation_json(device, rows, calibrated).dump(2).c_str());
       return 0;
     }
     std::printf("%s\n", header.c_str());
-    for (const auto& r : rows) {
-      double err = 100 * (r.predicted.seconds - r.measured_s) / r.measured_s;
-      std::printf("%-13s %-10s predicted %8.1f ms  measured %8.1f ms  (%+.1f%%)\n",
-                  topology_name(r.homogeneous), schedule_policy_name(r.policy), 1e3 * r.predicted.seconds,
-                  1e3 * r.measured_s, err);
-      std::printf("    predicted%s\n    measured %s\n", lanes_text(r.predicted.lanes).c_str(),
-                  lanes_text(r.measured_lanes).c_str());
-      std::string ops;
-      for (const auto& op : r.ops)
-        ops += str(" | ", op.op, " ", fixed(1e3 * op.predicted_s, 1), " / ", fixed(1e3 * op.measured_s, 1),
-                   " ms");
-      std::printf("    subgraph time predicted / measured%s\n", ops.c_str());
-      if (!calibrate_path.empty()) {
-        double c = calibrated[size_t(&r - rows.data())];
-        std::printf("    calibrated profile predicts %.1f ms (%+.1f%%)\n", 1e3 * c,
-                    100 * (c - r.measured_s) / r.measured_s);
-      }
-    }
+    print_validation(rows, calibrated);
     return 0;
   }
 
-  check(trace_path.empty() || (policies.size() == 1 && topologies.size() == 1),
-        "--trace needs one --schedule and one --topology");
-  json out = json::array();
-  if (!as_json) std::printf("%s\n", header.c_str());
-  for (bool homogeneous : topologies) {
-    for (SchedulePolicy policy : policies) {
-      sim::SimOptions o;
-      o.prompt_tokens = prompt;
-      o.chunk_len = chunk;
-      o.policy = policy;
-      o.homogeneous = homogeneous;
-      o.shadow_entries_per_row = shadow_entries;
-      Trace trace;
-      sim::SimResult r = sim::simulate_prefill(w.config, subgraphs, device, o, &trace);
-      if (!trace_path.empty()) trace.write_chrome_json(trace_path);
-      if (as_json) {
-        out.push_back(result_json(r));
-        continue;
-      }
+  Trace trace;
+  const auto results = sim::simulate_sweep(w, device, sweep, trace_path.empty() ? nullptr : &trace);
+  if (!trace_path.empty()) trace.write_chrome_json(trace_path);
+  if (as_json) {
+    std::printf("%s\n", sim::sweep_json(w, device, chunk, results).dump(2).c_str());
+  } else {
+    std::printf("%s\n", header.c_str());
+    for (const auto& r : results) {
       std::string energy = r.has_energy ? str("  ", fixed(1e3 * r.energy_per_token_j, 3), " mJ/token") : "";
-      std::printf("%-13s %-10s %9.1f ms %9.1f tokens/s%s%s\n", topology_name(homogeneous),
-                  schedule_policy_name(policy), 1e3 * r.seconds, r.tokens_per_second, energy.c_str(),
+      std::printf("%-13s %-10s %9.1f ms %9.1f tokens/s%s%s\n", sim::topology_name(r.homogeneous),
+                  schedule_policy_name(r.policy), 1e3 * r.seconds, r.tokens_per_second, energy.c_str(),
                   lanes_text(r.lanes).c_str());
     }
   }
-  if (as_json)
-    std::printf("%s\n", json{{"device", device.name},
-                             {"model", w.label},
-                             {"quantized", w.quantized},
-                             {"chunk", chunk},
-                             {"results", out}}
-                            .dump(2)
-                            .c_str());
   if (!trace_path.empty()) std::fprintf(stderr, "wrote %s\n", trace_path.c_str());
   return 0;
 }

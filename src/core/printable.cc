@@ -1,6 +1,7 @@
 #include "core/printable.h"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace llmnpu {
 
@@ -19,6 +20,12 @@ std::string printable(std::string_view text, size_t max_bytes) {
   }
   if (text.size() > max_bytes) out += "...";
   return out;
+}
+
+std::string fixed(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
 }
 
 }  // namespace llmnpu

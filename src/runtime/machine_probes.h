@@ -2,6 +2,7 @@
 // What `bench` measures about this machine and process, as library calls: the memory-bandwidth and int8
 // GEMM rooflines, peak resident memory (resettable per run), medians, and the linear MACs per token the
 // int8 roofline counts.
+#include <string>
 #include <vector>
 
 #include "model/config.h"
@@ -18,6 +19,8 @@ double measure_int8_gemm_gmacs(int threads, double seconds);
 double linear_macs_per_token(const ModelConfig& c);
 
 double median(std::vector<double> v);
+// The CPU's model name from /proc/cpuinfo ("AMD EPYC ..."); "unknown CPU" where it names none.
+std::string cpu_model_name();
 double peak_rss_mib();  // lifetime peak resident memory of this process
 // Resets the resettable high-water mark (Linux VmHWM); false where unavailable.
 bool reset_peak_rss();

@@ -108,7 +108,7 @@ TEST(PreparedChunking, ChunkedEqualsOneChunkAndSchedulesAgree) {
 
   // `bench` with the float model and then the prepared one compares their prefill in the same run.
   ASSERT_EQ(test::run_command(test::llmnpu_binary() + " bench -m " + f + " -m " + p +
-                                  " -p 40 -n 2 -r 1 --chunk 16 --topology homo -o json",
+                                  " -p 40 -n 2 -r 1 --chunk 16 --topology homo --prompts random -o json",
                               &out),
             0)
       << out;

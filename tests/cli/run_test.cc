@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "common/testdata.h"
 
@@ -113,21 +115,91 @@ TEST(RunCli, PerplexityJsonScoresEveryToken) {
 TEST(RunCli, BenchJson) {
   std::string out;
   ASSERT_EQ(test::run_command(
-                llmnpu() + " bench -m " + tiny_model() + " -p 16,40 -n 4 -r 1 --chunk 16 -o json", &out),
+                llmnpu() + " bench -m " + tiny_model() + " -p 16,40 -n 4 -r 2 --chunk 16 -o json", &out),
             0)
       << out;
   auto j = last_json_line(out);
-  ASSERT_EQ(j["results"].size(), 2u);
-  EXPECT_GT(j["results"][0]["prefill_tokens_per_second"].get<double>(), 0.0);
+  // By default every length is measured on the built-in text and on pseudo-random ids.
+  ASSERT_EQ(j["results"].size(), 4u);
+  std::map<std::string, int> sources;
+  for (const auto& r : j["results"]) {
+    ++sources[r["prompt_source"].get<std::string>()];
+    EXPECT_GT(r["prefill_tokens_per_second"].get<double>(), 0.0);
+    // llama-bench's names for the same quantities.
+    EXPECT_EQ(r["n_prompt"], r["prompt_tokens"]);
+    EXPECT_EQ(r["n_gen"], 4);
+    EXPECT_EQ(r["n_ubatch"], 16);
+    EXPECT_EQ(r["n_threads"], r["threads"]);
+    EXPECT_EQ(r["model_filename"], tiny_model());
+    EXPECT_GT(r["model_size"].get<uint64_t>(), 0u);
+    EXPECT_GT(r["model_n_params"].get<uint64_t>(), 0u);
+    ASSERT_EQ(r["prefill_samples_ts"].size(), 2u);
+    ASSERT_TRUE(r.contains("shadow"));
+  }
+  EXPECT_EQ(sources["text: built-in"], 2);
+  EXPECT_EQ(sources["pseudo-random ids"], 2);
   EXPECT_GT(j["machine"]["peak_int8_gmacs"].get<double>(), 0.0);
+}
+
+TEST(RunCli, BenchJsonlIsLlamaBenchRecords) {
+  std::string out;
+  ASSERT_EQ(test::run_command(llmnpu() + " bench -m " + tiny_model() +
+                                  " -p 24 -n 3 -r 2 --chunk 8 --prompts random -o jsonl 2>/dev/null",
+                              &out),
+            0)
+      << out;
+  std::vector<nlohmann::json> records;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty()) records.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(records.size(), 2u);  // pp24 and tg3
+  EXPECT_EQ(records[0]["n_prompt"], 24);
+  EXPECT_EQ(records[0]["n_gen"], 0);
+  EXPECT_EQ(records[1]["n_prompt"], 0);
+  EXPECT_EQ(records[1]["n_gen"], 3);
+  for (const auto& r : records) {
+    ASSERT_EQ(r["samples_ns"].size(), 2u);
+    ASSERT_EQ(r["samples_ts"].size(), 2u);
+    const int tokens = r["n_prompt"].get<int>() + r["n_gen"].get<int>();
+    for (int i = 0; i < 2; ++i)
+      EXPECT_NEAR(r["samples_ts"][i].get<double>(), tokens * 1e9 / r["samples_ns"][i].get<double>(),
+                  1e-6 * r["samples_ts"][i].get<double>());
+    EXPECT_NEAR(r["avg_ts"].get<double>(),
+                (r["samples_ts"][0].get<double>() + r["samples_ts"][1].get<double>()) / 2, 1e-6);
+    EXPECT_EQ(r["n_threads"].get<int>() > 0, true);
+    EXPECT_EQ(r["model_filename"], tiny_model());
+  }
+}
+
+TEST(RunCli, BenchTakesTextFromAFile) {
+  const std::string file = test::temp_dir() + "/bench-prompt.txt";
+  {
+    std::ofstream f(file);
+    f << "A short prompt about lighthouses, repeated to length.";
+  }
+  std::string out;
+  ASSERT_EQ(test::run_command(llmnpu() + " bench -m " + tiny_model() + " -f " + file +
+                                  " --prompts text -p 32 -n 1 -r 1 -o json",
+                              &out),
+            0)
+      << out;
+  auto j = last_json_line(out);
+  ASSERT_EQ(j["results"].size(), 1u);
+  EXPECT_EQ(j["results"][0]["prompt_source"], "text: " + file);
+  std::string err;
+  EXPECT_NE(
+      test::run_command(llmnpu() + " bench -m " + tiny_model() + " -f " + file + " --prompts random", &err),
+      0);
+  EXPECT_NE(err.find("leaves text out"), std::string::npos) << err;
 }
 
 TEST(RunCli, BenchComparesTopologies) {
   std::string out;
   ASSERT_EQ(
-      test::run_command(llmnpu() + " bench -m " + tiny_model() +
-                            " -p 24 -n 2 -r 1 --chunk 8 --topology all --schedule sequential,ooo -o json",
-                        &out),
+      test::run_command(
+          llmnpu() + " bench -m " + tiny_model() +
+              " -p 24 -n 2 -r 1 --chunk 8 --topology all --schedule sequential,ooo --prompts random -o json",
+          &out),
       0)
       << out;
   auto j = last_json_line(out);
