@@ -132,10 +132,10 @@ int chat_command(int argc, char** argv) {
     total_reused += r.reused_tokens;
     std::fprintf(
         stderr,
-        "[prompt %d tokens: %d from the KV cache, %d prefilled in %.3f s (%.1f tokens/s) | reply %zu tokens, "
-        "%.1f tokens/s | %s]\n",
+        "[prompt %d tokens: %d from the KV cache, %d prefilled in %.3f s (%.1f tokens/s) | first token after "
+        "%.3f s | reply %zu tokens, %.1f tokens/s | %s]\n",
         r.prompt_tokens, r.reused_tokens, r.prefilled_tokens, r.prefill_seconds, r.prompt_tokens_per_second(),
-        r.generated.size(), r.generation_tokens_per_second(), r.stopped_by.c_str());
+        r.first_token_seconds, r.generated.size(), r.generation_tokens_per_second(), r.stopped_by.c_str());
   }
   if (total_prompt > 0)
     std::fprintf(stderr, "KV cache reuse: %ld of %ld prompt tokens were not prefilled again (%.1f%%)\n",
