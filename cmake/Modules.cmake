@@ -1,10 +1,25 @@
 # llmnpu_module(NAME LINKS deps...): a static library from src/NAME/*.cc.
-# Files named *_avx512.cc / *_avx2.cc get those instruction sets even in a portable build:
-# they are only called after run-time CPU feature detection.
+# Code for one instruction set lives in files named for it, built only for its architecture:
+#   x86-64:  *_x86.cc (plain), *_avx2.cc, *_avx512.cc
+#   aarch64: *_arm.cc (plain), *_neon.cc (Armv8-A), *_dotprod.cc (+dotprod), *_i8mm.cc (+dotprod+i8mm)
+# The SIMD files get their instruction set even in a portable build: they are only called after run-time
+# CPU feature detection (cpuid on x86, HWCAP on aarch64).
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
+  set(LLMNPU_ARCH x86)
+elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|ARM64)$")
+  set(LLMNPU_ARCH arm)
+else()
+  message(FATAL_ERROR "llmnpu builds for x86-64 and aarch64 (CMAKE_SYSTEM_PROCESSOR is ${CMAKE_SYSTEM_PROCESSOR})")
+endif()
 set(LLMNPU_MODULES "")
 function(llmnpu_module name)
   cmake_parse_arguments(ARG "" "" "LINKS" ${ARGN})
   file(GLOB sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/${name}/*.cc)
+  if(LLMNPU_ARCH STREQUAL "x86")
+    list(FILTER sources EXCLUDE REGEX "_(arm|neon|dotprod|i8mm)\\.cc$")
+  else()
+    list(FILTER sources EXCLUDE REGEX "_(x86|avx2|avx512)\\.cc$")
+  endif()
   if(sources)
     add_library(llmnpu_${name} STATIC ${sources})
     set(scope PUBLIC)
@@ -20,6 +35,10 @@ function(llmnpu_module name)
         "-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mavx512vnni;-mfma;-mavx2;-mf16c")
     elseif(src MATCHES "_avx2\\.cc$")
       set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma;-mf16c;-mavxvnni")
+    elseif(src MATCHES "_dotprod\\.cc$")
+      set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "-march=armv8.2-a+dotprod")
+    elseif(src MATCHES "_i8mm\\.cc$")
+      set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "-march=armv8.2-a+dotprod+i8mm")
     endif()
   endforeach()
   list(APPEND LLMNPU_MODULES ${name})

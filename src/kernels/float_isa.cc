@@ -82,8 +82,10 @@ const FloatIsa* forced = nullptr;
 
 const FloatIsa& best() {
   static const FloatIsa* isa = [] {
+#if defined(__x86_64__)
     if (const FloatIsa* p = float_isa_avx512()) return p;
     if (const FloatIsa* p = float_isa_avx2()) return p;
+#endif
     return &kScalar;
   }();
   return *isa;
@@ -93,6 +95,15 @@ const FloatIsa& best() {
 
 const FloatIsa& float_isa() { return forced ? *forced : best(); }
 const FloatIsa& float_isa_scalar() { return kScalar; }
+
+std::vector<const FloatIsa*> float_isas_available() {
+  std::vector<const FloatIsa*> out{&kScalar};
+#if defined(__x86_64__)
+  if (const FloatIsa* p = float_isa_avx2()) out.push_back(p);
+  if (const FloatIsa* p = float_isa_avx512()) out.push_back(p);
+#endif
+  return out;
+}
 void force_float_isa(const FloatIsa* isa) { forced = isa; }
 
 void pack_b_from_nk(const float* w, size_t ldw, int n0, int n, int k0, int k, int panel, float* out) {

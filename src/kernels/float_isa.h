@@ -3,6 +3,7 @@
 // run time from core/cpu_features.h. The drivers (GEMM blocking, attention tiling) are written once
 // against this table; only these inner loops differ per ISA.
 #include <cstddef>
+#include <vector>
 
 namespace llmnpu::kernels::detail {
 
@@ -39,8 +40,12 @@ struct FloatIsa {
 
 const FloatIsa& float_isa();         // the one in use (best available unless forced)
 const FloatIsa& float_isa_scalar();  // always available
+// Every table this CPU can run, scalar first (what the tests run each kernel on).
+std::vector<const FloatIsa*> float_isas_available();
+#if defined(__x86_64__)
 const FloatIsa* float_isa_avx2();    // null when the CPU lacks AVX2+FMA
 const FloatIsa* float_isa_avx512();  // null when the CPU lacks AVX-512F
+#endif
 
 // Tests: run the kernels on a specific table (null = automatic choice). Not thread-safe.
 void force_float_isa(const FloatIsa* isa);

@@ -112,12 +112,9 @@ constexpr int kAmxMinRows = 5;
 
 Int8Kernel best_int8_kernel() {
   static const Int8Kernel best = [] {
-    const CpuFeatures& f = cpu_features();
-    if (f.has_avx512_vnni_path() && f.amx_allowed && int8_detail::amx_int8_available())
-      return Int8Kernel::Amx;
-    if (f.has_avx512_vnni_path()) return Int8Kernel::Avx512Vnni;
-    if (f.has_avx2_path() && f.avx_vnni) return Int8Kernel::Avx2Vnni;
-    if (f.has_avx2_path()) return Int8Kernel::Avx2;
+    for (Int8Kernel k : {Int8Kernel::Amx, Int8Kernel::Avx512Vnni, Int8Kernel::Avx2Vnni, Int8Kernel::Avx2,
+                         Int8Kernel::NeonDotprod, Int8Kernel::Neon})
+      if (int8_kernel_available(k)) return k;
     return Int8Kernel::Scalar;
   }();
   return best;
@@ -128,13 +125,18 @@ bool int8_kernel_available(Int8Kernel kernel) {
   switch (kernel) {
     case Int8Kernel::Auto:
     case Int8Kernel::Scalar: return true;
+#if defined(__x86_64__)
     case Int8Kernel::Avx2: return f.has_avx2_path();
     case Int8Kernel::Avx2Vnni: return f.has_avx2_path() && f.avx_vnni;
     case Int8Kernel::Avx512Vnni: return f.has_avx512_vnni_path();
     case Int8Kernel::Amx:
       return f.has_avx512_vnni_path() && f.amx_allowed && int8_detail::amx_int8_available();
+#elif defined(__aarch64__)
+    case Int8Kernel::Neon: return f.neon;
+    case Int8Kernel::NeonDotprod: return f.dotprod;
+#endif
+    default: return false;
   }
-  return false;
 }
 
 const char* int8_kernel_name(Int8Kernel kernel) {
@@ -145,6 +147,8 @@ const char* int8_kernel_name(Int8Kernel kernel) {
     case Int8Kernel::Avx2Vnni: return "avx2-vnni";
     case Int8Kernel::Avx512Vnni: return "avx512-vnni";
     case Int8Kernel::Amx: return "amx-int8";
+    case Int8Kernel::Neon: return "neon";
+    case Int8Kernel::NeonDotprod: return "neon-dotprod";
   }
   return "?";
 }
@@ -159,6 +163,7 @@ void int8_gemm(const int8_t* a, int m, int lda, const PackedInt8Matrix& w, float
   const int8_detail::GemmArgs args{a, m, lda, &w, a_scale, &ep};
   if (pool && !worth_threads(m, w)) pool = nullptr;
   switch (kernel) {
+#if defined(__x86_64__)
     case Int8Kernel::Amx:
       if (w.k % 64 == 0 && w.k > 0 && m >= kAmxMinRows) {
         int8_detail::gemm_amx(args, pool);
@@ -169,6 +174,10 @@ void int8_gemm(const int8_t* a, int m, int lda, const PackedInt8Matrix& w, float
     case Int8Kernel::Avx512Vnni: int8_detail::gemm_avx512_vnni(args, pool); return;
     case Int8Kernel::Avx2Vnni: int8_detail::gemm_avx2(args, pool, true); return;
     case Int8Kernel::Avx2: int8_detail::gemm_avx2(args, pool, false); return;
+#elif defined(__aarch64__)
+    case Int8Kernel::NeonDotprod: int8_detail::gemm_neon_dotprod(args, pool); return;
+    case Int8Kernel::Neon: int8_detail::gemm_neon(args, pool); return;
+#endif
     default: gemm_scalar(args); return;
   }
 }

@@ -72,9 +72,14 @@ struct ParallelThreshold {
 };
 ParallelThreshold& parallel_threshold();
 
+#if defined(__x86_64__)
 void gemm_avx512_vnni(const GemmArgs& args, ThreadPool* pool);
 bool amx_int8_available();  // CPU and OS support AMX-INT8 (asks Linux for the tile state once)
 void gemm_amx(const GemmArgs& args, ThreadPool* pool);  // K % 64 == 0
 void gemm_avx2(const GemmArgs& args, ThreadPool* pool, bool vnni);
+#elif defined(__aarch64__)
+void gemm_neon(const GemmArgs& args, ThreadPool* pool);          // int8_gemm_neon.cc
+void gemm_neon_dotprod(const GemmArgs& args, ThreadPool* pool);  // int8_gemm_dotprod.cc
+#endif
 
 }  // namespace llmnpu::int8_detail

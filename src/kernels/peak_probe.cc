@@ -23,6 +23,7 @@ using Loop = uint64_t (*)(uint64_t);
 
 Loop loop_for(PeakKind kind) {
   const CpuFeatures& f = cpu_features();
+#if defined(__x86_64__)
   if (kind == PeakKind::Int8Dot) {
     if (f.has_avx512_vnni_path()) return peak_detail::int8_dot_zmm;
     if (f.avx2 && f.avx_vnni) return peak_detail::int8_dot_ymm;
@@ -30,6 +31,10 @@ Loop loop_for(PeakKind kind) {
   }
   if (f.avx512f) return peak_detail::fp32_fma_zmm;
   if (f.avx2 && f.fma) return peak_detail::fp32_fma_ymm;
+#elif defined(__aarch64__)
+  if (kind == PeakKind::Int8Dot) return f.dotprod ? peak_detail::int8_dot_sdot : nullptr;
+  if (f.neon) return peak_detail::fp32_fma_neon;
+#endif
   return nullptr;
 }
 
@@ -72,10 +77,15 @@ double timed_run(Loop loop, int threads, uint64_t iterations, double* cpu_rate_s
 
 const char* peak_instruction(PeakKind kind) {
   Loop loop = loop_for(kind);
+#if defined(__x86_64__)
   if (loop == peak_detail::int8_dot_zmm) return "vpdpbusd zmm";
   if (loop == peak_detail::int8_dot_ymm) return "vpdpbusd ymm (AVX-VNNI)";
   if (loop == peak_detail::fp32_fma_zmm) return "vfmadd231ps zmm";
   if (loop == peak_detail::fp32_fma_ymm) return "vfmadd231ps ymm";
+#elif defined(__aarch64__)
+  if (loop == peak_detail::int8_dot_sdot) return "sdot v.4s";
+  if (loop == peak_detail::fp32_fma_neon) return "fmla v.4s";
+#endif
   return "none";
 }
 

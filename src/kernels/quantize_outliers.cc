@@ -37,8 +37,10 @@ size_t quantize_with_outliers_reference(const float* x, int m, int k, int ldx, f
 size_t quantize_with_outliers(const float* x, int m, int k, int ldx, float scale, int8_t* q, int ldq,
                               std::vector<kernels::OutlierEntry>* outliers) {
   validate(x, m, k, ldx, scale, q, ldq, outliers);
+#if defined(__x86_64__)
   if (cpu_features().avx512f && cpu_features().avx512bw)
     return quantize_detail::quantize_avx512(x, m, k, ldx, scale, q, ldq, outliers);
+#endif
   return quantize_with_outliers_reference(x, m, k, ldx, scale, q, ldq, outliers);
 }
 

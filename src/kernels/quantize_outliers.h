@@ -25,8 +25,10 @@ size_t quantize_with_outliers_reference(const float* x, int m, int k, int ldx, f
                                         int ldq, std::vector<kernels::OutlierEntry>* outliers);
 
 namespace quantize_detail {
+#if defined(__x86_64__)
 size_t quantize_avx512(const float* x, int m, int k, int ldx, float scale, int8_t* q, int ldq,
                        std::vector<kernels::OutlierEntry>* outliers);
+#endif
 // The outlier entry of one element (shared so both versions round identically).
 inline kernels::OutlierEntry outlier_entry(int row, int channel, float x, float xs, float scale) {
   const float clipped = xs > 0 ? 127.0f : -127.0f;

@@ -9,6 +9,43 @@
 namespace llmnpu {
 namespace {
 
+#if defined(__aarch64__)
+CpuFeatures everything() {
+  CpuFeatures f;
+  f.neon = f.dotprod = f.i8mm = true;
+  f.amx_allowed = false;
+  return f;
+}
+
+TEST(CpuFeatures, IsaCapsKeepOnlyTheNamedFamily) {
+  EXPECT_TRUE(cap_cpu_features(everything(), "auto").i8mm);
+  EXPECT_TRUE(cap_cpu_features(everything(), "i8mm").i8mm);
+  const CpuFeatures dot = cap_cpu_features(everything(), "dotprod");
+  EXPECT_TRUE(dot.dotprod && dot.neon);
+  EXPECT_FALSE(dot.i8mm);
+  const CpuFeatures neon = cap_cpu_features(everything(), "neon");
+  EXPECT_TRUE(neon.neon);
+  EXPECT_FALSE(neon.dotprod || neon.i8mm);
+  const CpuFeatures scalar = cap_cpu_features(everything(), "scalar");
+  EXPECT_FALSE(scalar.neon || scalar.dotprod || scalar.i8mm);
+}
+
+TEST(CpuFeatures, IsaCapsRefuseUnknownNamesAndMissingFamilies) {
+  EXPECT_THROW(cap_cpu_features(everything(), "avx2"), Error);  // an x86 family on Arm
+  EXPECT_THROW(cap_cpu_features(CpuFeatures{}, "i8mm"), Error);
+  EXPECT_THROW(cap_cpu_features(CpuFeatures{}, "dotprod"), Error);
+  EXPECT_NO_THROW(cap_cpu_features(CpuFeatures{}, "scalar"));
+}
+
+TEST(CpuFeatures, TheProcessRunsTheForcedFamily) {
+  const std::string isa = forced_isa();
+  const Int8Kernel k = best_int8_kernel();
+  if (isa == "scalar") EXPECT_EQ(k, Int8Kernel::Scalar);
+  if (isa == "neon") EXPECT_EQ(k, Int8Kernel::Neon);
+  if (isa == "dotprod") EXPECT_EQ(k, Int8Kernel::NeonDotprod);
+  if (isa == "i8mm") EXPECT_EQ(k, Int8Kernel::NeonI8mm);
+}
+#else
 CpuFeatures everything() {
   CpuFeatures f;
   f.avx2 = f.fma = f.f16c = f.avx_vnni = true;
@@ -48,6 +85,7 @@ TEST(CpuFeatures, TheProcessRunsTheForcedFamily) {
     EXPECT_EQ(k, Int8Kernel::Avx512Vnni);
   }
 }
+#endif
 
 }  // namespace
 }  // namespace llmnpu

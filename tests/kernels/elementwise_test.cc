@@ -17,12 +17,7 @@
 namespace llmnpu::kernels {
 namespace {
 
-std::vector<const detail::FloatIsa*> available_isas() {
-  std::vector<const detail::FloatIsa*> out{&detail::float_isa_scalar()};
-  if (auto* p = detail::float_isa_avx2()) out.push_back(p);
-  if (auto* p = detail::float_isa_avx512()) out.push_back(p);
-  return out;
-}
+std::vector<const detail::FloatIsa*> available_isas() { return detail::float_isas_available(); }
 
 struct ForceIsa {
   explicit ForceIsa(const detail::FloatIsa* isa) { detail::force_float_isa(isa); }

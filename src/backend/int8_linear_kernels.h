@@ -1,0 +1,30 @@
+#pragma once
+// The SIMD kernels of backend/int8_linear.cc, in files named for their instruction set (not a public
+// header). Int8Linear and Int8Head choose between them and their portable versions at run time.
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/int8_gemm.h"
+#include "kernels/outlier.h"
+
+namespace llmnpu::int8_linear_detail {
+
+constexpr int kHeadBlockK4 = 8;  // the head's activation blocks: 8 groups of 4 = 32 inputs (as Q8_0)
+
+#if defined(__x86_64__)
+// int8_linear_avx512.cc
+// The shadow sum of one output row: d[n] = the entries' value_i * W_i[n] chained with fma from zero, in
+// entry order, for n0 <= n < n1 (W_i an F16 weight row). kAdd: y[n] = y[n] + d[n]; else y[n] = d[n].
+template <bool kAdd>
+void shadow_rows_avx512(const kernels::OutlierEntry* e, const uint16_t* const* rows, size_t count, int n0,
+                        int n1, float* y);
+// Decode: one row of A + 128 (unsigned, K padded to whole groups of 4) over panels [p0, p1), into fp32.
+void gemv_panels_avx512(const uint8_t* a, const PackedInt8Matrix& w, float a_scale, const Int8Epilogue& ep,
+                        int p0, int p1);
+// The int8 head's decode GEMV over panels [p0, p1) (see Int8Head::forward).
+void head_gemv_panels_avx512(const uint8_t* mag, const uint64_t* signs, const float* block_scales,
+                             const PackedInt8Matrix& w, const uint16_t* weight_block_scales,
+                             const float* row_scales, const float* residual, float* out, int p0, int p1);
+#endif
+
+}  // namespace llmnpu::int8_linear_detail

@@ -1,0 +1,61 @@
+#pragma once
+// The driver shared by the int8 GEMMs built from 16-column x R-row register tiles (NEON, with or without
+// the dot product): A is copied with its rows padded to whole groups of 4 k, the output is split into
+// (panel, row chunk) units over the threads (plan_split), and each unit is walked tile by tile.
+// Not a public header.
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "core/thread_pool.h"
+#include "kernels/int8_gemm_internal.h"
+
+namespace llmnpu::int8_detail {
+
+// tile(rows, a, ld, panel, width, c, row, col): `rows` (1..kRows) rows of the padded A starting at `a`
+// (row stride ld) against the 16 columns starting at c of a panel `width` columns wide; the result block
+// starts at (row, col) of C.
+template <int kRows, typename Tile>
+void run_row_tiles(const GemmArgs& g, ThreadPool* pool, const Tile& tile) {
+  const PackedInt8Matrix& w = *g.w;
+  const int threads = pool ? pool->size() : 1;
+  const WorkSplit split = plan_split(g.m, w.panels, threads, kRows);
+  // Rows padded with zeros to whole groups of 4 k, plus 16 bytes that vector loads may touch.
+  const size_t ld = size_t(w.k4) * 4 + 16;
+  thread_local std::vector<int8_t> copy;
+  if (copy.size() < size_t(g.m) * ld) copy.resize(size_t(g.m) * ld);
+  for (int r = 0; r < g.m; ++r) {
+    int8_t* dst = copy.data() + size_t(r) * ld;
+    std::memcpy(dst, g.a + size_t(r) * size_t(g.lda), size_t(w.k));
+    std::memset(dst + w.k, 0, ld - size_t(w.k));
+  }
+  const int8_t* a = copy.data();
+  auto work = [&](int, size_t unit_begin, size_t unit_end) {
+    for (size_t u = unit_begin; u < unit_end; ++u) {
+      const int panel = int(u) / split.row_chunks, chunk = int(u) % split.row_chunks;
+      const int row_begin = chunk * split.chunk_rows, row_end = std::min(g.m, row_begin + split.chunk_rows);
+      const int width = w.panel_width(panel);
+      for (int c = 0; c < width; c += 16) {
+        const int col = panel * PackedInt8Matrix::kPanelColumns + c;
+        if (col >= w.n) break;
+        for (int r = row_begin; r < row_end; r += kRows)
+          tile(std::min(kRows, row_end - r), a + size_t(r) * ld, ld, w.panel(panel), width, c, r, col);
+      }
+    }
+  };
+  if (pool && split.units > 1)
+    pool->parallel_for(size_t(split.units), work);
+  else
+    work(0, 0, size_t(split.units));
+}
+
+// The epilogue of one R x 16 tile from its int32 sums (acc[r][j] for column col + j).
+template <int R>
+void store_tile(const GemmArgs& g, const int32_t (&acc)[R][16], int row, int col) {
+  const PackedInt8Matrix& w = *g.w;
+  for (int r = 0; r < R; ++r)
+    for (int j = 0; j < 16 && col + j < w.n; ++j)
+      store_one(*g.ep, row + r, col + j, acc[r][j], g.a_scale * w.scales[col + j]);
+}
+
+}  // namespace llmnpu::int8_detail
