@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds with warnings as errors, and runs the whole test suite; then runs it
-# again under AddressSanitizer + UBSan (skip that pass with LLMNPU_SKIP_ASAN=1), then every libFuzzer
+# again under AddressSanitizer + UBSan (skip that pass with LLMNPU_SKIP_ASAN=1), then the aarch64 build
+# and its tests under qemu-user (skip with LLMNPU_SKIP_AARCH64=1; docs/arm.md), then every libFuzzer
 # harness for FUZZ_SECONDS (default 30) each (skip with LLMNPU_SKIP_FUZZ=1; docs/fuzzing.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,9 @@ if [ "${LLMNPU_SKIP_ASAN:-0}" != "1" ]; then
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build-asan --output-on-failure -j"$jobs"
   echo "sanitizer build + tests: $(( $(date +%s) - start )) s"
+fi
+if [ "${LLMNPU_SKIP_AARCH64:-0}" != "1" ]; then
+  bash scripts/test_aarch64.sh
 fi
 if [ "${LLMNPU_SKIP_FUZZ:-0}" != "1" ]; then
   FUZZ_SECONDS=${FUZZ_SECONDS:-30} bash scripts/fuzz.sh

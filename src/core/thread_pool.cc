@@ -1,27 +1,14 @@
 #include "core/thread_pool.h"
 
-#include <pthread.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
 
+#include "core/cpu_relax.h"
 #include "core/error.h"
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#endif
 
 namespace llmnpu {
 namespace {
-
-inline void cpu_relax() {
-#if defined(__x86_64__) || defined(__i386__)
-  _mm_pause();
-#elif defined(__aarch64__)
-  __asm__ volatile("yield");
-#endif
-}
 
 // Spins until done() or the spin budget is spent; true if done() became true.
 template <typename Done>
@@ -55,7 +42,9 @@ bool pin_current_thread(int cpu) {
   cpu_set_t set;
   CPU_ZERO(&set);
   CPU_SET(cpu, &set);
-  return pthread_setaffinity_np(pthread_self(), sizeof(set), &set) == 0;
+  // sched_setaffinity with pid 0 sets the calling thread's mask (Linux); Android's bionic has no
+  // pthread_setaffinity_np.
+  return sched_setaffinity(0, sizeof(set), &set) == 0;
 }
 
 namespace {
@@ -79,8 +68,7 @@ ThreadPool::ThreadPool(int threads, std::vector<int> cores) {
         " (4 x the ", hardware_threads(), " cores, at least 16)");
   threads = std::max(1, threads);
   if (!cores.empty()) {
-    restore_affinity_ =
-        pthread_getaffinity_np(pthread_self(), sizeof(caller_affinity_), &caller_affinity_) == 0;
+    restore_affinity_ = sched_getaffinity(0, sizeof(caller_affinity_), &caller_affinity_) == 0;
     pin_current_thread(cores[0]);
   }
   for (int i = 1; i < threads; ++i) {
@@ -100,7 +88,7 @@ ThreadPool::~ThreadPool() {
   wake_.notify_all();
   for (auto& t : workers_) t.join();
   // Threads the caller creates later (another pool, a library's OpenMP team) inherit its affinity.
-  if (restore_affinity_) pthread_setaffinity_np(pthread_self(), sizeof(caller_affinity_), &caller_affinity_);
+  if (restore_affinity_) sched_setaffinity(0, sizeof(caller_affinity_), &caller_affinity_);
 }
 
 void ThreadPool::worker_loop(int index) {

@@ -1,0 +1,9 @@
+#include <immintrin.h>
+
+#include "core/cpu_relax.h"
+
+namespace llmnpu {
+
+void cpu_relax() { _mm_pause(); }
+
+}  // namespace llmnpu
