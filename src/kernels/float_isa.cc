@@ -85,6 +85,8 @@ const FloatIsa& best() {
 #if defined(__x86_64__)
     if (const FloatIsa* p = float_isa_avx512()) return p;
     if (const FloatIsa* p = float_isa_avx2()) return p;
+#elif defined(__aarch64__)
+    if (const FloatIsa* p = float_isa_neon()) return p;
 #endif
     return &kScalar;
   }();
@@ -101,6 +103,8 @@ std::vector<const FloatIsa*> float_isas_available() {
 #if defined(__x86_64__)
   if (const FloatIsa* p = float_isa_avx2()) out.push_back(p);
   if (const FloatIsa* p = float_isa_avx512()) out.push_back(p);
+#elif defined(__aarch64__)
+  if (const FloatIsa* p = float_isa_neon()) out.push_back(p);
 #endif
   return out;
 }

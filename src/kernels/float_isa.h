@@ -45,6 +45,8 @@ std::vector<const FloatIsa*> float_isas_available();
 #if defined(__x86_64__)
 const FloatIsa* float_isa_avx2();    // null when the CPU lacks AVX2+FMA
 const FloatIsa* float_isa_avx512();  // null when the CPU lacks AVX-512F
+#elif defined(__aarch64__)
+const FloatIsa* float_isa_neon();  // null when NEON is capped off (LLMNPU_ISA=scalar)
 #endif
 
 // Tests: run the kernels on a specific table (null = automatic choice). Not thread-safe.
