@@ -64,6 +64,8 @@ void shadow_rows(const kernels::OutlierEntry* e, const uint16_t* const* rows, si
 #if defined(__x86_64__)
   static const bool avx512 = cpu_features().avx512f && cpu_features().f16c && cpu_features().fma;
   if (avx512) return int8_linear_detail::shadow_rows_avx512<kAdd>(e, rows, count, n0, n1, y);
+#elif defined(__aarch64__)
+  if (cpu_features().neon) return int8_linear_detail::shadow_rows_neon<kAdd>(e, rows, count, n0, n1, y);
 #endif
   shadow_rows_scalar<kAdd>(e, rows, count, n0, n1, y);
 }

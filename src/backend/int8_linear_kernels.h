@@ -25,6 +25,11 @@ void gemv_panels_avx512(const uint8_t* a, const PackedInt8Matrix& w, float a_sca
 void head_gemv_panels_avx512(const uint8_t* mag, const uint64_t* signs, const float* block_scales,
                              const PackedInt8Matrix& w, const uint16_t* weight_block_scales,
                              const float* row_scales, const float* residual, float* out, int p0, int p1);
+#elif defined(__aarch64__)
+// int8_linear_neon.cc: shadow_rows_avx512's sums on NEON (bit-identical to the scalar loop).
+template <bool kAdd>
+void shadow_rows_neon(const kernels::OutlierEntry* e, const uint16_t* const* rows, size_t count, int n0,
+                      int n1, float* y);
 #endif
 
 }  // namespace llmnpu::int8_linear_detail

@@ -40,6 +40,8 @@ size_t quantize_with_outliers(const float* x, int m, int k, int ldx, float scale
 #if defined(__x86_64__)
   if (cpu_features().avx512f && cpu_features().avx512bw)
     return quantize_detail::quantize_avx512(x, m, k, ldx, scale, q, ldq, outliers);
+#elif defined(__aarch64__)
+  if (cpu_features().neon) return quantize_detail::quantize_neon(x, m, k, ldx, scale, q, ldq, outliers);
 #endif
   return quantize_with_outliers_reference(x, m, k, ldx, scale, q, ldq, outliers);
 }

@@ -28,6 +28,9 @@ namespace quantize_detail {
 #if defined(__x86_64__)
 size_t quantize_avx512(const float* x, int m, int k, int ldx, float scale, int8_t* q, int ldq,
                        std::vector<kernels::OutlierEntry>* outliers);
+#elif defined(__aarch64__)
+size_t quantize_neon(const float* x, int m, int k, int ldx, float scale, int8_t* q, int ldq,
+                     std::vector<kernels::OutlierEntry>* outliers);
 #endif
 // The outlier entry of one element (shared so both versions round identically).
 inline kernels::OutlierEntry outlier_entry(int row, int channel, float x, float xs, float scale) {
