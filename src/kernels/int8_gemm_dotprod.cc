@@ -11,8 +11,6 @@
 namespace llmnpu::int8_detail {
 namespace {
 
-constexpr int kRows = 4;
-
 // One group of 4 k for R rows against 16 columns: weights w (4 vectors of 4 columns x 4 k), A's 4 bytes
 // as lane L of a[r] (16 bytes = 4 groups of one row).
 template <int R, int L>
@@ -26,9 +24,16 @@ inline void step(int32x4_t (&acc)[R][4], const int8_t* w, const int8x16_t (&a)[R
   }
 }
 
+// One R x 16 block of C (run_row_tiles' Tile).
 template <int R>
-void tile(const int8_t* a, size_t lda, const int8_t* panel, int width, int c, int k4, const GemmArgs& g,
-          int row, int col) {
+struct Tile {
+  static void run(const int8_t* a, size_t lda, const int8_t* panel, int width, int c, int k4,
+                  const GemmArgs& g, int row, int col);
+};
+
+template <int R>
+void Tile<R>::run(const int8_t* a, size_t lda, const int8_t* panel, int width, int c, int k4,
+                  const GemmArgs& g, int row, int col) {
   int32x4_t acc[R][4];
   for (int r = 0; r < R; ++r)
     for (int v = 0; v < 4; ++v) acc[r][v] = vdupq_n_s32(0);
@@ -61,18 +66,6 @@ void tile(const int8_t* a, size_t lda, const int8_t* panel, int width, int c, in
 
 }  // namespace
 
-void gemm_neon_dotprod(const GemmArgs& args, ThreadPool* pool) {
-  const int k4 = args.w->k4;
-  run_row_tiles<kRows>(
-      args, pool,
-      [&](int rows, const int8_t* a, size_t ld, const int8_t* panel, int width, int c, int row, int col) {
-        switch (rows) {
-          case 4: tile<4>(a, ld, panel, width, c, k4, args, row, col); break;
-          case 3: tile<3>(a, ld, panel, width, c, k4, args, row, col); break;
-          case 2: tile<2>(a, ld, panel, width, c, k4, args, row, col); break;
-          default: tile<1>(a, ld, panel, width, c, k4, args, row, col); break;
-        }
-      });
-}
+void gemm_neon_dotprod(const GemmArgs& args, ThreadPool* pool) { run_row_tiles<Tile>(args, pool); }
 
 }  // namespace llmnpu::int8_detail

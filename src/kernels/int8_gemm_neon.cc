@@ -11,17 +11,22 @@
 namespace llmnpu::int8_detail {
 namespace {
 
-constexpr int kRows = 4;
-
 inline int32x4_t dot4(int32x4_t acc, int8x16_t w, int8x16_t b) {
   const int16x8_t lo = vmull_s8(vget_low_s8(w), vget_low_s8(b));  // columns 0, 1 x 4 k
   const int16x8_t hi = vmull_high_s8(w, b);                       // columns 2, 3 x 4 k
   return vpadalq_s16(acc, vpaddq_s16(lo, hi));
 }
 
+// One R x 16 block of C (run_row_tiles' Tile).
 template <int R>
-void tile(const int8_t* a, size_t lda, const int8_t* panel, int width, int c, int k4, const GemmArgs& g,
-          int row, int col) {
+struct Tile {
+  static void run(const int8_t* a, size_t lda, const int8_t* panel, int width, int c, int k4,
+                  const GemmArgs& g, int row, int col);
+};
+
+template <int R>
+void Tile<R>::run(const int8_t* a, size_t lda, const int8_t* panel, int width, int c, int k4,
+                  const GemmArgs& g, int row, int col) {
   int32x4_t acc[R][4];
   for (int r = 0; r < R; ++r)
     for (int v = 0; v < 4; ++v) acc[r][v] = vdupq_n_s32(0);
@@ -46,18 +51,6 @@ void tile(const int8_t* a, size_t lda, const int8_t* panel, int width, int c, in
 
 }  // namespace
 
-void gemm_neon(const GemmArgs& args, ThreadPool* pool) {
-  const int k4 = args.w->k4;
-  run_row_tiles<kRows>(
-      args, pool,
-      [&](int rows, const int8_t* a, size_t ld, const int8_t* panel, int width, int c, int row, int col) {
-        switch (rows) {
-          case 4: tile<4>(a, ld, panel, width, c, k4, args, row, col); break;
-          case 3: tile<3>(a, ld, panel, width, c, k4, args, row, col); break;
-          case 2: tile<2>(a, ld, panel, width, c, k4, args, row, col); break;
-          default: tile<1>(a, ld, panel, width, c, k4, args, row, col); break;
-        }
-      });
-}
+void gemm_neon(const GemmArgs& args, ThreadPool* pool) { run_row_tiles<Tile>(args, pool); }
 
 }  // namespace llmnpu::int8_detail

@@ -12,11 +12,19 @@
 
 namespace llmnpu::int8_detail {
 
-// tile(rows, a, ld, panel, width, c, row, col): `rows` (1..kRows) rows of the padded A starting at `a`
-// (row stride ld) against the 16 columns starting at c of a panel `width` columns wide; the result block
-// starts at (row, col) of C.
-template <int kRows, typename Tile>
-void run_row_tiles(const GemmArgs& g, ThreadPool* pool, const Tile& tile) {
+// Internal linkage on purpose: the files that include this are compiled for different instruction sets
+// (-march=...+dotprod or plain Armv8-A), and a shared inline copy from the wrong one would run on a core
+// without those instructions.
+namespace {
+
+constexpr int kTileRows = 4;
+
+// Tile<R>::run(a, ld, panel, width, c, k4, g, row, col), R = 1..kTileRows: R rows of the padded A
+// starting at `a` (row stride ld) against the 16 columns starting at c of a panel `width` columns wide
+// (k4 groups of 4 k); the result block starts at (row, col) of C.
+template <template <int> class Tile>
+void run_row_tiles(const GemmArgs& g, ThreadPool* pool) {
+  constexpr int kRows = kTileRows;
   const PackedInt8Matrix& w = *g.w;
   const int threads = pool ? pool->size() : 1;
   const WorkSplit split = plan_split(g.m, w.panels, threads, kRows);
@@ -38,8 +46,15 @@ void run_row_tiles(const GemmArgs& g, ThreadPool* pool, const Tile& tile) {
       for (int c = 0; c < width; c += 16) {
         const int col = panel * PackedInt8Matrix::kPanelColumns + c;
         if (col >= w.n) break;
-        for (int r = row_begin; r < row_end; r += kRows)
-          tile(std::min(kRows, row_end - r), a + size_t(r) * ld, ld, w.panel(panel), width, c, r, col);
+        for (int r = row_begin; r < row_end; r += kRows) {
+          const int8_t* ar = a + size_t(r) * ld;
+          switch (std::min(kRows, row_end - r)) {
+            case 4: Tile<4>::run(ar, ld, w.panel(panel), width, c, w.k4, g, r, col); break;
+            case 3: Tile<3>::run(ar, ld, w.panel(panel), width, c, w.k4, g, r, col); break;
+            case 2: Tile<2>::run(ar, ld, w.panel(panel), width, c, w.k4, g, r, col); break;
+            default: Tile<1>::run(ar, ld, w.panel(panel), width, c, w.k4, g, r, col); break;
+          }
+        }
       }
     }
   };
@@ -57,5 +72,7 @@ void store_tile(const GemmArgs& g, const int32_t (&acc)[R][16], int row, int col
     for (int j = 0; j < 16 && col + j < w.n; ++j)
       store_one(*g.ep, row + r, col + j, acc[r][j], g.a_scale * w.scales[col + j]);
 }
+
+}  // namespace
 
 }  // namespace llmnpu::int8_detail

@@ -10,8 +10,9 @@ namespace llmnpu::test {
 std::string shared_dir();                            // ../shared beside the repository
 bool shared_available(const std::string& relative);  // file or folder exists under shared_dir()
 std::string shared_path(const std::string& relative);
-std::string llmnpu_binary();  // the command line of the built `llmnpu` (its path, or the emulator and its path)
-std::string temp_dir();       // a fresh folder for this test process
+std::string
+llmnpu_binary();         // the command line of the built `llmnpu` (its path, or the emulator and its path)
+std::string temp_dir();  // a fresh folder for this test process
 
 // Runs a shell command, returns its exit code; stdout+stderr captured into *output if given.
 int run_command(const std::string& command, std::string* output = nullptr);
