@@ -24,6 +24,11 @@ struct WorkSplit {
   int units = 0;
 };
 
+// The helpers below have internal linkage on purpose: this header is included by files compiled for
+// different instruction sets (AVX-512, AVX2, plain x86-64; SDOT or plain Armv8-A), and a shared inline
+// copy the linker took from one of those could run on a CPU without its instructions.
+namespace {
+
 inline WorkSplit plan_split(int m, int panels, int threads, int rows_per_tile) {
   WorkSplit s;
   int tiles = (m + rows_per_tile - 1) / rows_per_tile;
@@ -62,6 +67,8 @@ inline void store_one(const Int8Epilogue& ep, int row, int col, int32_t acc, flo
     ep.out_i8[at] = int8_t(std::nearbyint(q));
   }
 }
+
+}  // namespace
 
 // A call uses the thread pool only if it streams at least weight_bytes of weights or does at least macs
 // multiply-adds (below that, waking the pool costs more than it saves). Tests lower it to 0 to run the
