@@ -143,7 +143,6 @@ int bench_command(int argc, char** argv) {
         "-f gives a text prompt, but --prompts leaves text out");
 
   const bool text = output == "text";
-  BenchmarkReport partial;  // the models and options rows refer to, filled as they come
   BenchmarkCallbacks cb;
   if (text) {
     cb.on_machine = [](const BenchMachine& m) {
@@ -155,8 +154,7 @@ int bench_command(int argc, char** argv) {
           m.cpu.c_str(), m.threads, m.peak_int8_gmacs, m.int8_instruction.c_str(), m.peak_fp32_gmacs,
           m.fp32_instruction.c_str(), m.memory_read_gbs, m.int8_gemm_kernel.c_str(), m.int8_gemm_gmacs);
     };
-    cb.on_model = [&](const BenchModel& m) {
-      partial.models.push_back(m);
+    cb.on_model = [](const BenchModel& m) {
       std::printf(
           "\nmodel %s: %s, %d layers, dim %d | %s | int8 roofline %.0f tokens/s (%.0f M linear MACs/token; "
           "%.0f tokens/s at the int8 GEMM's own rate) | decode roofline %.1f tokens/s (%.0f MB of weights "
@@ -166,9 +164,8 @@ int bench_command(int argc, char** argv) {
           m.linear_macs_per_token / 1e6, m.int8_gemm_roofline_tps, m.decode_roofline_tps,
           m.decode_bytes_per_token / 1e6);
     };
-    partial.options = o;
-    cb.on_row = [&](const BenchRow& r) { print_row(partial, r); };
-    cb.on_comparison = [&](const BenchComparison& c) {
+    cb.on_row = print_row;
+    cb.on_comparison = [](const BenchComparison& c) {
       const bool homo_faster = c.homogeneous_tps >= c.heterogeneous_tps;
       std::printf(
           "  pp%-5d %-18s %-10s faster here: %s (homogeneous %.1f vs heterogeneous %.1f tok/s, %+.1f%%)\n",

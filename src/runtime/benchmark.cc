@@ -215,7 +215,7 @@ BenchmarkReport run_benchmark(const BenchmarkOptions& options, const BenchmarkCa
                   break;
                 }
             report.rows.push_back(row);
-            if (callbacks.on_row) callbacks.on_row(report.rows.back());
+            if (callbacks.on_row) callbacks.on_row(report, report.rows.back());
           }
         }
       }

@@ -92,7 +92,8 @@ struct BenchmarkReport {
 struct BenchmarkCallbacks {
   std::function<void(const BenchMachine&)> on_machine;
   std::function<void(const BenchModel&)> on_model;
-  std::function<void(const BenchRow&)> on_row;
+  // The report so far (options, models measured, earlier rows) with the row just appended to it.
+  std::function<void(const BenchmarkReport&, const BenchRow&)> on_row;
   std::function<void(const BenchComparison&)> on_comparison;
 };
 
