@@ -14,22 +14,23 @@ if [ ${#harnesses[@]} -eq 0 ]; then
   read -r -a harnesses <<<"$(sed -n '/set(LLMNPU_FUZZ_HARNESSES/,/)/p' fuzz/CMakeLists.txt | tr -d '()' |
                              sed 's/set//; s/LLMNPU_FUZZ_HARNESSES//' | tr '\n' ' ')"
 fi
-# clang and its libFuzzer runtime (Debian 12: libclang-rt-14-dev), plus what the engine builds with.
+# clang and its libFuzzer runtime, plus what the engine builds with.
 bash scripts/install-deps.sh
-missing=()
-for p in clang libclang-rt-14-dev; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-if [ ${#missing[@]} -gt 0 ]; then
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+bash scripts/install-deps.sh clang
 start=$(date +%s)
-CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLLMNPU_FUZZ=ON >/dev/null
+# FUZZ_BUILD names a build tree configured with LLMNPU_FUZZ to reuse (scripts/test.sh passes its sanitizer
+# build); otherwise build-fuzz/ is configured here with the harnesses only.
+build=${FUZZ_BUILD:-build-fuzz}
+if ! grep -q '^LLMNPU_FUZZ:BOOL=ON' "$build/CMakeCache.txt" 2>/dev/null; then
+  CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLLMNPU_FUZZ=ON \
+        -DLLMNPU_BUILD_TESTS=OFF -DLLMNPU_BUILD_BENCH=OFF >/dev/null
+fi
 targets=()
 for h in "${harnesses[@]}"; do targets+=(--target "fuzz_$h"); done
-cmake --build build-fuzz -j"$(nproc)" "${targets[@]}" >build-fuzz/build.log 2>&1 ||
+mkdir -p build-fuzz
+cmake --build "$build" -j"$(nproc)" "${targets[@]}" >build-fuzz/build.log 2>&1 ||
   { tail -30 build-fuzz/build.log; exit 1; }
-echo "fuzz build: $(( $(date +%s) - start )) s"
+echo "fuzz build ($build): $(( $(date +%s) - start )) s"
 
 run_one() {
   local what=$1 seconds=$2
@@ -45,7 +46,7 @@ run_one() {
   local budget=-max_total_time="$seconds"
   [ -n "${FUZZ_RUNS:-}" ] && budget=-runs="$FUZZ_RUNS"
   ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    "build-fuzz/fuzz/fuzz_$what" "$budget" -timeout=20 -rss_limit_mb=3072 \
+    "$FUZZ_BUILD_DIR/fuzz/fuzz_$what" "$budget" -timeout=20 -rss_limit_mb=3072 \
     -malloc_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts/" ${dict:+-dict=$dict} \
     "$work" "fuzz/corpus/$what" >"$log" 2>&1 || rc=$?
   local runs cov corpus
@@ -60,6 +61,7 @@ run_one() {
   echo "ok   fuzz_$what: ${runs:-?} runs in $((SECONDS - seconds_used)) s, coverage ${cov:-?} edges, corpus $corpus inputs"
 }
 export -f run_one
+export FUZZ_BUILD_DIR=$build
 status=0
 printf '%s\n' "${harnesses[@]}" | xargs -P "$jobs" -I{} bash -c 'run_one "$@"' _ {} "$seconds" || status=1
 echo "fuzzing: $(( $(date +%s) - start )) s in all"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds with warnings as errors, and runs the whole test suite; then runs it
-# again under AddressSanitizer + UBSan (skip that pass with LLMNPU_SKIP_ASAN=1), then the aarch64 build
-# and its tests under qemu-user (skip with LLMNPU_SKIP_AARCH64=1; docs/arm.md), then every libFuzzer
-# harness for FUZZ_SECONDS (default 30) each (skip with LLMNPU_SKIP_FUZZ=1; docs/fuzzing.md).
+# again under AddressSanitizer + UBSan, built with clang (skip that pass with LLMNPU_SKIP_ASAN=1), then
+# the aarch64 build and its tests under qemu-user (skip with LLMNPU_SKIP_AARCH64=1; docs/arm.md), then
+# every libFuzzer harness for FUZZ_SECONDS (default 30) each (skip with LLMNPU_SKIP_FUZZ=1;
+# docs/fuzzing.md), from the sanitizer build's tree.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -17,9 +18,11 @@ cmake --build build -j"$jobs"
 ctest --test-dir build --output-on-failure -j"$jobs"
 echo "release build + tests: $(( $(date +%s) - start )) s"
 if [ "${LLMNPU_SKIP_ASAN:-0}" != "1" ]; then
+  # clang, with the libFuzzer harnesses in the same tree: the fuzzing pass below reuses this build.
+  bash scripts/install-deps.sh clang
   start=$(date +%s)
-  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLLMNPU_WERROR=ON -DLLMNPU_SANITIZE=ON \
-        -DLLMNPU_BUILD_BENCH=OFF >/dev/null
+  CC=clang CXX=clang++ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLLMNPU_WERROR=ON \
+        -DLLMNPU_SANITIZE=ON -DLLMNPU_FUZZ=ON -DLLMNPU_BUILD_BENCH=OFF >/dev/null
   cmake --build build-asan -j"$jobs"
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build-asan --output-on-failure -j"$jobs"
@@ -29,5 +32,7 @@ if [ "${LLMNPU_SKIP_AARCH64:-0}" != "1" ]; then
   bash scripts/test_aarch64.sh
 fi
 if [ "${LLMNPU_SKIP_FUZZ:-0}" != "1" ]; then
-  FUZZ_SECONDS=${FUZZ_SECONDS:-30} bash scripts/fuzz.sh
+  fuzz_build=build-fuzz
+  [ "${LLMNPU_SKIP_ASAN:-0}" != "1" ] && fuzz_build=build-asan
+  FUZZ_BUILD=$fuzz_build FUZZ_SECONDS=${FUZZ_SECONDS:-30} bash scripts/fuzz.sh
 fi

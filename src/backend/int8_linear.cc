@@ -35,8 +35,8 @@ struct Scratch {
   std::vector<size_t> delta_rows;    // the rows with entries, in order
   std::vector<int32_t> over_rows;    // rows beyond the shadow budget, increasing
   std::vector<uint8_t> over_flag;    // [T]: 1 for those rows
-  std::vector<float> fallback_x, fallback_y, saved_residual;
-  std::vector<int8_t> fallback_q;
+  std::vector<float> over_scales;    // [T]: each row's activation scale / the static one
+  std::vector<float> over_input;     // per pool thread: one h = silu(gate) * up row
 };
 thread_local Scratch tls_scratch;
 
@@ -93,6 +93,11 @@ void share_panels(ThreadPool* pool, const PackedInt8Matrix& w, const Fn& fn) {
 // One row (decode) into fp32: the streaming kernel where the CPU has AVX-512 VNNI, else int8_gemm.
 void int8_gemv(const int8_t* a, const PackedInt8Matrix& w, float a_scale, const Int8Epilogue& ep,
                ThreadPool* pool) {
+  if (ep.row_scales) {  // one row: its own scale is the call's scale
+    Int8Epilogue plain = ep;
+    plain.row_scales = nullptr;
+    return int8_gemv(a, w, a_scale * ep.row_scales[0], plain, pool);
+  }
 #if defined(__x86_64__)
   static const bool vnni = cpu_features().has_avx512_vnni_path();
   if (vnni && ep.out_f32) {
@@ -291,10 +296,11 @@ void Int8Linear::forward_static(const float* x, int T, size_t ldx, float* y, siz
 
   // Bounded shadow work: a row with more outlier entries than the budget is far from what calibration
   // saw (e.g. a token whose embedding lacks the massive channels), and its shadow pass would approach a
-  // dense fp32 GEMM. Such rows leave the shadow plan and are recomputed after the GEMM with a dynamic
-  // activation scale (nothing clipped), in one more int8 GEMM over just those rows.
+  // dense fp32 GEMM. Such rows leave the shadow plan and are quantized again with their own dynamic scale
+  // (nothing clipped); the GEMM's epilogue applies each row's scale, so they cost no second pass.
   std::vector<int32_t>& over = s.over_rows;
   over.clear();
+  const float* row_scales = nullptr;
   if (!s.outliers.empty()) {
     const size_t budget = size_t(row_entry_budget());
     for (size_t i = 0; i < s.outliers.size();) {
@@ -303,17 +309,39 @@ void Int8Linear::forward_static(const float* x, int T, size_t ldx, float* y, siz
       if (j - i > budget) over.push_back(s.outliers[i].row);
       i = j;
     }
-    if (!over.empty()) {
-      uint8_t* flag = grow(s.over_flag, size_t(T));
-      std::fill(flag, flag + T, uint8_t(0));
-      for (int32_t r : over) flag[r] = 1;
-      std::erase_if(s.outliers, [&](const kernels::OutlierEntry& e) { return flag[e.row] != 0; });
-      if (accumulate) {
-        float* saved = grow(s.saved_residual, over.size() * size_t(N));
-        for (size_t i = 0; i < over.size(); ++i)
-          std::copy(y + size_t(over[i]) * ldy, y + size_t(over[i]) * ldy + size_t(N), saved + i * size_t(N));
+  }
+  if (!over.empty()) {
+    uint8_t* flag = grow(s.over_flag, size_t(T));
+    std::fill(flag, flag + T, uint8_t(0));
+    for (int32_t r : over) flag[r] = 1;
+    std::erase_if(s.outliers, [&](const kernels::OutlierEntry& e) { return flag[e.row] != 0; });
+    float* scales = grow(s.over_scales, size_t(T));
+    std::fill(scales, scales + T, 1.0f);
+    const size_t threads = pool ? size_t(pool->size()) : 1;
+    float* inputs = up ? grow(s.over_input, threads * size_t(K)) : nullptr;
+    auto requantize = [&](int thread, size_t i0, size_t i1) {
+      std::vector<kernels::OutlierEntry> none;  // the scale covers the largest value: stays empty
+      for (size_t i = i0; i < i1; ++i) {
+        const size_t r = size_t(over[i]);
+        const float* row = x + r * ldx;
+        if (up) {
+          float* h = inputs + size_t(thread) * size_t(K);
+          kernels::silu_mul(row, up + r * ldx, h, size_t(K));
+          row = h;
+        }
+        float largest = 0;
+        for (int k = 0; k < K; ++k) largest = std::max(largest, std::fabs(row[k]));
+        const float scale = largest > 0 && std::isfinite(largest) ? largest / 127.0f : act_scale_;
+        none.clear();
+        quantize_with_outliers(row, 1, K, K, scale, q + r * size_t(K), K, &none);
+        scales[r] = scale / act_scale_;
       }
-    }
+    };
+    if (pool && pool->size() > 1 && over.size() >= 16)
+      pool->parallel_for(over.size(), [&](int i, size_t i0, size_t i1) { requantize(i, i0, i1); });
+    else
+      requantize(0, 0, over.size());
+    row_scales = scales;
   }
 
   // The shadow plan, before the GEMM (a placed call's host work runs during it). Each entry's weight
@@ -383,6 +411,7 @@ void Int8Linear::forward_static(const float* x, int T, size_t ldx, float* y, siz
   ep.ld_residual = int(ldy);
   ep.out_f32 = y;
   ep.ld_out = int(ldy);
+  ep.row_scales = row_scales;
   if (T == 1)
     int8_gemv(q, packed_, act_scale_, ep, pool);
   else
@@ -418,43 +447,7 @@ void Int8Linear::forward_static(const float* x, int T, size_t ldx, float* y, siz
       rows(0, size_t(T));
   }
 
-  if (!over.empty()) {
-    // The rows over budget, again: their input (h = silu(gate) * up for the fused MLP) quantized with one
-    // dynamic scale, through the same packed weights, the residual they had before the first GEMM.
-    const size_t F = over.size();
-    float* xs = grow(s.fallback_x, F * size_t(K));
-    float largest = 0;
-    for (size_t i = 0; i < F; ++i) {
-      const float* row = x + size_t(over[i]) * ldx;
-      float* dst = xs + i * size_t(K);
-      if (up)
-        kernels::silu_mul(row, up + size_t(over[i]) * ldx, dst, size_t(K));
-      else
-        std::copy(row, row + K, dst);
-      for (int k = 0; k < K; ++k) largest = std::max(largest, std::fabs(dst[k]));
-    }
-    const float scale = largest > 0 && std::isfinite(largest) ? largest / 127.0f : 1.0f;
-    int8_t* qf = grow(s.fallback_q, F * size_t(K));
-    std::vector<kernels::OutlierEntry> none;  // the scale covers the largest value: stays empty
-    quantize_with_outliers(xs, int(F), K, K, scale, qf, K, &none);
-    float* ys = grow(s.fallback_y, F * size_t(N));
-    Int8Epilogue fallback;
-    fallback.bias = ep.bias;
-    fallback.residual = accumulate ? s.saved_residual.data() : nullptr;
-    fallback.ld_residual = N;
-    fallback.out_f32 = ys;
-    fallback.ld_out = N;
-    if (F == 1)
-      int8_gemv(qf, packed_, scale, fallback, pool);
-    else
-      int8_gemm(qf, int(F), K, packed_, scale, fallback, pool);
-    for (size_t i = 0; i < F; ++i) {
-      float* yrow = y + size_t(over[i]) * ldy;
-      std::copy(ys + i * size_t(N), ys + (i + 1) * size_t(N), yrow);
-      if (!up) add_weight_outliers(x + size_t(over[i]) * ldx, 1, ldx, yrow, ldy);
-    }
-    fallback_rows_.fetch_add(F, std::memory_order_relaxed);
-  }
+  fallback_rows_.fetch_add(over.size(), std::memory_order_relaxed);
   outliers_.fetch_add(count, std::memory_order_relaxed);
   hot_hits_.fetch_add(hot, std::memory_order_relaxed);
   cold_hits_.fetch_add(cold, std::memory_order_relaxed);

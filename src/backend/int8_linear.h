@@ -78,9 +78,9 @@ class Int8Linear final : public LinearOp {
   bool per_channel_weights() const { return per_channel_; }
   size_t hot_count() const { return hot_channels_.size(); }
 
-  // The shadow budget: a row with more outlier entries than this (default max(16, in / 32)) is recomputed
-  // with a dynamic activation scale instead of a shadow pass, so the float work per row is bounded by
-  // budget x out multiply-adds whatever the input. 0 restores the default.
+  // The shadow budget: a row with more outlier entries than this (default max(16, in / 32)) is quantized
+  // with its own dynamic activation scale instead of taking a shadow pass, so the float work per row is
+  // bounded by budget x out multiply-adds whatever the input. 0 restores the default.
   static int default_row_entry_budget(int in) { return std::max(16, in / 32); }
   void set_row_entry_budget(int entries) { row_entry_budget_ = entries; }
   int row_entry_budget() const {
@@ -99,7 +99,7 @@ class Int8Linear final : public LinearOp {
   struct Counters {
     uint64_t calls = 0, outliers = 0, hot_rows = 0, cold_rows = 0;
     uint64_t placed_calls = 0;   // prefill calls whose shadow pass was posted to the host role
-    uint64_t fallback_rows = 0;  // rows beyond the shadow budget, recomputed with a dynamic scale
+    uint64_t fallback_rows = 0;  // rows beyond the shadow budget, quantized with their own scale
   };
   Counters counters() const;
 

@@ -18,6 +18,7 @@ KvCache::KvCache(int n_layers, int n_kv_heads, int head_dim, int capacity)
 }
 
 void KvCache::store(int layer, int pos0, int T, const float* k, size_t ldk, const float* v, size_t ldv) {
+  check(layer >= 0 && layer < n_layers_, "KV cache: layer ", layer, " outside 0..", n_layers_ - 1);
   check(pos0 >= 0 && pos0 + T <= capacity_, "KV cache overflow: positions ", pos0, "..", pos0 + T,
         " exceed the context of ", capacity_, " tokens");
   float* kd = keys(layer);

@@ -506,10 +506,14 @@ class Interpreter {
       return op == "//" ? Value(quot) : Value(rem);
     }
     if (op == "**") {
+      // Squaring keeps the work logarithmic in the exponent: a template can ask for 1 ** 10**18.
       if (ints && y >= 0) {
-        int64_t acc = 1;
+        int64_t acc = 1, base = x;
         bool overflow = false;
-        for (int64_t i = 0; i < y && !overflow; ++i) overflow = __builtin_mul_overflow(acc, x, &acc);
+        for (int64_t rest = y; rest > 0 && !overflow; rest >>= 1) {
+          if (rest & 1) overflow = __builtin_mul_overflow(acc, base, &acc);
+          if (rest > 1 && !overflow) overflow = __builtin_mul_overflow(base, base, &base);
+        }
         if (!overflow) return Value(acc);
       }
       return Value(std::pow(p, q));

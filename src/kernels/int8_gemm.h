@@ -42,7 +42,9 @@ struct PackedInt8Matrix {
 PackedInt8Matrix pack_int8_weights(const int8_t* w, int n, int k, const float* scales, bool per_channel);
 
 // What happens to each int32 result acc[m][n]:
-//   v = fma(float(acc), a_scale * w_scale[n], bias ? bias[n] : 0)   (a_scale * w_scale[n] rounded to float)
+//   s = a_scale * w_scale[n]                                      (rounded to float)
+//   if row_scales: s = s * row_scales[m]                          (rows quantized with their own scale)
+//   v = fma(float(acc), s, bias ? bias[n] : 0)
 //   if residual: v = v + residual[m * ld_residual + n]
 //   out_f32[m * ld_out + n] = v                                   (if out_f32)
 //   out_i8[m * ld_out + n] = clamp(nearbyint(v * (1 / out_scale)), -127, 127)   (if out_i8)
@@ -57,6 +59,8 @@ struct Int8Epilogue {
   int32_t* out_i32 = nullptr;
   int ld_out = 0;
   float out_scale = 1.0f;  // for out_i8
+  // Per row of the call: its activation scale as a multiple of a_scale (null: 1 for every row).
+  const float* row_scales = nullptr;
 };
 
 // Amx: Intel AMX tiles (tdpbssd) where the CPU and OS have them, for K a multiple of 64 and M >= 5; other

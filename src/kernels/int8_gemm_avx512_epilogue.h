@@ -29,7 +29,8 @@ inline void finish_vector(const TileOut& t, __m512i acc, int row, int col) {
     _mm512_mask_storeu_epi32(ep.out_i32 + at, mask, acc);
     return;
   }
-  const __m512 scale = _mm512_mul_ps(_mm512_set1_ps(t.a_scale), _mm512_load_ps(t.w->scales.data() + col));
+  __m512 scale = _mm512_mul_ps(_mm512_set1_ps(t.a_scale), _mm512_load_ps(t.w->scales.data() + col));
+  if (ep.row_scales) scale = _mm512_mul_ps(scale, _mm512_set1_ps(ep.row_scales[row]));
   const __m512 bias = ep.bias ? _mm512_maskz_loadu_ps(mask, ep.bias + col) : _mm512_setzero_ps();
   __m512 v = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc), scale, bias);
   if (ep.residual)

@@ -57,6 +57,7 @@ inline void store_one(const Int8Epilogue& ep, int row, int col, int32_t acc, flo
     ep.out_i32[at] = acc;
     return;
   }
+  if (ep.row_scales) scale = scale * ep.row_scales[row];
   float v = std::fma(float(acc), scale, ep.bias ? ep.bias[col] : 0.0f);
   if (ep.residual) v = v + ep.residual[size_t(row) * size_t(ep.ld_residual) + size_t(col)];
   if (ep.out_f32) {

@@ -88,6 +88,14 @@ TEST(JinjaFeatures, LimitsStopRunawayTemplates) {
   EXPECT_THROW(Template("{{ range(1000000) | length }}").render(Value::object()), Error);
   EXPECT_THROW(Template("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}").render(Value::object()),
                Error);
+  // Integer powers take time logarithmic in the exponent, and fall back to floats on overflow.
+  EXPECT_EQ(
+      Template("{{ 1 ** 3980433795905195575 }}|{{ (-1) ** 3980433795905195575 }}|{{ 0 ** 99999999999 }}")
+          .render(Value::object()),
+      "1|-1|0");
+  EXPECT_EQ(Template("{{ 3 ** 39 }}|{{ (-2) ** 63 }}|{{ 7 ** 0 }}").render(Value::object()),
+            "4052555153018976267|-9223372036854775808|1");
+  EXPECT_EQ(Template("{{ (2 ** 64) > 1.8e19 }}").render(Value::object()), "True");
   std::string deep;
   for (int i = 0; i < 2000; ++i) deep += "(";
   EXPECT_THROW(Template("{{ " + deep + " }}"), Error);

@@ -24,13 +24,13 @@ std::vector<Int8Kernel> available_kernels() {
 struct Problem {
   int m, n, k, lda, offset;
   std::vector<int8_t> a_storage, w;
-  std::vector<float> scales, bias, residual;
+  std::vector<float> scales, bias, residual, row_scales;
   const int8_t* a() const { return a_storage.data() + offset; }
 };
 
 Problem make_problem(int m, int n, int k, int lda_extra, int offset, uint32_t seed, int lo = -127,
                      int hi = 127) {
-  Problem p{m, n, k, k + lda_extra, offset, {}, {}, {}, {}, {}};
+  Problem p{m, n, k, k + lda_extra, offset, {}, {}, {}, {}, {}, {}};
   std::mt19937 rng(seed);
   std::uniform_int_distribution<int> val(lo, hi);
   std::uniform_real_distribution<float> real(-2.0f, 2.0f);
@@ -44,13 +44,17 @@ Problem make_problem(int m, int n, int k, int lda_extra, int offset, uint32_t se
   for (auto& b : p.bias) b = real(rng);
   p.residual.resize(size_t(m) * (n + 3));
   for (auto& r : p.residual) r = real(rng);
+  p.row_scales.resize(m);
+  for (auto& r : p.row_scales) r = 0.25f + std::abs(real(rng)) * 4.0f;
   return p;
 }
 
 enum class Out { I32, F32, F32Bias, F32BiasResidual, I8 };
 
-// Runs kernel and reference with the same epilogue; results must be identical.
-void expect_same(const Problem& p, bool per_channel, Out out, Int8Kernel kernel, ThreadPool* pool = nullptr) {
+// Runs kernel and reference with the same epilogue; results must be identical. row_scales: each row's
+// activation scale is its own multiple of a_scale.
+void expect_same(const Problem& p, bool per_channel, Out out, Int8Kernel kernel, ThreadPool* pool = nullptr,
+                 bool row_scales = false) {
   const PackedInt8Matrix packed = pack_int8_weights(p.w.data(), p.n, p.k, p.scales.data(), per_channel);
   const int ld_out = p.n + 5;
   const size_t size = size_t(p.m) * ld_out + 1;
@@ -60,6 +64,7 @@ void expect_same(const Problem& p, bool per_channel, Out out, Int8Kernel kernel,
   auto epilogue = [&](float* f, int8_t* q, int32_t* i) {
     Int8Epilogue ep;
     ep.ld_out = ld_out;
+    if (row_scales) ep.row_scales = p.row_scales.data();
     switch (out) {
       case Out::I32: ep.out_i32 = i; break;
       case Out::F32: ep.out_f32 = f; break;
@@ -81,7 +86,8 @@ void expect_same(const Problem& p, bool per_channel, Out out, Int8Kernel kernel,
                       epilogue(f_want.data(), q_want.data(), i_want.data()));
   // Byte-exact, including the untouched gaps between rows (ld_out > N).
   EXPECT_EQ(0, std::memcmp(f_got.data(), f_want.data(), size * sizeof(float)))
-      << int8_kernel_name(kernel) << " f32 " << p.m << "x" << p.n << "x" << p.k;
+      << int8_kernel_name(kernel) << " f32 " << p.m << "x" << p.n << "x" << p.k
+      << (row_scales ? " row scales" : "");
   EXPECT_EQ(q_got, q_want) << int8_kernel_name(kernel) << " i8 " << p.m << "x" << p.n << "x" << p.k;
   EXPECT_EQ(i_got, i_want) << int8_kernel_name(kernel) << " i32 " << p.m << "x" << p.n << "x" << p.k;
 }
@@ -97,7 +103,7 @@ TEST(Int8Gemm, OddShapesAllKernelsAllEpilogues) {
         for (int k : sizes_k) {
           Problem p = make_problem(m, n, k, (m + k) % 3, (n + k) % 4, seed++);
           Out out = Out((m + n + k) % 5);
-          expect_same(p, (m + n) % 2 == 0, out, kernel);
+          expect_same(p, (m + n) % 2 == 0, out, kernel, nullptr, (m * n + k) % 3 == 0);
         }
 }
 
@@ -105,7 +111,8 @@ TEST(Int8Gemm, EveryEpilogueOnLargerShape) {
   for (Int8Kernel kernel : available_kernels())
     for (Out out : {Out::I32, Out::F32, Out::F32Bias, Out::F32BiasResidual, Out::I8})
       for (bool per_channel : {false, true})
-        expect_same(make_problem(37, 200, 1100, 9, 3, 7), per_channel, out, kernel);
+        for (bool row_scales : {false, true})
+          expect_same(make_problem(37, 200, 1100, 9, 3, 7), per_channel, out, kernel, nullptr, row_scales);
 }
 
 TEST(Int8Gemm, ManyKBlocksAndRowTails) {
@@ -123,8 +130,8 @@ TEST(Int8Gemm, ShapesWithKMultipleOf64) {
     for (int m : {1, 31, 32, 33, 70})
       for (int n : {16, 48, 65, 100})
         for (int k : {64, 640})
-          expect_same(make_problem(m, n, k, (m % 2) * 5, m % 3, seed++), n % 2 == 0, Out((m + n) % 5),
-                      kernel);
+          expect_same(make_problem(m, n, k, (m % 2) * 5, m % 3, seed++), n % 2 == 0, Out((m + n) % 5), kernel,
+                      nullptr, (m + k) % 3 != 0);
 }
 
 TEST(Int8Gemm, ExtremeValuesStressInt32) {
@@ -181,11 +188,11 @@ TEST(Int8Gemm, ThreadsGiveIdenticalResults) {
   int8_detail::parallel_threshold() = {0.0, 0.0};
   for (Int8Kernel kernel : available_kernels()) {
     // Rows split between the threads (AVX-512 kernels: enough row groups, small weights), narrow and wide N.
-    expect_same(make_problem(50, 70, 600, 2, 1, 21), true, Out::F32BiasResidual, kernel, &pool);
+    expect_same(make_problem(50, 70, 600, 2, 1, 21), true, Out::F32BiasResidual, kernel, &pool, true);
     expect_same(make_problem(20, 700, 130, 0, 0, 22), false, Out::I8, kernel, &pool);
     expect_same(make_problem(1, 333, 900, 0, 2, 23), true, Out::F32, kernel, &pool);
     // K % 64 == 0 (the AMX path): rows split with column groups taken (and stolen) as tasks.
-    expect_same(make_problem(70, 1000, 128, 3, 1, 24), true, Out::F32BiasResidual, kernel, &pool);
+    expect_same(make_problem(70, 1000, 128, 3, 1, 24), true, Out::F32BiasResidual, kernel, &pool, true);
     expect_same(make_problem(100, 48, 192, 0, 0, 25), false, Out::I8, kernel, &pool);
     expect_same(make_problem(1, 333, 896, 0, 2, 26), true, Out::F32Bias, kernel, &pool);
     // Fewer row groups / blocks than threads: columns split, rows chunked for a narrow N.
@@ -203,8 +210,8 @@ TEST(Int8Gemm, RowAndColumnSplitsAgree) {
   int8_detail::parallel_threshold() = {0.0, 0.0};
   for (Int8Kernel kernel : {Int8Kernel::Avx512Vnni, Int8Kernel::Amx}) {
     if (!int8_kernel_available(kernel)) continue;
-    expect_same(make_problem(290, 100, 192, 1, 3, 27), true, Out::F32BiasResidual, kernel, &pool);
-    expect_same(make_problem(33, 2100, 1024, 0, 1, 28), true, Out::F32BiasResidual, kernel, &pool);
+    expect_same(make_problem(290, 100, 192, 1, 3, 27), true, Out::F32BiasResidual, kernel, &pool, true);
+    expect_same(make_problem(33, 2100, 1024, 0, 1, 28), true, Out::F32BiasResidual, kernel, &pool, true);
   }
   int8_detail::parallel_threshold() = saved;
 }

@@ -158,6 +158,16 @@ TEST(Int8Linear, RowsBeyondTheShadowBudgetFallBackToADynamicScale) {
     }
     EXPECT_LT(rows_error(unbounded, t), 0.01) << t;
   }
+  // Each far row has its own scale: its result does not depend on the other rows of the call (alone, it
+  // takes the decode path, where its scale is the call's scale).
+  op.set_row_entry_budget(0);
+  for (int t : {3, 4, 17}) {
+    std::vector<float> alone(residual.begin() + t * p.N, residual.begin() + (t + 1) * p.N);
+    op.forward(p.x.data() + size_t(t) * size_t(p.K), 1, size_t(p.K), alone.data(), size_t(p.N), true,
+               nullptr);
+    for (int n = 0; n < p.N; ++n)
+      EXPECT_NEAR(alone[size_t(n)] - residual[size_t(t * p.N + n)], bounded[size_t(t * p.N + n)], 1e-5f) << t;
+  }
 }
 
 TEST(Int8Linear, ColdRowsEqualHotRows) {
@@ -310,6 +320,22 @@ TEST(Int8Linear, SwigluInputEqualsTheTwoStepPath) {
       EXPECT_EQ(gate_up, before);
     }
   EXPECT_GT(op.counters().outliers, 0u);
+  EXPECT_EQ(op.counters().fallback_rows, 0u);
+
+  // Rows far from calibration (beyond the shadow budget) are quantized with their own scale from h.
+  for (int t : {2, 9, 30})
+    for (int k = 0; k < p.K; ++k) {
+      gate_up[size_t(t) * ld + size_t(k)] *= 8.0f;
+      kernels::silu_mul(gate_up.data() + size_t(t) * ld, gate_up.data() + size_t(t) * ld + size_t(p.K),
+                        h.data() + size_t(t) * size_t(p.K), size_t(p.K));
+    }
+  for (ThreadPool* tp : {static_cast<ThreadPool*>(nullptr), &pool}) {
+    std::vector<float> want(size_t(p.T) * size_t(p.N), 0.5f), got = want;
+    op.forward(h.data(), p.T, size_t(p.K), want.data(), size_t(p.N), true, tp);
+    op.forward_swiglu(gate_up.data(), p.T, ld, got.data(), size_t(p.N), true, tp);
+    EXPECT_EQ(got, want);
+  }
+  EXPECT_EQ(op.counters().fallback_rows, 12u);  // 3 rows, 4 calls
 
   plant_weight_spikes(p, 1);
   Int8Linear spiky(with_weight_outliers(p.spec(true, {}), p.qw));
