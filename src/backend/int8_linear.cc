@@ -70,6 +70,21 @@ void shadow_rows(const kernels::OutlierEntry* e, const uint16_t* const* rows, si
   shadow_rows_scalar<kAdd>(e, rows, count, n0, n1, y);
 }
 
+// The entries the quantizer would make for this row (|x * inv| > 127; NaN is not one) and the row's
+// largest magnitude, in one pass that vectorizes: non-negative floats order like their bit patterns.
+size_t count_clipped(const float* x, int k, float inv, float* largest) {
+  size_t count = 0;
+  uint32_t top = 0;
+  for (int i = 0; i < k; ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, x + i, sizeof bits);
+    top = std::max(top, bits & 0x7fffffffu);
+    count += std::fabs(x[i] * inv) > 127.0f ? 1 : 0;
+  }
+  std::memcpy(largest, &top, sizeof top);
+  return count;
+}
+
 // Streaming work over panels, handed out in runs from a shared counter: on shared cores a thread that
 // gets descheduled leaves its share to the others instead of holding up the whole call.
 template <typename Fn>
@@ -258,27 +273,64 @@ void Int8Linear::forward_static(const float* x, int T, size_t ldx, float* y, siz
   const bool shadow = (shadow_ || T == 1) && weight_t_ != nullptr;
   Scratch& s = tls_scratch;
   int8_t* q = grow(s.q, size_t(T) * size_t(K));
-  // One quantizer for both paths (AVX-512 where available); a pruned linear drops the list: clipping.
-  auto quantize_rows = [&](size_t r0, size_t r1, std::vector<kernels::OutlierEntry>* list) {
-    if (up)
-      kernels::silu_mul_quantize_with_outliers(x + r0 * ldx, up + r0 * ldx, int(r1 - r0), K, ldx, act_scale_,
-                                               q + r0 * size_t(K), K, list);
-    else
-      quantize_with_outliers(x + r0 * ldx, int(r1 - r0), K, int(ldx), act_scale_, q + r0 * size_t(K), K,
-                             list);
+  // Bounded shadow work: a row with more outlier entries than the budget is far from what calibration
+  // saw (e.g. a token whose embedding lacks the massive channels), and its shadow pass would approach a
+  // dense fp32 GEMM. Such a row is quantized with its own dynamic scale instead (nothing clipped, no
+  // entries), decided by counting its entries before quantizing; the GEMM's epilogue applies each row's
+  // scale, so those rows cost no second pass. A pruned linear (no shadow) clips every row.
+  const size_t budget = size_t(row_entry_budget());
+  const float inv = 1.0f / act_scale_;  // the quantizer's reciprocal
+  const size_t threads = pool ? size_t(pool->size()) : 1;
+  float* scales = shadow ? grow(s.over_scales, size_t(T)) : nullptr;
+  uint8_t* over_flag = shadow ? grow(s.over_flag, size_t(T)) : nullptr;
+  float* inputs = shadow && up ? grow(s.over_input, threads * size_t(K)) : nullptr;
+  // Rows [r0, r1) into q; entries (absolute row numbers) appended to list.
+  auto quantize_rows = [&](int thread, size_t r0, size_t r1, std::vector<kernels::OutlierEntry>* list) {
+    const size_t first = list->size();
+    if (!shadow) {
+      if (up)
+        kernels::silu_mul_quantize_with_outliers(x + r0 * ldx, up + r0 * ldx, int(r1 - r0), K, ldx,
+                                                 act_scale_, q + r0 * size_t(K), K, list);
+      else
+        quantize_with_outliers(x + r0 * ldx, int(r1 - r0), K, int(ldx), act_scale_, q + r0 * size_t(K), K,
+                               list);
+      for (size_t i = first; i < list->size(); ++i) (*list)[i].row += int32_t(r0);
+      return;
+    }
+    std::vector<kernels::OutlierEntry> none;  // a dynamic scale covers the largest value: stays empty
+    for (size_t r = r0; r < r1; ++r) {
+      const float* row = x + r * ldx;
+      if (up) {  // h = silu(gate) * up, one row in L1 (the same kernel as the two-step path)
+        float* h = inputs + size_t(thread) * size_t(K);
+        kernels::silu_mul(row, up + r * ldx, h, size_t(K));
+        row = h;
+      }
+      int8_t* qr = q + r * size_t(K);
+      float largest = 0;
+      if (count_clipped(row, K, inv, &largest) > budget) {
+        const float scale = largest > 0 && std::isfinite(largest) ? largest / 127.0f : act_scale_;
+        none.clear();
+        quantize_with_outliers(row, 1, K, K, scale, qr, K, &none);
+        scales[r] = scale / act_scale_;
+        over_flag[r] = 1;
+      } else {
+        const size_t row_first = list->size();
+        quantize_with_outliers(row, 1, K, K, act_scale_, qr, K, list);
+        for (size_t i = row_first; i < list->size(); ++i) (*list)[i].row = int32_t(r);
+        scales[r] = 1.0f;
+        over_flag[r] = 0;
+      }
+    }
   };
   s.outliers.clear();
   if (pool && pool->size() > 1 && T >= 16) {
     // Rows split over threads, one outlier list per thread, joined in row order (ranges are contiguous).
-    const size_t threads = size_t(pool->size());
     if (s.parts.size() < threads) s.parts.resize(threads);
     if (s.part_begin.size() < threads) s.part_begin.resize(threads);
     for (size_t i = 0; i < threads; ++i) s.parts[i].clear(), s.part_begin[i] = size_t(-1);
     pool->parallel_for(size_t(T), [&](int i, size_t r0, size_t r1) {
-      auto& part = s.parts[size_t(i)];
       s.part_begin[size_t(i)] = r0;
-      quantize_rows(r0, r1, &part);
-      for (auto& e : part) e.row += int32_t(r0);
+      quantize_rows(i, r0, r1, &s.parts[size_t(i)]);
     });
     for (size_t done = 0; done < threads; ++done) {
       size_t next = threads;
@@ -290,59 +342,15 @@ void Int8Linear::forward_static(const float* x, int T, size_t ldx, float* y, siz
       s.part_begin[next] = size_t(-1);
     }
   } else {
-    quantize_rows(0, size_t(T), &s.outliers);
+    quantize_rows(0, 0, size_t(T), &s.outliers);
     if (!shadow) s.outliers.clear();
   }
-
-  // Bounded shadow work: a row with more outlier entries than the budget is far from what calibration
-  // saw (e.g. a token whose embedding lacks the massive channels), and its shadow pass would approach a
-  // dense fp32 GEMM. Such rows leave the shadow plan and are quantized again with their own dynamic scale
-  // (nothing clipped); the GEMM's epilogue applies each row's scale, so they cost no second pass.
   std::vector<int32_t>& over = s.over_rows;
   over.clear();
-  const float* row_scales = nullptr;
-  if (!s.outliers.empty()) {
-    const size_t budget = size_t(row_entry_budget());
-    for (size_t i = 0; i < s.outliers.size();) {
-      size_t j = i;
-      while (j < s.outliers.size() && s.outliers[j].row == s.outliers[i].row) ++j;
-      if (j - i > budget) over.push_back(s.outliers[i].row);
-      i = j;
-    }
-  }
-  if (!over.empty()) {
-    uint8_t* flag = grow(s.over_flag, size_t(T));
-    std::fill(flag, flag + T, uint8_t(0));
-    for (int32_t r : over) flag[r] = 1;
-    std::erase_if(s.outliers, [&](const kernels::OutlierEntry& e) { return flag[e.row] != 0; });
-    float* scales = grow(s.over_scales, size_t(T));
-    std::fill(scales, scales + T, 1.0f);
-    const size_t threads = pool ? size_t(pool->size()) : 1;
-    float* inputs = up ? grow(s.over_input, threads * size_t(K)) : nullptr;
-    auto requantize = [&](int thread, size_t i0, size_t i1) {
-      std::vector<kernels::OutlierEntry> none;  // the scale covers the largest value: stays empty
-      for (size_t i = i0; i < i1; ++i) {
-        const size_t r = size_t(over[i]);
-        const float* row = x + r * ldx;
-        if (up) {
-          float* h = inputs + size_t(thread) * size_t(K);
-          kernels::silu_mul(row, up + r * ldx, h, size_t(K));
-          row = h;
-        }
-        float largest = 0;
-        for (int k = 0; k < K; ++k) largest = std::max(largest, std::fabs(row[k]));
-        const float scale = largest > 0 && std::isfinite(largest) ? largest / 127.0f : act_scale_;
-        none.clear();
-        quantize_with_outliers(row, 1, K, K, scale, q + r * size_t(K), K, &none);
-        scales[r] = scale / act_scale_;
-      }
-    };
-    if (pool && pool->size() > 1 && over.size() >= 16)
-      pool->parallel_for(over.size(), [&](int i, size_t i0, size_t i1) { requantize(i, i0, i1); });
-    else
-      requantize(0, 0, over.size());
-    row_scales = scales;
-  }
+  if (shadow)
+    for (int r = 0; r < T; ++r)
+      if (over_flag[r]) over.push_back(r);
+  const float* row_scales = over.empty() ? nullptr : scales;
 
   // The shadow plan, before the GEMM (a placed call's host work runs during it). Each entry's weight
   // column (F16): the resident hot row or the mapped W^T row. Distinct channels are counted for the
