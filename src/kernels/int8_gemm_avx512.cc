@@ -204,6 +204,7 @@ void tile_6x4_asm(const uint8_t* a, const int8_t* w, int k4_count, int32_t* acc)
 // tile's last K loop so the epilogue does not wait for them.
 // (GCC 12 at -O3 drops _mm_prefetch here, so the instruction is written out.)
 inline void prefetch_line(const float* p) { __asm__ volatile("prefetcht2 %0" : : "m"(*p)); }
+inline void prefetch_l2(const int8_t* p) { __asm__ volatile("prefetcht1 %0" : : "m"(*p)); }
 
 inline void prefetch_epilogue(const TileOut& t, int row, int col) {
   const Int8Epilogue& ep = *t.ep;
@@ -329,16 +330,35 @@ void gemm_avx512_vnni(const GemmArgs& g, ThreadPool* pool) {
               biased_a + group_begin * group_bytes);
   };
   // Rows [row_begin, row_end) against one panel, K-block by K-block (partial sums in scratch).
+  // The first row group of a block would wait for its weight slice (16 KiB, from L3 or DRAM once the
+  // weights outgrow L2): the next slice (the next K-block, else the next panel's first) is asked into
+  // L2 a few lines per row group while this one computes.
   auto compute = [&](int panel, int row_begin, int row_end, int32_t* scratch) {
     const int width = w.panel_width(panel), vectors = width / 16;
     const int col = panel * PackedInt8Matrix::kPanelColumns;
+    const int groups_here = (row_end - row_begin + kRows - 1) / kRows;
     for (int kb = 0; kb < k_blocks; ++kb) {
       const int q0 = kb * block_k4, q1 = std::min(w.k4, q0 + block_k4);
       if (q0 >= q1 && kb > 0) break;
       const bool first = kb == 0, last = kb == k_blocks - 1 || q1 >= w.k4;
       const int8_t* wp = w.panel(panel) + size_t(q0) * size_t(width) * 4;
+      const int8_t* next = nullptr;
+      size_t next_bytes = 0;
+      if (!last) {
+        next = wp + size_t(q1 - q0) * size_t(width) * 4;
+        next_bytes = size_t(std::min(w.k4, q1 + block_k4) - q1) * size_t(width) * 4;
+      } else if (panel + 1 < w.panels) {
+        next = w.panel(panel + 1);
+        next_bytes = size_t(std::min(w.k4, block_k4)) * size_t(w.panel_width(panel + 1)) * 4;
+      }
+      const size_t lines_per_group = (next_bytes / 64 + size_t(groups_here) - 1) / size_t(groups_here);
       for (int r = row_begin; r < row_end; r += kRows) {
         const int rows = std::min(kRows, row_end - r);
+        if (next_bytes > 0) {
+          const size_t line0 = size_t((r - row_begin) / kRows) * lines_per_group;
+          for (size_t l = line0; l < line0 + lines_per_group && l * 64 < next_bytes; ++l)
+            prefetch_l2(next + l * 64);
+        }
         kTiles[(rows - 1) * kMaxVectors + (vectors - 1)](
             biased_a + size_t(r) / kRows * group_bytes + size_t(q0) * size_t(rows) * 4, wp, q1 - q0,
             k_blocks > 1 ? scratch + size_t(r - row_begin) * 64 : nullptr, first, last, out, r, col);
