@@ -92,6 +92,9 @@ int bench_command(int argc, char** argv) {
                  "one is compared with it")
       ->required();
   app.add_option("--tokenizer", o.tokenizer, "tokenizer to use instead of the model's");
+  app.add_flag_function(
+      "--no-memory-check", [&o](int64_t) { o.check_memory = false; },
+      "load even when a model's estimated memory exceeds what the machine has (docs/memory.md)");
   app.add_option("-p,--n-prompt", prompts, "prompt lengths, comma separated (default 128,512,1024,2048)");
   app.add_option("-f,--file", prompt_file,
                  "text prompt: this file's tokens, repeated as needed (default: the built-in English text, "

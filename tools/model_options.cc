@@ -18,6 +18,9 @@ void ModelOptions::add_to(CLI::App& app) {
   app.add_option("-t,--threads", threads, "threads (default: all cores)")->check(thread_count());
   app.add_option("-c,--ctx-size", context, "context size in tokens (default 0: the model's)")
       ->check(integer_in(0, kMaxTokensFlag));
+  app.add_flag_function(
+      "--no-memory-check", [this](int64_t) { check_memory = false; },
+      "load even when the model's estimated memory exceeds what the machine has (docs/memory.md)");
 }
 
 std::string read_text_file(const std::string& path) {

@@ -102,6 +102,7 @@ int prepare_command(int argc, char** argv) {
   o.model_path = mo.model_path;
   o.tokenizer_path = mo.tokenizer_path;
   o.threads = mo.threads;
+  o.check_memory = mo.check_memory;
   o.output_path = output;
   o.calibration_text = read_text_file(calib);
   o.calibration_name = calib;

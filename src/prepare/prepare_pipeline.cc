@@ -11,6 +11,7 @@
 #include "model/loader.h"
 #include "quant/prepared_model.h"
 #include "quant/recording_linear.h"
+#include "runtime/memory_estimate.h"
 #include "runtime/engine.h"
 
 namespace llmnpu {
@@ -172,6 +173,8 @@ PrepareReport prepare_model(const PrepareOptions& options, const PrepareCallback
   const double weight_outliers = options.weight_outliers;
   int window = options.window;
 
+  if (options.check_memory)
+    check_memory(estimate_prepare_memory(options.model_path), "preparing '" + options.model_path + "'");
   LoadOptions lo;
   lo.tokenizer_path = options.tokenizer_path;
   std::unique_ptr<Model> model = load_model(options.model_path, lo);

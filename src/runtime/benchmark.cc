@@ -13,6 +13,7 @@
 #include "model/loader.h"
 #include "runtime/loaded_model.h"
 #include "runtime/machine_probes.h"
+#include "runtime/memory_estimate.h"
 #include "runtime/sampler.h"
 #include "runtime/session.h"
 
@@ -102,6 +103,11 @@ std::vector<BenchPrompt> default_bench_prompts() {
 
 BenchmarkReport run_benchmark(const BenchmarkOptions& options, const BenchmarkCallbacks& callbacks) {
   check_options(options);
+  const int max_len = *std::max_element(options.prompt_lengths.begin(), options.prompt_lengths.end());
+  const int context = max_len + options.n_gen + 1;
+  if (options.check_memory)  // every model before the probes: a refusal comes at once
+    for (const std::string& path : options.models)
+      check_memory(estimate_run_memory(path, context), "running '" + path + "'");
   BenchmarkReport report;
   report.options = options;
   report.peak_per_configuration = reset_peak_rss();
@@ -118,13 +124,13 @@ BenchmarkReport run_benchmark(const BenchmarkOptions& options, const BenchmarkCa
   machine.int8_gemm_kernel = int8_kernel_name(best_int8_kernel());
   if (callbacks.on_machine) callbacks.on_machine(machine);
 
-  const int max_len = *std::max_element(options.prompt_lengths.begin(), options.prompt_lengths.end());
   for (const std::string& path : options.models) {
     ModelLoadOptions mo;
     mo.model_path = path;
     mo.tokenizer_path = options.tokenizer;
     mo.threads = options.threads;
-    mo.context = max_len + options.n_gen + 1;
+    mo.context = context;
+    mo.check_memory = false;  // checked above
     LoadedModel lm = load_for_inference(mo);
     Engine& engine = *lm.engine;
     const ModelConfig& c = lm.model->config;

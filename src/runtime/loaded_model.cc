@@ -3,6 +3,7 @@
 #include "backend/float_graph.h"
 #include "backend/prepared_graph.h"
 #include "model/loader.h"
+#include "runtime/memory_estimate.h"
 
 namespace llmnpu {
 
@@ -33,6 +34,9 @@ LoadedModel attach_engine(const SharedModel& weights, int threads, int context) 
 }
 
 LoadedModel load_for_inference(const ModelLoadOptions& options) {
+  if (options.check_memory)
+    check_memory(estimate_run_memory(options.model_path, options.context),
+                 "running '" + options.model_path + "'");
   return attach_engine(load_weights(options.model_path, options.tokenizer_path), options.threads,
                        options.context);
 }

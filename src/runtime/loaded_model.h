@@ -15,6 +15,7 @@ struct ModelLoadOptions {
   std::string tokenizer_path;  // optional: a tokenizer to use instead of the model's
   int threads = 0;             // 0 = all cores
   int context = 0;             // 0 = the model's context length
+  bool check_memory = true;    // refuse, before loading, a model the machine lacks the memory to run
 };
 
 // Weights and graph, shareable: several engines (sessions) may run one loaded model.
@@ -33,6 +34,7 @@ struct LoadedModel {
 SharedModel load_weights(const std::string& model_path, const std::string& tokenizer_path = "");
 // An engine (KV cache of `context` tokens, 0 = the model's; `threads`, 0 = all cores) on shared weights.
 LoadedModel attach_engine(const SharedModel& weights, int threads, int context);
+// Checks the memory first (runtime/memory_estimate.h) unless options.check_memory is false.
 LoadedModel load_for_inference(const ModelLoadOptions& options);
 
 }  // namespace llmnpu

@@ -41,6 +41,28 @@ void expect_one_line_error(const std::string& args, const std::string& needle) {
   EXPECT_NE(out.find(needle), std::string::npos) << args << "\n" << out;
 }
 
+// A model the machine lacks the memory for is refused before loading, with one line naming both sizes
+// and the way around it; run, prepare and bench alike.
+TEST(RunCli, TooLittleMemoryIsAOneLineErrorBeforeLoading) {
+  const std::string env = "LLMNPU_MEMORY_AVAILABLE=1M ";
+  for (const std::string& args :
+       {"run -m " + tiny_model() + " -p hi -n 1", "bench -m " + tiny_model() + " -p 8 -n 1 -r 1",
+        "prepare -m " + tiny_model() + " --calib " + tiny_model() + " -o " + test::temp_dir() +
+            "/never.gguf"}) {
+    std::string out;
+    EXPECT_NE(test::run_command(env + llmnpu() + " " + args, &out), 0) << args;
+    EXPECT_EQ(out.rfind("error: ", 0), 0u) << out;
+    EXPECT_EQ(out.find('\n'), out.size() - 1) << "not one line: " << out;
+    EXPECT_NE(out.find("needs about"), std::string::npos) << out;
+    EXPECT_NE(out.find("1.0 MiB is available; --no-memory-check tries anyway"), std::string::npos) << out;
+  }
+  std::string out;
+  EXPECT_EQ(
+      test::run_command(env + llmnpu() + " run -m " + tiny_model() + " -p hi -n 1 --no-memory-check", &out),
+      0)
+      << out;
+}
+
 TEST(RunCli, ReferenceInterpreterGivesTheEnginesGreedyText) {
   const std::string cmd =
       llmnpu() + " run -m " + tiny_model() + " -p 'Once upon a time' -n 10 --temp 0 --json";

@@ -1,0 +1,148 @@
+#include "runtime/memory_estimate.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/error.h"
+#include "format/gguf.h"
+
+namespace llmnpu {
+namespace {
+
+constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+
+// Measured peaks (docs/memory.md): `run` of a prepared file 1.09-1.33x its size (the int8 weights
+// repacked beside the mapped file, fp32 embeddings); `prepare` 1.9-2.5x the model's fp32 bytes (the
+// float model, its reference copy and the calibration activations).
+constexpr double kPreparedRunPerFileByte = 1.35;
+constexpr double kPreparePerFloatByte = 2.5;
+
+struct Header {
+  bool prepared = false;
+  uint64_t elements = 0;  // every tensor's element count
+  uint64_t file_bytes = 0;
+  uint64_t kv_bytes_per_token = 0;
+  int context = 0;
+};
+
+bool read_header(const std::string& path, Header& h) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return false;
+  try {
+    const GgufFile f(path);
+    h.file_bytes = f.file_size();
+    for (const auto& t : f.tensors()) h.elements += t.elements();
+    for (const auto& [key, value] : f.metadata())
+      if (key.rfind("llmnpu.prepared.", 0) == 0) h.prepared = true;
+    const std::string p = f.get_string("general.architecture", "llama") + ".";
+    const int64_t layers = f.get_int(p + "block_count", 0), dim = f.get_int(p + "embedding_length", 0);
+    const int64_t heads = std::max<int64_t>(1, f.get_int(p + "attention.head_count", 1));
+    const int64_t kv_heads = f.get_int(p + "attention.head_count_kv", heads);
+    const int64_t head_dim = f.get_int(p + "attention.key_length", dim / heads);
+    if (layers > 0 && kv_heads > 0 && head_dim > 0)
+      h.kv_bytes_per_token = uint64_t(2 * layers * kv_heads * head_dim) * sizeof(float);
+    h.context = int(std::clamp<int64_t>(f.get_int(p + "context_length", 2048), 1, int64_t(1) << 24));
+    return true;
+  } catch (const Error&) {
+    return false;  // the loader reports what is wrong with the file
+  }
+}
+
+uint64_t parse_bytes(const char* text) {
+  char* end = nullptr;
+  const double value = std::strtod(text, &end);
+  check(end != text && value >= 0, "LLMNPU_MEMORY_AVAILABLE: '", text, "' is not a size in bytes");
+  double scale = 1;
+  if (*end == 'K' || *end == 'k') scale = 1024.0, ++end;
+  if (*end == 'M' || *end == 'm') scale = 1024.0 * 1024.0, ++end;
+  if (*end == 'G' || *end == 'g') scale = kGiB, ++end;
+  check(*end == '\0', "LLMNPU_MEMORY_AVAILABLE: '", text, "' is not a size (a number, K, M or G)");
+  return uint64_t(value * scale);
+}
+
+// A "Key:   123 kB" field of /proc/meminfo, in bytes; 0 when absent.
+uint64_t meminfo_field(const std::string& text, const std::string& key) {
+  const size_t at = text.find("\n" + key + ":");
+  if (at == std::string::npos) return 0;
+  std::istringstream in(text.substr(at + key.size() + 2));
+  uint64_t kb = 0;
+  in >> kb;
+  return kb * 1024;
+}
+
+uint64_t read_number_file(const std::string& path) {
+  std::ifstream in(path);
+  std::string word;
+  if (!(in >> word) || word == "max") return 0;
+  return std::strtoull(word.c_str(), nullptr, 10);
+}
+
+std::string gib(uint64_t bytes) {
+  std::ostringstream s;
+  s.precision(1);
+  if (double(bytes) >= 0.1 * kGiB)
+    s << std::fixed << double(bytes) / kGiB << " GiB";
+  else
+    s << std::fixed << double(bytes) / (1024.0 * 1024.0) << " MiB";
+  return s.str();
+}
+
+}  // namespace
+
+MemoryEstimate estimate_run_memory(const std::string& model_path, int context) {
+  Header h;
+  if (!read_header(model_path, h)) return {};
+  const int tokens = context > 0 ? context : h.context;
+  const uint64_t kv = h.kv_bytes_per_token * uint64_t(tokens);
+  MemoryEstimate e;
+  if (h.prepared) {
+    e.bytes = uint64_t(kPreparedRunPerFileByte * double(h.file_bytes)) + kv;
+    e.what = str("prepared weights ", gib(uint64_t(kPreparedRunPerFileByte * double(h.file_bytes))),
+                 " + KV cache of ", tokens, " tokens ", gib(kv));
+  } else {
+    e.bytes = h.elements * sizeof(float) + kv;
+    e.what = str("weights in fp32 ", gib(h.elements * sizeof(float)), " + KV cache of ", tokens, " tokens ",
+                 gib(kv));
+  }
+  return e;
+}
+
+MemoryEstimate estimate_prepare_memory(const std::string& model_path) {
+  Header h;
+  if (!read_header(model_path, h) || h.prepared) return {};
+  MemoryEstimate e;
+  e.bytes = uint64_t(kPreparePerFloatByte * double(h.elements * sizeof(float)));
+  e.what = str(kPreparePerFloatByte, " x the model's ", gib(h.elements * sizeof(float)), " in fp32");
+  return e;
+}
+
+uint64_t available_memory_bytes() {
+  if (const char* forced = std::getenv("LLMNPU_MEMORY_AVAILABLE")) return parse_bytes(forced);
+  std::ifstream in("/proc/meminfo");
+  if (!in) return 0;
+  std::ostringstream s;
+  s << "\n" << in.rdbuf();
+  uint64_t available = meminfo_field(s.str(), "MemAvailable");
+  if (available == 0) return 0;
+  available += meminfo_field(s.str(), "SwapFree");
+  // A container's own limit (cgroup v2), when it has one.
+  const uint64_t limit = read_number_file("/sys/fs/cgroup/memory.max");
+  if (limit > 0) {
+    const uint64_t used = read_number_file("/sys/fs/cgroup/memory.current");
+    available = std::min(available, limit > used ? limit - used : 0);
+  }
+  return available;
+}
+
+void check_memory(const MemoryEstimate& need, const std::string& action) {
+  if (need.bytes == 0) return;
+  const uint64_t available = available_memory_bytes();
+  if (available == 0) return;
+  check(need.bytes <= available, action, " needs about ", gib(need.bytes), " of memory (", need.what,
+        ") and ", gib(available), " is available; --no-memory-check tries anyway");
+}
+
+}  // namespace llmnpu
