@@ -18,6 +18,8 @@ constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 // repacked beside the mapped file, fp32 embeddings); `prepare` 1.9-2.5x the model's fp32 bytes (the
 // float model, its reference copy and the calibration activations).
 constexpr double kPreparedRunPerFileByte = 1.35;
+// `run` of a float model: 1.02x its fp32 bytes (the weights, packed GEMM panels for a chunk, buffers).
+constexpr double kFloatRunPerFloatByte = 1.1;
 constexpr double kPreparePerFloatByte = 2.5;
 
 struct Header {
@@ -103,9 +105,9 @@ MemoryEstimate estimate_run_memory(const std::string& model_path, int context) {
     e.what = str("prepared weights ", gib(uint64_t(kPreparedRunPerFileByte * double(h.file_bytes))),
                  " + KV cache of ", tokens, " tokens ", gib(kv));
   } else {
-    e.bytes = h.elements * sizeof(float) + kv;
-    e.what = str("weights in fp32 ", gib(h.elements * sizeof(float)), " + KV cache of ", tokens, " tokens ",
-                 gib(kv));
+    const uint64_t weights = uint64_t(kFloatRunPerFloatByte * double(h.elements * sizeof(float)));
+    e.bytes = weights + kv;
+    e.what = str("weights in fp32 ", gib(weights), " + KV cache of ", tokens, " tokens ", gib(kv));
   }
   return e;
 }
