@@ -11,8 +11,8 @@
 #include "model/loader.h"
 #include "quant/prepared_model.h"
 #include "quant/recording_linear.h"
-#include "runtime/memory_estimate.h"
 #include "runtime/engine.h"
+#include "runtime/memory_estimate.h"
 
 namespace llmnpu {
 namespace {

@@ -26,9 +26,9 @@ struct PrepareOptions {
   std::string calibration_name;  // recorded in the file (the calibration file's name)
   int threads = 0;
   bool check_memory = true;  // refuse, before loading, a model the machine lacks the memory to prepare
-  int calib_tokens = 4096;  // calibration tokens (the text after them is held out)
-  int window = 512;         // tokens per calibration window
-  int prune_tokens = 512;   // held-out tokens for pruning and the recipe choice
+  int calib_tokens = 4096;   // calibration tokens (the text after them is held out)
+  int window = 512;          // tokens per calibration window
+  int prune_tokens = 512;    // held-out tokens for pruning and the recipe choice
   quant::ScalePolicy policy = default_policy();
   bool per_channel_weights = true;  // int8 weight scales per output channel (else per tensor)
   double hot_share = 0.8;           // share of calibration outliers the hot channels cover

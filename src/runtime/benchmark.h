@@ -30,7 +30,7 @@ struct BenchmarkOptions {
   std::vector<int> prompt_lengths{128, 512, 1024, 2048};
   std::vector<BenchPrompt> prompts = default_bench_prompts();
   int n_gen = 32;
-  int threads = 0;  // 0 = all cores
+  int threads = 0;           // 0 = all cores
   bool check_memory = true;  // refuse a model the machine lacks the memory for (runtime/memory_estimate.h)
   int repetitions = 3;
   PrefillSettings prefill;  // chunk, hetero thread split, shadow placement; schedule and topology below
