@@ -30,6 +30,7 @@ int prepare_command(int argc, char** argv) {
   int calib_tokens = 4096, window = 512, prune_tokens = 512;
   ScalePolicy policy;
   policy.tail_percentile = 100;
+  double warm_budget = 0.15;
   double hot_share = 0.8, prune_budget = 1.05, weight_outliers = 0.0, resident_budget = 0.01,
          recipe_margin = 0.95;
   app.add_option("--calib", calib, "calibration text file")->required();
@@ -66,6 +67,11 @@ int prepare_command(int argc, char** argv) {
   app.add_option("--resident-budget", resident_budget,
                  "resident shadow memory (hot rows + weight outliers) at most this share of the int8 weight "
                  "bytes; hot channels are cut back to fit (default 0.01)")
+      ->check(number_in(0.0, 100.0));
+  app.add_option("--warm-budget", warm_budget,
+                 "F16 rows of channels that overflowed in calibration but are not hot, kept in the file and "
+                 "read from the map on demand: at most this share of the int8 weight bytes (default 0.15); "
+                 "other channels' rows are derived from the int8 weights")
       ->check(number_in(0.0, 100.0));
   app.add_option("--recipe", recipe_mode,
                  "auto (default): if the settings lose to a per-block-32 int8 baseline on held-out text, try "
@@ -114,6 +120,7 @@ int prepare_command(int argc, char** argv) {
   o.hot_share = hot_share;
   o.weight_outliers = weight_outliers;
   o.resident_budget = resident_budget;
+  o.warm_budget = warm_budget;
   o.auto_recipe = recipe_mode == "auto";
   o.recipe_margin = recipe_margin;
   o.prune = fixed_prune;
@@ -185,6 +192,11 @@ int prepare_command(int argc, char** argv) {
       r.dropped_channels, r.budget_fits ? "" : "; OVER BUDGET: the weight outliers alone exceed it");
   std::printf("resident shadow rows and weight outliers: %zu bytes = %.3f%% of the %zu int8 weight bytes\n",
               r.hot_bytes, percent(r.hot_bytes, r.int8_bytes), r.int8_bytes);
+  std::printf(
+      "warm rows (in the file, read on demand): %zu bytes = %.3f%% of the int8 weight bytes (asked %.3f%%, "
+      "budget %.3g%%); hot + warm channels cover %.1f%% of calibration outliers\n",
+      r.warm_bytes, percent(r.warm_bytes, r.int8_bytes), percent(r.warm_requested_bytes, r.int8_bytes),
+      100 * warm_budget, 100 * r.warm_coverage_all);
   std::printf("wrote %s in %.1f s, peak memory %.0f MiB\n", output.c_str(), r.seconds, peak_rss_mib());
   return 0;
 }

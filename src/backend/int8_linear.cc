@@ -28,6 +28,11 @@ struct Scratch {
   std::vector<const uint16_t*> source;  // per entry: its F16 weight column W[:, channel]
   std::vector<uint32_t> seen;           // [K] call stamp per channel (counting distinct channels)
   uint32_t stamp = 0;
+  std::vector<int32_t> cold_slot;      // [K]: the channel's row in cold_rows (valid when seen this call)
+  std::vector<int32_t> cold_channels;  // the cold channels of this call, in slot order
+  std::vector<uint16_t> cold_rows;     // F16 [cold][N]: their columns decoded from the int8 weights
+  std::vector<float> column;           // [N]: one decoded column
+  std::vector<float> head_panel;       // [64][K]: head rows converted from F16
   std::vector<float> row_scales;
   AlignedArray<uint8_t> biased;      // also the head's activation magnitudes
   std::vector<uint64_t> sign_masks;  // the decode row + 128, K padded to whole groups of 4
@@ -137,26 +142,48 @@ void int8_gemv(const int8_t* a, const PackedInt8Matrix& w, float a_scale, const 
   int8_gemm(a, 1, w.k, w, a_scale, ep, pool);
 }
 
+// Column k of the int8 weights times their scales, in F16: the shadow row of a channel without a
+// resident one.
+void decode_shadow_row(const PackedInt8Matrix& w, int k, float* column, uint16_t* out) {
+  unpack_int8_column(w, k, column);
+  for (int n = 0; n < w.n; ++n) out[n] = float_to_half(column[n]);
+}
+
 }  // namespace
 
 Int8Linear::Int8Linear(const Int8LinearSpec& s)
-    : LinearOp(s.in, s.out), act_scale_(s.act_scale), shadow_(s.shadow), weight_t_(s.weight_t) {
+    : LinearOp(s.in, s.out), act_scale_(s.act_scale), shadow_(s.shadow) {
   check(s.in > 0 && s.out > 0, "int8 linear: empty shape ", s.out, "x", s.in);
-  check(s.weight && s.weight_scales, "int8 linear: missing weights or weight scales");
+  check((s.weight || s.packed_weight) && s.weight_scales, "int8 linear: missing weights or weight scales");
   check(std::isfinite(s.act_scale) && s.act_scale > 0, "int8 linear: activation scale ", s.act_scale,
         " is not a positive number");
   const size_t nscales = s.per_channel ? size_t(s.out) : 1;
   for (size_t i = 0; i < nscales; ++i)
     check(std::isfinite(s.weight_scales[i]) && s.weight_scales[i] > 0, "int8 linear: weight scale ", i,
           " is not a positive number");
-  // A plain test per element (check() with its message arguments would be a call per weight).
-  for (size_t i = 0; i < size_t(s.in) * size_t(s.out); ++i)
-    if (s.weight[i] == -128) fail("int8 linear: weight value -128 (the symmetric range is -127..127)");
-  packed_ = pack_int8_weights(s.weight, s.out, s.in, s.weight_scales, s.per_channel);
+  if (s.packed_weight) {
+    packed_ = view_packed_int8(s.packed_weight, s.packed_bytes, s.out, s.in, s.weight_scales, s.per_channel);
+  } else {
+    // A plain test per element (check() with its message arguments would be a call per weight).
+    for (size_t i = 0; i < size_t(s.in) * size_t(s.out); ++i)
+      if (s.weight[i] == -128) fail("int8 linear: weight value -128 (the symmetric range is -127..127)");
+    packed_ = pack_int8_weights(s.weight, s.out, s.in, s.weight_scales, s.per_channel);
+  }
   per_channel_ = s.per_channel;
   if (s.bias) bias_.assign(s.bias, s.bias + s.out);
   check(s.hot_channels.empty() || s.hot_rows, "int8 linear: hot channels without hot rows");
   set_hot(s.hot_channels, s.hot_rows);
+  warm_index_.assign(size_t(s.in), -1);
+  check(s.warm_channels.empty() || s.warm_rows, "int8 linear: warm channels without warm rows");
+  for (size_t i = 0; i < s.warm_channels.size(); ++i) {
+    const int32_t k = s.warm_channels[i];
+    check(k >= 0 && k < s.in && (i == 0 || s.warm_channels[i - 1] < k), "int8 linear: warm channel ", k,
+          " out of range or not increasing");
+    check(hot_index_[size_t(k)] < 0, "int8 linear: channel ", k, " is both hot and warm");
+    warm_index_[size_t(k)] = int32_t(i);
+  }
+  warm_rows_ = s.warm_rows;
+  warm_count_ = s.warm_channels.size();
   check(s.weight_outliers == 0 || (s.weight_outlier_index && s.weight_outlier_value),
         "int8 linear: weight outliers without indices or values");
   const int64_t total = int64_t(s.in) * int64_t(s.out);
@@ -197,10 +224,23 @@ void Int8Linear::set_hot(std::vector<int32_t> channels, const uint16_t* rows) {
 }
 
 void Int8Linear::make_all_resident() {
-  check(weight_t_ != nullptr, "int8 linear: no W^T to make resident");
-  std::vector<int32_t> all(static_cast<size_t>(in_features()));
-  for (size_t k = 0; k < all.size(); ++k) all[k] = int32_t(k);
-  set_hot(std::move(all), weight_t_);
+  const size_t K = size_t(in_features()), N = size_t(out_features());
+  std::vector<int32_t> all(K);
+  std::vector<uint16_t> rows(K * N);
+  std::vector<float> column(N);
+  for (size_t k = 0; k < K; ++k) {  // each channel's row as a call would find it
+    all[k] = int32_t(k);
+    const int32_t h = hot_index_[k], m = warm_index_[k];
+    if (h >= 0)
+      std::copy_n(hot_rows_.data() + size_t(h) * N, N, rows.data() + k * N);
+    else if (m >= 0)
+      std::copy_n(warm_rows_ + size_t(m) * N, N, rows.data() + k * N);
+    else
+      decode_shadow_row(packed_, int(k), column.data(), rows.data() + k * N);
+  }
+  set_hot(std::move(all), rows.data());
+  std::fill(warm_index_.begin(), warm_index_.end(), -1);
+  warm_count_ = 0;
 }
 
 void Int8Linear::make_all_cold() { set_hot({}, nullptr); }
@@ -270,7 +310,7 @@ void Int8Linear::forward_static(const float* x, int T, size_t ldx, float* y, siz
                                 ThreadPool* pool, const float* up, const ShadowPlacement* where) const {
   const int K = in_features(), N = out_features();
   // Decode runs on the host, where a shadow path costs no accelerator synchronisation: always on.
-  const bool shadow = (shadow_ || T == 1) && weight_t_ != nullptr;
+  const bool shadow = shadow_ || T == 1;
   Scratch& s = tls_scratch;
   int8_t* q = grow(s.q, size_t(T) * size_t(K));
   // Bounded shadow work: a row with more outlier entries than the budget is far from what calibration
@@ -353,27 +393,46 @@ void Int8Linear::forward_static(const float* x, int T, size_t ldx, float* y, siz
   const float* row_scales = over.empty() ? nullptr : scales;
 
   // The shadow plan, before the GEMM (a placed call's host work runs during it). Each entry's weight
-  // column (F16): the resident hot row or the mapped W^T row. Distinct channels are counted for the
-  // hot/cold statistics with a per-thread stamp (no clearing pass).
+  // column (F16): the resident hot row, or for a cold channel its int8 column times the weight scales,
+  // decoded once per call. Distinct channels are found with a per-thread stamp (no clearing pass).
   const size_t count = s.outliers.size();
   const kernels::OutlierEntry* list = s.outliers.data();
   const uint16_t** source = grow(s.source, count);
   size_t* begin = grow(s.row_begin, size_t(T) + 1);
-  uint64_t hot = 0, cold = 0;
+  uint64_t hot = 0, cold = 0, warm = 0;
   if (count > 0) {
     uint32_t* seen = grow(s.seen, size_t(K));
     if (++s.stamp == 0) {
       std::fill(s.seen.begin(), s.seen.end(), 0u);
       s.stamp = 1;
     }
+    int32_t* slot = grow(s.cold_slot, size_t(K));
+    s.cold_channels.clear();
+    for (size_t i = 0; i < count; ++i) {
+      const int32_t k = list[i].channel;
+      if (seen[size_t(k)] == s.stamp) continue;
+      seen[size_t(k)] = s.stamp;
+      if (hot_index_[size_t(k)] >= 0) {
+        ++hot;
+      } else if (warm_index_[size_t(k)] >= 0) {
+        ++warm;
+      } else {
+        slot[size_t(k)] = int32_t(s.cold_channels.size());
+        s.cold_channels.push_back(k);
+      }
+    }
+    cold = warm + s.cold_channels.size();
+    uint16_t* cold_rows = grow(s.cold_rows, s.cold_channels.size() * size_t(N));
+    float* column = grow(s.column, size_t(N));
+    for (size_t c = 0; c < s.cold_channels.size(); ++c)
+      decode_shadow_row(packed_, s.cold_channels[c], column, cold_rows + c * size_t(N));
     for (size_t i = 0; i < count; ++i) {
       const int32_t k = list[i].channel;
       const int32_t h = hot_index_[size_t(k)];
-      source[i] = h >= 0 ? hot_rows_.data() + size_t(h) * size_t(N) : weight_t_ + size_t(k) * size_t(N);
-      if (seen[size_t(k)] != s.stamp) {
-        seen[size_t(k)] = s.stamp;
-        (h >= 0 ? hot : cold) += 1;
-      }
+      const int32_t m = warm_index_[size_t(k)];
+      source[i] = h >= 0   ? hot_rows_.data() + size_t(h) * size_t(N)
+                  : m >= 0 ? warm_rows_ + size_t(m) * size_t(N)
+                           : cold_rows + size_t(slot[k]) * size_t(N);
     }
     // Entries come sorted by row: one pass over each output row adds all of that row's entries.
     for (size_t i = 0, r = 0; r <= size_t(T); ++r) {
@@ -483,9 +542,29 @@ void Int8Linear::forward_dynamic(const float* x, int T, size_t ldx, float* y, si
 
 Int8Head::Int8Head(const float* weight, int in_features, int out_features, ThreadPool* pool,
                    const float* bias)
-    : LinearOp(in_features, out_features), weight_(weight), bias_(bias) {
-  check(weight && in_features > 0 && out_features > 0, "int8 head: empty shape ", out_features, "x",
-        in_features);
+    : Int8Head(nullptr, in_features, out_features, pool, bias, [&] {
+        check(weight && in_features > 0 && out_features > 0, "int8 head: empty shape ", out_features, "x",
+              in_features);
+        std::vector<uint16_t> h(size_t(in_features) * size_t(out_features));
+        for (size_t i = 0; i < h.size(); ++i) h[i] = float_to_half(weight[i]);
+        return h;
+      }()) {}
+
+Int8Head::Int8Head(const uint16_t* weight, int in_features, int out_features, ThreadPool* pool,
+                   const float* bias, std::vector<uint16_t> owned)
+    : LinearOp(in_features, out_features), owned_(std::move(owned)), weight_(weight), bias_(bias) {
+  check(in_features > 0 && out_features > 0, "int8 head: empty shape ", out_features, "x", in_features);
+  if (!owned_.empty()) {
+    check(owned_.size() == size_t(in_features) * size_t(out_features),
+          "int8 head: owned weights have the wrong size");
+    weight_ = owned_.data();
+  }
+  check(weight_ != nullptr, "int8 head: no weights");
+  quantize(pool);
+}
+
+void Int8Head::quantize(ThreadPool* pool) {
+  const int in_features = this->in_features(), out_features = this->out_features();
   constexpr int kPanel = PackedInt8Matrix::kPanelColumns;
   const size_t K = size_t(in_features);
   const size_t block = size_t(kHeadBlockK4) * 4, blocks = (K + block - 1) / block;
@@ -505,7 +584,7 @@ Int8Head::Int8Head(const float* weight, int in_features, int out_features, Threa
   row_scales_ = AlignedArray<float>(size_t(w.panels) * kPanel);
   std::vector<uint8_t> finite(size_t(w.panels), 1);
   auto pack_panels = [&](size_t p0, size_t p1) {
-    std::vector<float> scale(blocks);
+    std::vector<float> scale(blocks), row_buffer(K);
     for (size_t p = p0; p < p1; ++p) {
       const int width = w.panel_width(int(p));
       int8_t* panel = w.data.data() + p * PackedInt8Matrix::kPanelBytesPerK4 * size_t(w.k4);
@@ -516,7 +595,8 @@ Int8Head::Int8Head(const float* weight, int in_features, int out_features, Threa
       for (int c = 0; c < width; ++c) {
         const size_t n = p * kPanel + size_t(c);
         if (n >= size_t(out_features)) break;
-        const float* row = weight + n * K;
+        this->row(int(n), row_buffer.data());
+        const float* row = row_buffer.data();
         float largest = 0;
         for (size_t b = 0; b < blocks; ++b) {
           float m = 0;
@@ -555,9 +635,38 @@ Int8Head::Int8Head(const float* weight, int in_features, int out_features, Threa
   for (uint8_t ok : finite) check(ok != 0, "int8 head: the output weights are not finite");
 }
 
+void Int8Head::row(int n, float* out) const {
+  check(n >= 0 && n < out_features(), "int8 head: row ", n, " outside 0..", out_features() - 1);
+  const size_t K = size_t(in_features());
+  const uint16_t* r = weight_ + size_t(n) * K;
+  for (size_t k = 0; k < K; ++k) out[k] = half_to_float(r[k]);
+}
+
+void Int8Head::forward_f16(const float* x, int T, size_t ldx, float* y, size_t ldy, bool accumulate,
+                           ThreadPool* pool) const {
+  constexpr int kRows = 64;  // rows converted at a time: 64 x K floats stay in L2
+  const int K = in_features(), N = out_features();
+  const size_t blocks = size_t((N + kRows - 1) / kRows);
+  auto run = [&](size_t b0, size_t b1) {
+    std::vector<float>& w = tls_scratch.head_panel;
+    if (w.size() < size_t(kRows) * size_t(K)) w.resize(size_t(kRows) * size_t(K));
+    for (size_t b = b0; b < b1; ++b) {
+      const int n0 = int(b) * kRows, rows = std::min(N, n0 + kRows) - n0;
+      const uint16_t* src = weight_ + size_t(n0) * size_t(K);
+      for (size_t i = 0; i < size_t(rows) * size_t(K); ++i) w[i] = half_to_float(src[i]);
+      kernels::float_gemm(x, T, ldx, w.data(), rows, K, y + n0, ldy, bias_ ? bias_ + n0 : nullptr, accumulate,
+                          nullptr);
+    }
+  };
+  if (pool && pool->size() > 1 && blocks > 1)
+    pool->parallel_for(blocks, [&](int, size_t b0, size_t b1) { run(b0, b1); });
+  else
+    run(0, blocks);
+}
+
 std::string Int8Head::describe() const {
   return str("int8 head (weight and activation scales per block of 32 inputs) for up to ", int8_rows_,
-             " rows, fp32 beyond");
+             " rows, fp32 on the F16 weights beyond");
 }
 
 void Int8Head::forward(const float* x, int T, size_t ldx, float* y, size_t ldy, bool accumulate,
@@ -569,8 +678,7 @@ void Int8Head::forward(const float* x, int T, size_t ldx, float* y, size_t ldy, 
 #else
   constexpr bool vnni = false;  // no int8 head kernel here yet: the fp32 weights serve every row
 #endif
-  if (T > int8_rows_ || !vnni)
-    return kernels::float_gemm(x, T, ldx, weight_, N, K, y, ldy, bias_, accumulate, pool);
+  if (T > int8_rows_ || !vnni) return forward_f16(x, T, ldx, y, ldy, accumulate, pool);
   Scratch& s = tls_scratch;
   const int k4 = packed_.k4, blocks = (k4 + kHeadBlockK4 - 1) / kHeadBlockK4;
   for (int t = 0; t < T; ++t) {

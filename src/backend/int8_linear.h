@@ -4,11 +4,11 @@
 //   prefill (T > 1): x is quantized with the static calibrated scale; elements beyond +-127 steps are
 //     pulled into a compact outlier list; int8 GEMM with a fused epilogue (dequantize, bias, residual);
 //     then the float shadow pass adds, row by row, each outlier's missing part times its weight column
-//     (a row of W^T in F16, from the resident hot rows or, for cold channels, from the mapped file,
-//     converted in registers), before returning: y = (gemm + residual) + d, d the row's entries summed
-//     from zero. The shadow pass runs inline, or (forward_placed) on the host role beside the GEMM and
-//     is merged after it, with the same floats. A pruned linear skips the shadow path: its outliers are
-//     clipped.
+//     (a row of W^T in F16: the resident hot row, a warm row read from the mapped file, or for a cold
+//     channel the int8 column times its weight scales, decoded once per call), before returning: y = (gemm +
+//     residual) + d, d the row's entries summed from zero. The shadow pass runs inline, or (forward_placed)
+//     on the host role beside the GEMM and is merged after it, with the same floats. A pruned linear skips
+//     the shadow path: its outliers are clipped.
 //   decode (T == 1): the host runs it; by default the same static quantization with the shadow path on
 //     every linear, pruned or not (no accelerator sync to save), or optionally a dynamic per-row scale.
 // Scratch memory (quantized rows, outlier lists) is per calling thread and reused across calls: two
@@ -27,15 +27,18 @@ enum class DecodeQuant { StaticShadow, DynamicRow };
 
 struct Int8LinearSpec {
   int in = 0, out = 0;
-  const int8_t* weight = nullptr;  // [out][in]
+  const int8_t* weight = nullptr;         // [out][in], packed (copied) at construction; or
+  const int8_t* packed_weight = nullptr;  // the panel layout of int8_gemm.h, used in place (not copied)
+  size_t packed_bytes = 0;
   const float* weight_scales = nullptr;
   bool per_channel = true;
   const float* bias = nullptr;  // [out] or null
   float act_scale = 1;
   bool shadow = true;
-  std::vector<int32_t> hot_channels;   // increasing, each < in
-  const uint16_t* hot_rows = nullptr;  // F16 [hot][out]; copied (resident)
-  const uint16_t* weight_t = nullptr;  // F16 [in][out]; used in place (mapped, read on demand)
+  std::vector<int32_t> hot_channels;    // increasing, each < in
+  const uint16_t* hot_rows = nullptr;   // F16 [hot][out]; copied (resident)
+  std::vector<int32_t> warm_channels;   // increasing, none hot, each < in
+  const uint16_t* warm_rows = nullptr;  // F16 [warm][out]; used in place (a mapped file: read on demand)
   // Weight outliers: sparse float weights kept out of the int8 matrix (their int8 value is 0), added on
   // the host as y[t][n] += x[t][k] * value; index = n * in + k, increasing. Copied (resident).
   const int32_t* weight_outlier_index = nullptr;
@@ -61,7 +64,7 @@ class Int8Linear final : public LinearOp {
                       ThreadPool* pool, const ShadowPlacement& where) const override;
   void forward_swiglu_placed(float* gate_up, int T, size_t ld, float* y, size_t ldy, bool accumulate,
                              ThreadPool* pool, const ShadowPlacement& where) const override;
-  bool has_shadow() const override { return shadow_ && weight_t_ != nullptr; }
+  bool has_shadow() const override { return shadow_; }
   std::string describe() const override;
   size_t weight_bytes() const override { return int8_weight_bytes() + resident_shadow_bytes(); }
 
@@ -77,6 +80,9 @@ class Int8Linear final : public LinearOp {
   float act_scale() const { return act_scale_; }
   bool per_channel_weights() const { return per_channel_; }
   size_t hot_count() const { return hot_channels_.size(); }
+  size_t warm_count() const { return warm_count_; }
+  const PackedInt8Matrix& packed() const { return packed_; }
+  const std::vector<int32_t>& hot_channels() const { return hot_channels_; }
 
   // The shadow budget: a row with more outlier entries than this (default max(16, in / 32)) is quantized
   // with its own dynamic activation scale instead of taking a shadow pass, so the float work per row is
@@ -91,9 +97,10 @@ class Int8Linear final : public LinearOp {
   void set_shadow(bool on) { shadow_ = on; }
   bool shadow() const { return shadow_; }
   void set_decode_quant(DecodeQuant d) { decode_ = d; }
-  // Makes every channel hot: the whole W^T is copied into resident memory.
+  // Makes every channel hot: each channel's row as a call would find it (hot, warm, or decoded from the
+  // int8 weights) becomes a resident F16 row.
   void make_all_resident();
-  // Drops every hot row: all shadow rows come from W^T on demand (tests compare the two paths).
+  // Drops every hot row: all shadow rows are decoded from the int8 weights (tests compare the two paths).
   void make_all_cold();
 
   struct Counters {
@@ -125,7 +132,9 @@ class Int8Linear final : public LinearOp {
   std::vector<int32_t> hot_channels_;
   std::vector<int32_t> hot_index_;  // [in]: position in hot_channels_, or -1
   std::vector<uint16_t> hot_rows_;
-  const uint16_t* weight_t_;
+  std::vector<int32_t> warm_index_;  // [in]: row in warm_rows_, or -1
+  const uint16_t* warm_rows_ = nullptr;
+  size_t warm_count_ = 0;
   std::vector<int32_t> outlier_row_, outlier_col_;  // output n, input k of each weight outlier
   std::vector<float> outlier_value_;
   int row_entry_budget_ = 0;  // 0: default_row_entry_budget(in)
@@ -134,19 +143,29 @@ class Int8Linear final : public LinearOp {
 };
 
 // The output head of a prepared model, Q8_0-like: int8 weights with one scale per output row and block of
-// 32 inputs (an F16 fraction of a per-row fp32 scale, as Q8_0 keeps F16 scales), quantized at load from the
-// fp32 head, and dynamic activation scales per block of 32 (the
-// head input keeps the massive-activation channels, and embeddings tied to the head carry them too: one
-// scale per row, for either side, measured mean KL 0.19 against fp32 on the planted-outlier model). The
-// int8 weights (+ 1/16 in scales) are about 27% of the fp32 head's bytes: what a decode step streams.
-// forward with T <= int8_rows() runs int8 (decode and the last-position logits of prefill); larger T
-// (every position's logits: perplexity, eval) runs the fp32 head, so those measure the W8A8 layers.
+// 32 inputs (an F16 fraction of a per-row fp32 scale, as Q8_0 keeps F16 scales), quantized at load from
+// the F16 head a prepared file stores, and dynamic activation scales per block of 32 (the head input keeps
+// the massive-activation channels, and embeddings tied to the head carry them too: one scale per row,
+// for either side, measured mean KL 0.19 against fp32 on the planted-outlier model). The int8 weights
+// (+ 1/16 in scales) are about 27% of the fp32 head's bytes: what a decode step streams. forward with
+// T <= int8_rows() runs int8 (decode and the last-position logits of prefill); larger T (every
+// position's logits: perplexity, eval) and CPUs without the int8 head kernel run fp32 GEMMs on the F16
+// weights converted 64 rows at a time, so those measure the W8A8 layers. The F16 rows are also the
+// embedding rows of a model whose embeddings are tied to the head (row()).
 class Int8Head final : public LinearOp {
  public:
-  // weight: fp32 [out][in], kept (not copied) for the fp32 path. pool: null = quantize on this thread.
-  // bias: [out] or null (Phi-2's head), added in fp32 on either path.
+  // weight: F16 [out][in], used in place (a mapped file's tensor; owned: the storage, when the head owns
+  // it). pool: null = quantize on this thread. bias: [out] or null (Phi-2's head), added in fp32 on
+  // either path; kept, not copied.
+  Int8Head(const uint16_t* weight, int in_features, int out_features, ThreadPool* pool = nullptr,
+           const float* bias = nullptr, std::vector<uint16_t> owned = {});
+  // From fp32 weights: an F16 copy is made and owned (the head then computes what a prepared file's does).
   Int8Head(const float* weight, int in_features, int out_features, ThreadPool* pool = nullptr,
            const float* bias = nullptr);
+
+  // Row n of the F16 weights in fp32 (an embedding row when the embeddings are tied to the head).
+  void row(int n, float* out) const;
+  const uint16_t* f16_weights() const { return weight_; }
 
   void forward(const float* x, int T, size_t ldx, float* y, size_t ldy, bool accumulate,
                ThreadPool* pool) const override;
@@ -159,7 +178,12 @@ class Int8Head final : public LinearOp {
   void set_int8_rows(int rows) { int8_rows_ = rows; }
 
  private:
-  const float* weight_;
+  void quantize(ThreadPool* pool);
+  void forward_f16(const float* x, int T, size_t ldx, float* y, size_t ldy, bool accumulate,
+                   ThreadPool* pool) const;
+
+  std::vector<uint16_t> owned_;
+  const uint16_t* weight_;
   const float* bias_;
   PackedInt8Matrix packed_;              // int8 weights in the panel layout (column sums, scales unused)
   AlignedArray<uint16_t> block_scales_;  // F16 fraction of the row scale: [panel][block of 32 inputs][64]

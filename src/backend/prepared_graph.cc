@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "core/half.h"
 #include "core/thread_pool.h"
 #include "format/gguf.h"
 #include "model/gguf_config.h"
@@ -30,19 +31,23 @@ namespace {
 
 const char* role_name_of(LinearSlot s) { return quant::slot_name(s); }
 
-// The in/out features of a fused slot for this config.
-std::pair<int, int> slot_shape(const ModelConfig& c, LinearSlot s) {
-  switch (s) {
-    case LinearSlot::Qkv: return {c.dim, c.q_dim() + 2 * c.kv_dim()};
-    case LinearSlot::O: return {c.q_dim(), c.dim};
-    case LinearSlot::GateUp: return {c.dim, (c.ffn_gated ? 2 : 1) * c.ffn_dim};
-    case LinearSlot::Down: return {c.ffn_dim, c.dim};
-  }
-  return {0, 0};
+// Rows of an F16 table; keep: what must outlive the rows (null when the table is mapped).
+EmbeddingRows f16_embedding(const uint16_t* table, int dim, int vocab,
+                            std::shared_ptr<const std::vector<uint16_t>> keep) {
+  const size_t d = size_t(dim);
+  return {[table, d, keep](int32_t id, float* out) {
+            const uint16_t* row = table + size_t(id) * d;
+            for (size_t i = 0; i < d; ++i) out[i] = half_to_float(row[i]);
+          },
+          vocab};
 }
 
+// head: the int8 head; null = quantized here from the model's fp32 head. embedding: rows for a model
+// without an fp32 table; none given: the F16 rows a prepared file would hold (the head's own when tied),
+// so an in-memory prepared model computes what its file will.
 ModelGraph assemble(const ModelConfig& c, const Model& model, std::vector<std::unique_ptr<Int8Linear>> ops,
-                    std::vector<Int8Linear*>* raw) {
+                    std::vector<Int8Linear*>* raw, std::unique_ptr<Int8Head> head = nullptr,
+                    EmbeddingRows embedding = {}) {
   ModelGraph g;
   raw->clear();
   for (auto& op : ops) raw->push_back(op.get());
@@ -54,12 +59,26 @@ ModelGraph assemble(const ModelConfig& c, const Model& model, std::vector<std::u
     L.down = std::move(ops[size_t(l * kSlotsPerLayer + 3)]);
     g.layers.push_back(std::move(L));
   }
-  {
-    // The int8 decode head is quantized at load, on every core (a second or so for a 150k vocabulary).
+  if (head) {
+    g.head = std::move(head);
+  } else {
+    // Quantized from the fp32 head on every core (a second or so for a 150k vocabulary).
     ThreadPool load_pool(ThreadPool::hardware_threads());
     g.head = std::make_unique<Int8Head>(model.weights.output, c.dim, c.vocab_size, &load_pool,
                                         model.weights.output_b);
   }
+  if (!embedding.row) {
+    if (model.weights.token_embedding == model.weights.output) {
+      embedding =
+          f16_embedding(static_cast<const Int8Head&>(*g.head).f16_weights(), c.dim, c.vocab_size, nullptr);
+    } else {
+      const size_t n = size_t(c.dim) * size_t(c.vocab_size);
+      auto table = std::make_shared<std::vector<uint16_t>>(n);
+      for (size_t i = 0; i < n; ++i) (*table)[i] = float_to_half(model.weights.token_embedding[i]);
+      embedding = f16_embedding(table->data(), c.dim, c.vocab_size, table);
+    }
+  }
+  g.embedding = std::move(embedding);
   bind_program(g, model, true);
   size_t pruned = 0;
   for (auto* op : *raw) pruned += op->shadow() ? 0 : 1;
@@ -114,16 +133,22 @@ PreparedGraph load_prepared_model(const std::string& path, const LoadOptions& op
   check(f.find("llmnpu.prepared.version") != nullptr, "'", path,
         "' is not a prepared model (run llmnpu prepare)");
   const int64_t version = f.get("llmnpu.prepared.version").as_int();
+  check(version >= quant::kPreparedVersion || version < 1, "'", path, "' was prepared in format ", version,
+        " by an older llmnpu; this build reads format ", quant::kPreparedVersion,
+        ": run llmnpu prepare on the float model again");
   check(version == quant::kPreparedVersion, "'", path, "': prepared format version ", version,
         " is not supported (this build reads ", quant::kPreparedVersion, ")");
   // Weights are used in place from the map: every element must sit at its natural alignment (a file
-  // with general.alignment 1 can place a float at an odd address).
+  // with general.alignment 1 can place a float at an odd address), and the packed int8 panels at 64
+  // bytes (the kernels read them with aligned 512-bit loads).
   for (const GgufTensor& t : f.tensors()) {
-    const size_t element = t.type == GgmlType::F32 || t.type == GgmlType::I32 ? 4
-                           : t.type == GgmlType::F16                          ? 2
+    const bool panels = t.type == GgmlType::I8 && t.name.size() > 7 && t.name.ends_with(".weight");
+    const size_t align = panels                                               ? 64
+                         : t.type == GgmlType::F32 || t.type == GgmlType::I32 ? 4
+                         : t.type == GgmlType::F16                            ? 2
                                                                               : 1;
-    check(reinterpret_cast<uintptr_t>(t.data) % element == 0, "'", path, "': tensor '", t.name,
-          "' is not aligned to its ", element, "-byte elements (general.alignment ", f.alignment(), ")");
+    check(reinterpret_cast<uintptr_t>(t.data) % align == 0, "'", path, "': tensor '", t.name,
+          "' is not aligned to ", align, " bytes (general.alignment ", f.alignment(), ")");
   }
   PreparedGraph out;
   out.model = std::make_unique<Model>();
@@ -137,11 +162,22 @@ PreparedGraph load_prepared_model(const std::string& path, const LoadOptions& op
     const auto shape = expected_shape(c, role);
     return f32_tensor(f, tensor_name(NameScheme::Gguf, role, layer), {shape.rbegin(), shape.rend()});
   };
-  m.weights.token_embedding = read(TensorRole::TokenEmbedding, 0);
   m.weights.output_norm = read(TensorRole::OutputNorm, 0);
   if (c.norm_kind == NormKind::Layer) m.weights.output_norm_b = read(TensorRole::OutputNormBias, 0);
-  m.weights.output = c.tied_output ? m.weights.token_embedding : read(TensorRole::Output, 0);
   if (c.linear_biases && !c.tied_output) m.weights.output_b = read(TensorRole::OutputBias, 0);
+  // F16 embedding and head used in place from the map; the int8 head is quantized from it here.
+  auto f16 = [&](const std::string& name) {
+    return reinterpret_cast<const uint16_t*>(
+        typed(f, name, GgmlType::F16, {uint64_t(c.dim), uint64_t(c.vocab_size)}).data);
+  };
+  const uint16_t* embedding_table = f16("token_embd.weight");
+  std::unique_ptr<Int8Head> head;
+  {
+    ThreadPool load_pool(ThreadPool::hardware_threads());
+    head = std::make_unique<Int8Head>(c.tied_output ? embedding_table : f16("output.weight"), c.dim,
+                                      c.vocab_size, &load_pool, m.weights.output_b);
+  }
+  const EmbeddingRows embedding = f16_embedding(embedding_table, c.dim, c.vocab_size, nullptr);
   m.weights.layers.assign(size_t(c.n_layers), {});
   for (int l = 0; l < c.n_layers; ++l)
     for (TensorRole role : layer_roles(c))
@@ -167,12 +203,16 @@ PreparedGraph load_prepared_model(const std::string& path, const LoadOptions& op
     for (int s = 0; s < kSlotsPerLayer; ++s) {
       const LinearSlot slot = LinearSlot(s);
       const std::string b = quant::linear_name(l, slot) + ".";
-      const auto [in, outf] = slot_shape(c, slot);
+      const auto [in, outf] = quant::slot_shape(c, slot);
       const uint64_t K = uint64_t(in), N = uint64_t(outf);
       Int8LinearSpec spec;
       spec.in = in;
       spec.out = outf;
-      spec.weight = reinterpret_cast<const int8_t*>(typed(f, b + "weight", GgmlType::I8, {K, N}).data);
+      const GgufTensor& packed = f.tensor(b + "weight");
+      check(packed.type == GgmlType::I8 && packed.dims.size() == 1, "'", path, "': tensor '", b,
+            "weight' must be I8 panels (one dimension)");
+      spec.packed_weight = reinterpret_cast<const int8_t*>(packed.data);
+      spec.packed_bytes = size_t(packed.dims[0]);
       const GgufTensor& scales = f.tensor(b + "weight_scale");
       check(scales.type == GgmlType::F32 && scales.dims.size() == 1 &&
                 (scales.dims[0] == N || scales.dims[0] == 1),
@@ -190,7 +230,14 @@ PreparedGraph load_prepared_model(const std::string& path, const LoadOptions& op
         spec.hot_rows = reinterpret_cast<const uint16_t*>(
             typed(f, b + "hot_rows", GgmlType::F16, {N, hot->dims[0]}).data);
       }
-      spec.weight_t = reinterpret_cast<const uint16_t*>(typed(f, b + "weight_t", GgmlType::F16, {N, K}).data);
+      if (const GgufTensor* warm = f.find_tensor(b + "warm_channels")) {
+        check(warm->type == GgmlType::I32 && warm->dims.size() == 1 && warm->dims[0] <= K, "'", path,
+              "': tensor '", b, "warm_channels' must be I32 with at most ", K, " entries");
+        const int32_t* ids = reinterpret_cast<const int32_t*>(warm->data);
+        spec.warm_channels.assign(ids, ids + warm->dims[0]);
+        spec.warm_rows = reinterpret_cast<const uint16_t*>(
+            typed(f, b + "warm_rows", GgmlType::F16, {N, warm->dims[0]}).data);
+      }
       if (const GgufTensor* idx = f.find_tensor(b + "weight_outlier_index")) {
         check(idx->type == GgmlType::I32 && idx->dims.size() == 1 && idx->dims[0] <= K * N, "'", path,
               "': tensor '", b, "weight_outlier_index' must be I32 with at most ", K * N, " entries");
@@ -204,7 +251,8 @@ PreparedGraph load_prepared_model(const std::string& path, const LoadOptions& op
         fail("'", path, "': ", b.substr(0, b.size() - 1), " (", role_name_of(slot), "): ", e.what());
       }
     }
-  out.graph = std::make_unique<ModelGraph>(assemble(c, m, std::move(ops), &out.linears));
+  out.graph = std::make_unique<ModelGraph>(
+      assemble(c, m, std::move(ops), &out.linears, std::move(head), std::move(embedding)));
   return out;
 }
 
@@ -218,7 +266,8 @@ ModelGraph build_prepared_graph(const Model& model, const std::vector<quant::Pre
     Int8LinearSpec spec;
     spec.in = L.in();
     spec.out = L.out();
-    spec.weight = L.weights.q.data();
+    spec.packed_weight = L.packed.data.data();
+    spec.packed_bytes = L.packed.data.size();
     spec.weight_scales = L.weights.scales.data();
     spec.per_channel = L.weights.per_channel;
     spec.bias = L.bias.empty() ? nullptr : L.bias.data();
@@ -226,7 +275,8 @@ ModelGraph build_prepared_graph(const Model& model, const std::vector<quant::Pre
     spec.shadow = L.shadow;
     spec.hot_channels = L.hot_channels;
     spec.hot_rows = L.hot_rows.data();
-    spec.weight_t = L.weight_t.data();
+    spec.warm_channels = L.warm_channels;
+    spec.warm_rows = L.warm_rows.data();
     spec.weight_outlier_index = L.weights.outlier_index.data();
     spec.weight_outlier_value = L.weights.outlier_value.data();
     spec.weight_outliers = L.weights.outlier_index.size();

@@ -13,7 +13,8 @@ void* allocate_aligned(size_t bytes);  // never null for bytes > 0 (throws std::
 void release_aligned(void* p);         // p from allocate_aligned, or null
 
 // 64-byte aligned owning array (the packed panels are read with aligned 512-bit loads); large arrays get
-// huge pages where the OS allows (above). Elements are left uninitialized (T trivial).
+// huge pages where the OS allows (above). Elements are left uninitialized (T trivial). view() wraps memory
+// owned elsewhere (a mapped file's tensor) without copying it: the array then never frees it.
 template <typename T>
 class AlignedArray {
   static_assert(std::is_trivial_v<T>, "AlignedArray holds plain values (no constructors run)");
@@ -22,6 +23,13 @@ class AlignedArray {
   AlignedArray() = default;
   explicit AlignedArray(size_t count)
       : data_(count ? static_cast<T*>(allocate_aligned(count * sizeof(T))) : nullptr), size_(count) {}
+  static AlignedArray view(const T* data, size_t count) {
+    AlignedArray a;
+    a.data_ = std::unique_ptr<T, Free>(const_cast<T*>(data), Free{false});
+    a.size_ = count;
+    return a;
+  }
+  bool owned() const { return data_.get_deleter().owned; }
   T* data() { return data_.get(); }
   const T* data() const { return data_.get(); }
   size_t size() const { return size_; }
@@ -30,7 +38,10 @@ class AlignedArray {
 
  private:
   struct Free {
-    void operator()(T* p) const { release_aligned(p); }
+    bool owned = true;
+    void operator()(T* p) const {
+      if (owned) release_aligned(p);
+    }
   };
   std::unique_ptr<T, Free> data_;
   size_t size_ = 0;

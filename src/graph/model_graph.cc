@@ -90,7 +90,7 @@ void bind_program(ModelGraph& g, const Model& model, bool quantized) {
   const ModelWeights& w = model.weights;
   g.vectors["output_norm"] = {w.output_norm, c.dim};
   if (w.output_norm_b) g.vectors["output_norm.bias"] = {w.output_norm_b, c.dim};
-  g.vectors["token_embd"] = {w.token_embedding, c.vocab_size * c.dim};
+  if (w.token_embedding) g.vectors["token_embd"] = {w.token_embedding, c.vocab_size * c.dim};
   for (size_t l = 0; l < w.layers.size(); ++l) {
     g.vectors[WeightRef{int(l), "attn_norm"}.describe()] = {w.layers[l].attn_norm, c.dim};
     if (w.layers[l].ffn_norm)
@@ -133,6 +133,10 @@ void check_program_weights(const ModelGraph& g) {
           break;
         }
         case OpKind::Embed: {
+          if (g.embedding.row) {
+            check(g.embedding.vocab > 0, "embedding rows without a vocabulary size");
+            break;
+          }
           const VectorWeight v = g.weight_vector(op.weight);
           check(v.size > 0 && v.size % op.out.cols == 0, "embedding '", op.weight.describe(),
                 "' is not whole rows of ", op.out.cols);

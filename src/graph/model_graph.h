@@ -29,8 +29,16 @@ struct VectorWeight {
   int size = 0;
 };
 
+// Token embedding rows kept in a form other than an fp32 table (a prepared model's int8 head, to which
+// its embeddings are tied, or a Q8_0 table): writes row `id` (dim floats) to out.
+struct EmbeddingRows {
+  std::function<void(int32_t id, float* out)> row;
+  int vocab = 0;
+};
+
 struct ModelGraph {
   std::vector<LayerLinears> layers;
+  EmbeddingRows embedding;  // when set, the embed op reads rows here instead of the "token_embd" vector
   std::unique_ptr<LinearOp> head;  // out: vocab
   ModelProgram program;
   std::vector<Subgraph> chunk_subgraphs;

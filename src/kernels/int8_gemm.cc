@@ -1,5 +1,6 @@
 #include "kernels/int8_gemm.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/cpu_features.h"
@@ -14,10 +15,10 @@ int PackedInt8Matrix::panel_width(int p) const {
   return std::min(kPanelColumns, (rest + 15) / 16 * 16);
 }
 
-PackedInt8Matrix pack_int8_weights(const int8_t* w, int n, int k, const float* scales, bool per_channel) {
-  check(n >= 0 && k >= 0, "pack_int8_weights: negative shape ", n, "x", k);
-  check(n == 0 || k == 0 || w != nullptr, "pack_int8_weights: null weights");
-  check(n == 0 || scales != nullptr, "pack_int8_weights: null scales");
+namespace {
+
+// The shape fields, zero column sums and padded scales of an N x K packed matrix (data left empty).
+PackedInt8Matrix packed_header(int n, int k, const float* scales, bool per_channel) {
   PackedInt8Matrix p;
   p.n = n;
   p.k = k;
@@ -25,14 +26,24 @@ PackedInt8Matrix pack_int8_weights(const int8_t* w, int n, int k, const float* s
   p.panels = (n + PackedInt8Matrix::kPanelColumns - 1) / PackedInt8Matrix::kPanelColumns;
   p.per_channel = per_channel;
   const size_t padded_n = size_t(p.panels) * PackedInt8Matrix::kPanelColumns;
-  p.data = AlignedArray<int8_t>(padded_n * 4 * size_t(p.k4));
   p.column_sums = AlignedArray<int32_t>(padded_n);
   p.scales = AlignedArray<float>(padded_n);
-  if (p.data.size()) std::memset(p.data.data(), 0, p.data.size());
   for (size_t c = 0; c < padded_n; ++c) {
     p.column_sums[c] = 0;
     p.scales[c] = c < size_t(n) ? (per_channel ? scales[c] : scales[0]) : 0.0f;
   }
+  return p;
+}
+
+}  // namespace
+
+PackedInt8Matrix pack_int8_weights(const int8_t* w, int n, int k, const float* scales, bool per_channel) {
+  check(n >= 0 && k >= 0, "pack_int8_weights: negative shape ", n, "x", k);
+  check(n == 0 || k == 0 || w != nullptr, "pack_int8_weights: null weights");
+  check(n == 0 || scales != nullptr, "pack_int8_weights: null scales");
+  PackedInt8Matrix p = packed_header(n, k, scales, per_channel);
+  p.data = AlignedArray<int8_t>(packed_int8_bytes(n, k));
+  if (p.data.size()) std::memset(p.data.data(), 0, p.data.size());
   for (int panel = 0; panel < p.panels; ++panel) {
     const int width = p.panel_width(panel);
     int8_t* dst = p.data.data() + size_t(panel) * PackedInt8Matrix::kPanelBytesPerK4 * size_t(p.k4);
@@ -51,6 +62,64 @@ PackedInt8Matrix pack_int8_weights(const int8_t* w, int n, int k, const float* s
     }
   }
   return p;
+}
+
+size_t packed_int8_bytes(int n, int k) {
+  const size_t panels = (size_t(n) + PackedInt8Matrix::kPanelColumns - 1) / PackedInt8Matrix::kPanelColumns;
+  return panels * PackedInt8Matrix::kPanelBytesPerK4 * ((size_t(k) + 3) / 4);
+}
+
+PackedInt8Matrix view_packed_int8(const int8_t* data, size_t bytes, int n, int k, const float* scales,
+                                  bool per_channel) {
+  check(n > 0 && k > 0, "packed int8 weights: empty shape ", n, "x", k);
+  check(data != nullptr && scales != nullptr, "packed int8 weights: null data or scales");
+  check(bytes == packed_int8_bytes(n, k), "packed int8 weights: ", bytes, " bytes, a ", n, "x", k,
+        " matrix packs to ", packed_int8_bytes(n, k));
+  PackedInt8Matrix p = packed_header(n, k, scales, per_channel);
+  p.data = AlignedArray<int8_t>::view(data, bytes);
+  // One pass over the panels: column sums, and the two things the kernels rely on (no -128; padding
+  // columns and padding k zero), so a corrupt file is an error rather than wrong sums.
+  for (int panel = 0; panel < p.panels; ++panel) {
+    const int width = p.panel_width(panel);
+    const int8_t* src = p.panel(panel);
+    const size_t used = size_t(width) * 4 * size_t(p.k4);
+    const size_t stored = size_t(PackedInt8Matrix::kPanelBytesPerK4) * size_t(p.k4);
+    for (size_t i = used; i < stored; ++i)
+      check(src[i] == 0, "packed int8 weights: panel ", panel, " has data past its ", width, " columns");
+    int32_t sums[PackedInt8Matrix::kPanelColumns] = {};
+    bool bad = false;
+    for (int g = 0; g < p.k4; ++g)
+      for (int c = 0; c < width; ++c)
+        for (int j = 0; j < 4; ++j) {
+          const int8_t v = src[(size_t(g) * size_t(width) + size_t(c)) * 4 + size_t(j)];
+          bad |= v == -128;
+          bad |= v != 0 && (panel * PackedInt8Matrix::kPanelColumns + c >= n || g * 4 + j >= k);
+          sums[c] += v;
+        }
+    check(!bad, "packed int8 weights: panel ", panel, " holds -128 or a non-zero padding value");
+    for (int c = 0; c < width; ++c)
+      p.column_sums[size_t(panel) * PackedInt8Matrix::kPanelColumns + size_t(c)] = sums[c];
+  }
+  return p;
+}
+
+void unpack_int8_column(const PackedInt8Matrix& w, int k, float* out) {
+  check(k >= 0 && k < w.k, "unpack_int8_column: column ", k, " outside 0..", w.k - 1);
+  const size_t g = size_t(k / 4), j = size_t(k % 4);
+  for (int panel = 0; panel < w.panels; ++panel) {
+    const int width = w.panel_width(panel);
+    const int8_t* src = w.panel(panel) + g * size_t(width) * 4 + j;
+    const int n0 = panel * PackedInt8Matrix::kPanelColumns, n1 = std::min(w.n, n0 + width);
+    for (int n = n0; n < n1; ++n) out[n] = float(src[size_t(n - n0) * 4]) * w.scales[size_t(n)];
+  }
+}
+
+void unpack_int8_row(const PackedInt8Matrix& w, int n, int8_t* out) {
+  check(n >= 0 && n < w.n, "unpack_int8_row: row ", n, " outside 0..", w.n - 1);
+  const int panel = n / PackedInt8Matrix::kPanelColumns, c = n % PackedInt8Matrix::kPanelColumns;
+  const int width = w.panel_width(panel);
+  const int8_t* src = w.panel(panel) + size_t(c) * 4;
+  for (int k = 0; k < w.k; ++k) out[k] = src[(size_t(k / 4) * size_t(width)) * 4 + size_t(k % 4)];
 }
 
 namespace int8_detail {

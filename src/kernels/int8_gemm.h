@@ -41,6 +41,18 @@ struct PackedInt8Matrix {
 // scales: N floats if per_channel, else 1. Values must be in -127..127 (the AVX2 maddubs path relies on it).
 PackedInt8Matrix pack_int8_weights(const int8_t* w, int n, int k, const float* scales, bool per_channel);
 
+// Bytes of the panel data of an N x K matrix (what a prepared file stores per int8 linear).
+size_t packed_int8_bytes(int n, int k);
+// Wraps panel data that is already in the packed layout (a mapped prepared file) without copying it; the
+// column sums are computed here and the padding is checked to be zero. Throws Error on a -128 or a
+// non-zero padding byte.
+PackedInt8Matrix view_packed_int8(const int8_t* data, size_t bytes, int n, int k, const float* scales,
+                                  bool per_channel);
+// Column k of W dequantized: out[n] = W[n][k] * scale[n], n < N (a shadow row derived from the int8 weights).
+void unpack_int8_column(const PackedInt8Matrix& w, int k, float* out);
+// Row n of W as stored (K int8 values).
+void unpack_int8_row(const PackedInt8Matrix& w, int n, int8_t* out);
+
 // What happens to each int32 result acc[m][n]:
 //   s = a_scale * w_scale[n]                                      (rounded to float)
 //   if row_scales: s = s * row_scales[m]                          (rows quantized with their own scale)

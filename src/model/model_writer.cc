@@ -256,11 +256,12 @@ void write_model_gguf(const Model& m, const std::string& path, GgmlType weight_t
 }
 
 void add_float_tensors(const Model& m, GgufWriter& w, GgmlType weight_type, bool linears,
-                       std::list<std::vector<float>>& scratch) {
+                       std::list<std::vector<float>>& scratch, bool matrices) {
   const ModelConfig& c = m.config;
   for_each_weight(
       m, target_for(c, NameScheme::Gguf), scratch,
       [&](const std::string& name, const std::vector<uint64_t>& shape, const float* data) {
+        if (!matrices && shape.size() == 2) return;
         const std::vector<uint64_t> dims(shape.rbegin(), shape.rend());
         const uint64_t n = count(shape);
         GgmlType type = shape.size() == 2 ? weight_type : GgmlType::F32;

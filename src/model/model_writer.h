@@ -24,8 +24,9 @@ void write_model_gguf(const Model& model, const std::string& path, GgmlType weig
 // Adds the model's float tensors with their GGUF names and conventions (matrices as weight_type). With
 // linears = false, the per-layer linears' weights and biases are left out (the prepared writer adds
 // its own). Transformed copies live in `scratch`, which must outlive writer.write().
+// With matrices = false, the embedding and output head are left out too (only norms and biases).
 void add_float_tensors(const Model& model, GgufWriter& writer, GgmlType weight_type, bool linears,
-                       std::list<std::vector<float>>& scratch);
+                       std::list<std::vector<float>>& scratch, bool matrices = true);
 
 // Llama 3 RoPE scaling as per-pair divisors of the rotary frequencies, as llama.cpp's converter computes
 // them for rope_freqs.weight.

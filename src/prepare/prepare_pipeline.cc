@@ -5,6 +5,7 @@
 
 #include "backend/float_graph.h"
 #include "backend/prepared_graph.h"
+#include "backend/prepared_writer.h"
 #include "backend/q8_block_linear.h"
 #include "core/error.h"
 #include "core/timer.h"
@@ -62,7 +63,7 @@ struct Calibration {
 
 struct QuantizedModel {
   std::vector<PreparedLinear> linears;
-  BudgetedHotChannels budget;
+  BudgetedHotChannels budget, warm;
   size_t int8_bytes = 0, budget_bytes = 0;
 };
 
@@ -73,7 +74,8 @@ size_t budget_bytes_for(size_t int8_bytes, double share) {
 // Scales for the policy, calibration pass 2 (outlier counts at those clips), every fused linear quantized,
 // hot channels cut back to the resident budget.
 QuantizedModel quantize_setting(const Calibration& cal, const ScalePolicy& policy,
-                                const LinearPrepareOptions& lpo, double budget_share, const char* label) {
+                                const LinearPrepareOptions& lpo, double budget_share, double warm_share,
+                                const char* label) {
   std::vector<ScaleChoice> choices;
   for (auto& s : cal.stats) {
     choices.push_back(choose_scale(s, policy));
@@ -83,19 +85,33 @@ QuantizedModel quantize_setting(const Calibration& cal, const ScalePolicy& polic
                   cal.callbacks);
   QuantizedModel q;
   const size_t n = cal.stats.size();
+  // The resident budget first (it needs only the outlier counts and shapes), so each linear is quantized
+  // once with its final hot channels.
+  std::vector<HotChannelRequest> requests;
+  for (size_t i = 0; i < n; ++i) {
+    const auto [in, out] = slot_shape(cal.model.config, LinearSlot(i % kSlotsPerLayer));
+    requests.push_back(hot_channel_request(cal.stats[i], out, lpo));
+    q.int8_bytes += size_t(in) * size_t(out);
+  }
+  q.budget_bytes = budget_bytes_for(q.int8_bytes, budget_share);
+  q.budget = fit_hot_channels(requests, q.budget_bytes);
+  // Warm rows (in the file, not resident): the channels that overflowed and are not hot, cut back to the
+  // warm budget by outliers per byte as the hot ones are.
+  std::vector<HotChannelRequest> warm_requests;
+  for (size_t i = 0; i < n; ++i)
+    warm_requests.push_back(
+        warm_channel_request(cal.stats[i], int(requests[i].row_bytes / 2), q.budget.channels[i]));
+  q.warm = fit_hot_channels(warm_requests, budget_bytes_for(q.int8_bytes, warm_share));
   for (size_t i = 0; i < n; ++i) {
     const int layer = int(i / kSlotsPerLayer);
     const LinearSlot slot = LinearSlot(i % kSlotsPerLayer);
     std::vector<float> bias;
     std::vector<float> w = fused_weights(cal.model, layer, slot, &bias);
     const int in = cal.stats[i].channels(), out = int(w.size() / size_t(in));
-    q.linears.push_back(
-        prepare_linear(layer, slot, w.data(), out, in, std::move(bias), cal.stats[i], choices[i], lpo));
-    q.int8_bytes += q.linears.back().int8_bytes();
+    q.linears.push_back(prepare_linear(layer, slot, w.data(), out, in, std::move(bias), cal.stats[i],
+                                       choices[i], lpo, q.budget.channels[i], q.warm.channels[i]));
     progress(cal.callbacks, "quantize", i + 1, n);
   }
-  q.budget_bytes = budget_bytes_for(q.int8_bytes, budget_share);
-  q.budget = apply_resident_budget(q.linears, q.budget_bytes);
   return q;
 }
 
@@ -218,7 +234,7 @@ PrepareReport prepare_model(const PrepareOptions& options, const PrepareCallback
   };
   auto quantize = [&](const Recipe& r, const char* label) {
     auto [p, o] = settings_of(r);
-    return quantize_setting(cal, p, o, options.resident_budget, label);
+    return quantize_setting(cal, p, o, options.resident_budget, options.warm_budget, label);
   };
 
   // Held-out measurements: pruning fractions, recipe candidates and the baseline share one reference engine.
@@ -325,6 +341,7 @@ PrepareReport prepare_model(const PrepareOptions& options, const PrepareCallback
   ps.calibration_tokens = int(n_calib);
   ps.calibration_file = options.calibration_name;
   ps.resident_budget = options.resident_budget;
+  ps.warm_budget = options.warm_budget;
   ps.recipe_mode = auto_recipe ? "auto" : "default";
   ps.recipe = decision.index == 0 ? "default" : chosen.name();
   ps.heldout_kl = candidates[decision.index].measured ? candidates[decision.index].mean_kl : -1;
@@ -345,10 +362,12 @@ PrepareReport prepare_model(const PrepareOptions& options, const PrepareCallback
   report.heldout_tokens = held ? held->tokens() : 0;
   report.pruned_paths = pruned;
   report.calibration_tokens = n_calib;
-  double outliers = 0, covered = 0;
+  double outliers = 0, covered = 0, warm_covered = 0;
   for (const PreparedLinear& L : linears) {
     outliers += double(L.outliers);
     covered += L.hot_coverage * double(L.outliers);
+    for (int32_t k : L.warm_channels) warm_covered += double(L.channel_outliers[size_t(k)]);
+    report.warm_bytes += L.warm_bytes();
     PreparedLinearSummary s;
     s.name = L.name();
     s.act_max = double(L.act_max);
@@ -368,6 +387,8 @@ PrepareReport prepare_model(const PrepareOptions& options, const PrepareCallback
   report.dropped_channels = q.budget.dropped_channels;
   report.budget_fits = q.budget.fits;
   report.hot_coverage_all = outliers > 0 ? covered / outliers : 1.0;
+  report.warm_coverage_all = outliers > 0 ? (covered + warm_covered) / outliers : 1.0;
+  report.warm_requested_bytes = q.warm.requested_bytes;
   report.seconds = now_seconds() - t0;
   return report;
 }

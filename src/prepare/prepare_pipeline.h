@@ -34,10 +34,14 @@ struct PrepareOptions {
   double hot_share = 0.8;           // share of calibration outliers the hot channels cover
   double weight_outliers = 0.0;     // share of each weight row kept as sparse float outliers
   double resident_budget = 0.01;    // resident shadow memory as a share of the int8 weight bytes
-  bool auto_recipe = true;          // search recipes against the per-block-32 baseline
-  double recipe_margin = 0.95;      // a setting matches when its held-out KL <= margin x baseline
-  double prune = -1;                // shadow paths to drop: a fraction 0..1, or < 0 for auto
-  double prune_budget = 1.05;       // auto pruning: largest fraction with KL <= budget x unpruned
+  // Warm rows: F16 weight columns of channels that overflowed in calibration but are not hot, kept in the
+  // file (read from the map on demand), at most this share of the int8 weight bytes; other channels'
+  // rows are derived from the int8 weights.
+  double warm_budget = 0.15;
+  bool auto_recipe = true;      // search recipes against the per-block-32 baseline
+  double recipe_margin = 0.95;  // a setting matches when its held-out KL <= margin x baseline
+  double prune = -1;            // shadow paths to drop: a fraction 0..1, or < 0 for auto
+  double prune_budget = 1.05;   // auto pruning: largest fraction with KL <= budget x unpruned
 
   static quant::ScalePolicy default_policy() {
     quant::ScalePolicy p;
@@ -79,6 +83,8 @@ struct PrepareReport {
   std::vector<PreparedLinearSummary> linears;
   size_t calibration_tokens = 0;
   size_t int8_bytes = 0, budget_bytes = 0, requested_bytes = 0, dropped_channels = 0, hot_bytes = 0;
+  size_t warm_bytes = 0, warm_requested_bytes = 0;  // warm rows written, and asked for before the budget
+  double warm_coverage_all = 1;  // share of all calibration outliers in hot or warm channels
   bool budget_fits = true;
   double hot_coverage_all = 1;  // share of all calibration outliers the hot channels cover
   double seconds = 0;

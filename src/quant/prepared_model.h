@@ -1,11 +1,13 @@
 #pragma once
 // A prepared W8A8 model in memory: for each fused linear (qkv, o, gate_up, down of every layer) its
-// int8 weights, static activation scale, shadow-path data (hot channel rows, all rows as F16 W^T) and
-// calibration summary; and the writer of the one-file prepared GGUF (docs/prepared-format.md).
+// int8 weights (already in the kernels' packed layout), static activation scale, shadow-path data (the
+// hot channels' F16 rows; cold channels' rows are derived from the int8 weights when needed) and
+// calibration summary. backend/prepared_writer.h writes it as one prepared GGUF (docs/prepared-format.md).
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "kernels/int8_gemm.h"
 #include "model/model.h"
 #include "quant/activation_stats.h"
 #include "quant/resident_budget.h"
@@ -14,24 +16,29 @@
 
 namespace llmnpu::quant {
 
-constexpr int kPreparedVersion = 1;
+// 2: int8 weights stored packed (mapped at load), int8 head, no F16 W^T (cold rows from the int8 weights).
+constexpr int kPreparedVersion = 2;
 
 enum class LinearSlot { Qkv = 0, O = 1, GateUp = 2, Down = 3 };
 constexpr int kSlotsPerLayer = 4;
 const char* slot_name(LinearSlot s);               // "qkv", "o", "gate_up", "down"
 std::string linear_name(int layer, LinearSlot s);  // "blk.3.gate_up"
+// The {in, out} features of a fused slot in a model of this config.
+std::pair<int, int> slot_shape(const ModelConfig& c, LinearSlot s);
 
 struct PreparedLinear {
   int layer = 0;
   LinearSlot slot = LinearSlot::Qkv;
-  QuantizedWeights weights;           // [out][in]
-  std::vector<float> bias;            // [out] or empty
-  float act_scale = 1;                // static per-tensor activation scale
-  bool shadow = true;                 // false: pruned, outliers are clipped in prefill
-  std::vector<int32_t> hot_channels;  // increasing
-  std::vector<uint16_t> hot_rows;     // F16 [hot][out]: W[:, k] of each hot channel
-  std::vector<uint16_t> weight_t;     // F16 [in][out]: W^T, every channel (read on demand), without
-                                      // the weight outliers (weights.outlier_*: they see the float x)
+  QuantizedWeights weights;            // scales and weight outliers (q is released once packed)
+  PackedInt8Matrix packed;             // the int8 weights in the layout of int8_gemm.h
+  std::vector<float> bias;             // [out] or empty
+  float act_scale = 1;                 // static per-tensor activation scale
+  bool shadow = true;                  // false: pruned, outliers are clipped in prefill
+  std::vector<int32_t> hot_channels;   // increasing
+  std::vector<uint16_t> hot_rows;      // F16 [hot][out]: W[:, k] of each hot channel, without the
+                                       // weight outliers (weights.outlier_*: they see the float x)
+  std::vector<int32_t> warm_channels;  // increasing, none hot: F16 rows kept in the file, not resident
+  std::vector<uint16_t> warm_rows;     // F16 [warm][out], as hot_rows
   // Calibration summary.
   float act_max = 0, p99 = 0, p999 = 0, p9999 = 0;
   int outlier_channels = 0;                // channels with at least one calibration outlier
@@ -47,7 +54,8 @@ struct PreparedLinear {
   size_t hot_bytes() const {
     return hot_rows.size() * sizeof(uint16_t) + weights.outlier_value.size() * 3 * sizeof(float);
   }
-  size_t int8_bytes() const { return weights.q.size(); }
+  size_t int8_bytes() const { return size_t(in()) * size_t(out()); }
+  size_t warm_bytes() const { return warm_rows.size() * sizeof(uint16_t); }
 };
 
 // The fused float weights [out][in] of one slot of a layer (qkv: Wq|Wk|Wv rows; gate_up: Wg|Wu), and
@@ -60,41 +68,28 @@ struct LinearPrepareOptions {
   double hot_share = 0.8;
 };
 
+// What one linear asks of the resident budget before it is quantized: its share-selected hot channels
+// (from the calibration outlier counts of stats) and the bytes of its weight outliers.
+HotChannelRequest hot_channel_request(const ActivationStats& stats, int out,
+                                      const LinearPrepareOptions& options);
+
+// The warm channels a linear asks for: every channel with a calibration outlier that is not hot (a row
+// of F16 each, kept in the file and read from the map when an outlier hits it). Channels that never
+// overflowed in calibration stay cold: their rows are derived from the int8 weights.
+HotChannelRequest warm_channel_request(const ActivationStats& stats, int out,
+                                       const std::vector<int32_t>& hot);
+
 // Quantizes one fused linear with a chosen scale; stats must hold both calibration passes (outlier
-// counts for choice.clip).
+// counts for choice.clip). hot_channels (increasing): the channels whose F16 rows stay resident, as the
+// resident budget kept them (fit_hot_channels over every linear's hot_channel_request); warm_channels
+// (increasing, none hot): the channels whose F16 rows the file keeps, as the warm budget kept them.
 PreparedLinear prepare_linear(int layer, LinearSlot slot, const float* w, int out, int in,
                               std::vector<float> bias, const ActivationStats& stats,
-                              const ScaleChoice& choice, const LinearPrepareOptions& options);
-
-// Makes exactly `channels` (increasing) hot: copies their rows from weight_t, updates the coverage.
-void set_hot_channels(PreparedLinear& linear, std::vector<int32_t> channels);
-
-// Cuts the hot channels of all linears back to budget_bytes of resident shadow memory (hot rows + weight
-// outliers), keeping the channels with the most calibration outliers per byte (quant/resident_budget.h).
-BudgetedHotChannels apply_resident_budget(std::vector<PreparedLinear>& linears, size_t budget_bytes);
+                              const ScaleChoice& choice, const LinearPrepareOptions& options,
+                              std::vector<int32_t> hot_channels, std::vector<int32_t> warm_channels = {});
 
 // Turns the shadow path off for round(fraction * n) linears of least importance (on for the others).
 // Returns how many were pruned.
 int apply_pruning(std::vector<PreparedLinear>& linears, double fraction);
-
-struct PreparedSettings {
-  ScalePolicy policy;
-  bool per_channel_weights = true;
-  double weight_outlier_share = 0.01;
-  double hot_share = 0.8;
-  std::string prune = "auto";  // "auto" or the fraction given
-  double prune_fraction = 0;   // what was applied
-  int calibration_tokens = 0;
-  std::string calibration_file;
-  double resident_budget = 0.01;                     // share of the int8 weight bytes
-  std::string recipe_mode = "auto";                  // --recipe: auto or default
-  std::string recipe = "default";                    // what was chosen ("default": the settings as given)
-  double heldout_kl = -1, heldout_baseline_kl = -1;  // measured by prepare (-1: not measured)
-};
-
-// Writes the prepared GGUF: architecture keys and tokenizer of `source`, its embedding, norms and
-// output head as F32, and every linear of `linears` (all layers, slot order).
-void write_prepared_gguf(const Model& source, const std::vector<PreparedLinear>& linears,
-                         const PreparedSettings& settings, const std::string& path);
 
 }  // namespace llmnpu::quant

@@ -71,16 +71,20 @@ Chunk Engine::make_chunk(int index, int pos0, const std::vector<int32_t>& tokens
 // The program's embed op: rows of the table (times its scale) into the residual stream.
 void Engine::embed(const std::vector<int32_t>& tokens, Chunk& chunk) const {
   const Op& op = graph_.program.embed;
-  const VectorWeight table = graph_.weight_vector(op.weight);
   const size_t dim = size_t(op.out.cols), ld = size_t(graph_.program.tensor(op.out.tensor).width);
-  const int vocab = int(size_t(table.size) / dim);
+  const EmbeddingRows& rows = graph_.embedding;
+  const VectorWeight table = rows.row ? VectorWeight{} : graph_.weight_vector(op.weight);
+  const int vocab = rows.row ? rows.vocab : int(size_t(table.size) / dim);
   chunk.T = int(tokens.size());
   chunk.tokens = tokens;
   for (int t = 0; t < chunk.T; ++t) {
     int32_t id = tokens[size_t(t)];
     check(id >= 0 && id < vocab, "token id ", id, " is outside the vocabulary of ", vocab);
     float* row = chunk.at(op.out) + size_t(t) * ld;
-    std::memcpy(row, table.data + size_t(id) * dim, dim * sizeof(float));
+    if (rows.row)
+      rows.row(id, row);
+    else
+      std::memcpy(row, table.data + size_t(id) * dim, dim * sizeof(float));
     if (op.scale != 1)
       for (size_t i = 0; i < dim; ++i) row[i] *= op.scale;
   }

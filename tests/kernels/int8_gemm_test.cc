@@ -237,6 +237,50 @@ TEST(Int8Gemm, PackedLayoutIsDocumented) {
   EXPECT_EQ(packed.column_sums[70], 0);
 }
 
+TEST(Int8Gemm, PackedDataUsedInPlaceAndItsColumnsAndRows) {
+  // 70 x 9: a narrow last panel and K not a multiple of 4.
+  Problem p = make_problem(5, 70, 9, 0, 0, 37);
+  const PackedInt8Matrix packed = pack_int8_weights(p.w.data(), 70, 9, p.scales.data(), true);
+  ASSERT_EQ(packed.data.size(), packed_int8_bytes(70, 9));
+  const PackedInt8Matrix view =
+      view_packed_int8(packed.data.data(), packed.data.size(), 70, 9, p.scales.data(), true);
+  EXPECT_FALSE(view.data.owned());
+  EXPECT_EQ(view.data.data(), packed.data.data());
+  for (int n = 0; n < 128; ++n) {
+    EXPECT_EQ(view.column_sums[size_t(n)], packed.column_sums[size_t(n)]);
+    EXPECT_EQ(view.scales[size_t(n)], packed.scales[size_t(n)]);
+  }
+  std::vector<float> got(size_t(5) * 70), want(got.size());
+  Int8Epilogue ep;
+  ep.ld_out = 70;
+  ep.out_f32 = got.data();
+  int8_gemm(p.a(), 5, p.lda, view, 0.5f, ep, nullptr);
+  ep.out_f32 = want.data();
+  int8_gemm_reference(p.a(), 5, p.lda, p.w.data(), 70, 9, p.scales.data(), true, 0.5f, ep);
+  EXPECT_EQ(got, want);
+  std::vector<float> column(70);
+  std::vector<int8_t> row(9);
+  for (int k = 0; k < 9; ++k) {
+    unpack_int8_column(view, k, column.data());
+    for (int n = 0; n < 70; ++n)
+      EXPECT_EQ(column[size_t(n)], float(p.w[size_t(n) * 9 + size_t(k)]) * p.scales[size_t(n)]);
+  }
+  for (int n = 0; n < 70; ++n) {
+    unpack_int8_row(view, n, row.data());
+    for (int k = 0; k < 9; ++k) EXPECT_EQ(row[size_t(k)], p.w[size_t(n) * 9 + size_t(k)]);
+  }
+  // Corrupt data is refused: a -128, a value in the padding, the wrong size.
+  std::vector<int8_t> bad(packed.data.data(), packed.data.data() + packed.data.size());
+  bad[3] = -128;
+  EXPECT_THROW(view_packed_int8(bad.data(), bad.size(), 70, 9, p.scales.data(), true), Error);
+  bad[3] = packed.data[3];
+  bad[(size_t(2) * 64 + 5) * 4 + 3] = 1;  // k = 11 >= K in panel 0
+  EXPECT_THROW(view_packed_int8(bad.data(), bad.size(), 70, 9, p.scales.data(), true), Error);
+  bad[(size_t(2) * 64 + 5) * 4 + 3] = 0;
+  EXPECT_NO_THROW(view_packed_int8(bad.data(), bad.size(), 70, 9, p.scales.data(), true));
+  EXPECT_THROW(view_packed_int8(bad.data(), bad.size() - 1, 70, 9, p.scales.data(), true), Error);
+}
+
 TEST(Int8Gemm, RejectsBadArguments) {
   Problem p = make_problem(2, 8, 16, 0, 0, 3);
   p.w[5] = -128;

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "backend/prepared_graph.h"
+#include "backend/prepared_writer.h"
 #include "common/testdata.h"
 #include "core/error.h"
 #include "format/gguf_writer.h"
@@ -45,7 +46,8 @@ std::vector<PreparedLinear> fake_prepare(const Model& m) {
       st.set_outlier_clip(c.clip);
       st.record_outliers(x.data(), 16, size_t(in));
       LinearPrepareOptions o;
-      out.push_back(prepare_linear(l, LinearSlot(s), w.data(), outf, in, bias, st, c, o));
+      out.push_back(prepare_linear(l, LinearSlot(s), w.data(), outf, in, bias, st, c, o,
+                                   hot_channel_request(st, outf, o).channels));
     }
   apply_pruning(out, 0.5);
   return out;
@@ -72,7 +74,12 @@ void rewrite(const std::string& from, const std::string& to, const std::string& 
   for (const auto& t : f.tensors()) {
     if (t.name == drop_tensor) continue;
     std::vector<uint64_t> dims = t.dims;
-    if (t.name == reshape_tensor) std::swap(dims[0], dims[1]);
+    if (t.name == reshape_tensor) {
+      if (dims.size() == 1)
+        dims = {dims[0] / 2, 2};
+      else
+        std::swap(dims[0], dims[1]);
+    }
     w.add_tensor(t.name, t.type, dims, t.data, t.nbytes);
   }
   w.write(to);
@@ -111,7 +118,9 @@ TEST(PreparedFile, HostileFilesGiveErrors) {
   const std::string bad = dir + "/bad.gguf";
   rewrite(good, bad, "blk.1.o.act_scale", "", "");
   EXPECT_THROW(load_prepared_model(bad), Error);
-  rewrite(good, bad, "", "blk.0.down.weight_t", "");
+  rewrite(good, bad, "", "blk.0.qkv.hot_rows", "");
+  EXPECT_THROW(load_prepared_model(bad), Error);
+  rewrite(good, bad, "token_embd.weight", "", "");
   EXPECT_THROW(load_prepared_model(bad), Error);
   rewrite(good, bad, "", "blk.0.qkv.weight", "");
   EXPECT_THROW(load_prepared_model(bad), Error);
@@ -121,6 +130,21 @@ TEST(PreparedFile, HostileFilesGiveErrors) {
   EXPECT_THROW(load_prepared_model(bad), Error);
   rewrite(good, bad, "", "", "llmnpu.prepared.rope_layout");
   EXPECT_THROW(load_prepared_model(bad), Error);
+  // A file of the previous format (row-major int8, F16 W^T per linear) asks to be prepared again.
+  {
+    GgufFile f(good);
+    GgufWriter w;
+    for (const auto& [k, v] : f.metadata()) w.set(k, v);
+    w.set("llmnpu.prepared.version", GgufValue::of_u32(1));
+    for (const auto& t : f.tensors()) w.add_tensor(t.name, t.type, t.dims, t.data, t.nbytes);
+    w.write(bad);
+    try {
+      load_prepared_model(bad);
+      ADD_FAILURE() << "a format 1 file loaded";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("run llmnpu prepare"), std::string::npos) << e.what();
+    }
+  }
   // general.alignment 1 may put floats at odd addresses: refused by name, not loaded misaligned.
   {
     GgufFile f(good);

@@ -1,5 +1,5 @@
 // The resident budget: hot channels cut back globally by outliers per resident byte, the budget held
-// exactly; and on prepared linears, the kept hot rows are the right rows of W^T.
+// exactly; and on prepared linears, the kept hot rows are the float weight columns of those channels.
 #include "quant/resident_budget.h"
 
 #include <gtest/gtest.h>
@@ -7,6 +7,7 @@
 #include <numeric>
 #include <random>
 
+#include "core/half.h"
 #include "quant/prepared_model.h"
 
 namespace llmnpu::quant {
@@ -58,11 +59,17 @@ TEST(ResidentBudget, FixedBytesOverBudgetKeepNoRows) {
   EXPECT_EQ(r.channels, (std::vector<std::vector<int32_t>>{{}, {}, {}}));
 }
 
-TEST(ResidentBudget, PreparedLinearsKeepTheirRowsOfWeightT) {
+TEST(ResidentBudget, PreparedLinearsKeepTheBudgetedRowsOfTheirFloatWeights) {
   const int in = 32, out = 24;
   std::mt19937 rng(5);
   std::normal_distribution<float> nd(0, 1);
-  std::vector<PreparedLinear> linears;
+  std::vector<std::vector<float>> weights;
+  std::vector<ActivationStats> stats;
+  std::vector<ScaleChoice> choices;
+  std::vector<HotChannelRequest> requests;
+  LinearPrepareOptions o;
+  o.weight_outlier_share = 0;
+  o.hot_share = 1.0;
   for (int l = 0; l < 2; ++l) {
     std::vector<float> w(size_t(in) * out), x(size_t(in) * 64);
     for (auto& v : w) v = nd(rng);
@@ -81,16 +88,20 @@ TEST(ResidentBudget, PreparedLinearsKeepTheirRowsOfWeightT) {
     const ScaleChoice c = choose_scale(st, policy);
     st.set_outlier_clip(c.clip);
     st.record_outliers(x.data(), 64, size_t(in));
-    LinearPrepareOptions o;
-    o.weight_outlier_share = 0;
-    o.hot_share = 1.0;
-    linears.push_back(prepare_linear(l, LinearSlot::Qkv, w.data(), out, in, {}, st, c, o));
+    requests.push_back(hot_channel_request(st, out, o));
+    weights.push_back(w);
+    stats.push_back(st);
+    choices.push_back(c);
   }
-  ASSERT_EQ(linears[0].hot_channels, (std::vector<int32_t>{3, 7}));
-  ASSERT_EQ(linears[1].hot_channels, (std::vector<int32_t>{3, 7, 9}));
+  ASSERT_EQ(requests[0].channels, (std::vector<int32_t>{3, 7}));
+  ASSERT_EQ(requests[1].channels, (std::vector<int32_t>{3, 7, 9}));
   // Three rows of 48 bytes fit in 150: both channel 3s (64 outliers) and layer 1's channel 9 (32).
-  const BudgetedHotChannels r = apply_resident_budget(linears, 150);
+  const BudgetedHotChannels r = fit_hot_channels(requests, 150);
   EXPECT_EQ(r.resident_bytes, 144u);
+  std::vector<PreparedLinear> linears;
+  for (int l = 0; l < 2; ++l)
+    linears.push_back(prepare_linear(l, LinearSlot::Qkv, weights[size_t(l)].data(), out, in, {},
+                                     stats[size_t(l)], choices[size_t(l)], o, r.channels[size_t(l)]));
   EXPECT_EQ(linears[0].hot_channels, (std::vector<int32_t>{3}));
   EXPECT_EQ(linears[1].hot_channels, (std::vector<int32_t>{3, 9}));
   EXPECT_DOUBLE_EQ(linears[0].hot_coverage, 64.0 / 80.0);
@@ -101,7 +112,8 @@ TEST(ResidentBudget, PreparedLinearsKeepTheirRowsOfWeightT) {
     ASSERT_EQ(L.hot_rows.size(), L.hot_channels.size() * size_t(out));
     for (size_t h = 0; h < L.hot_channels.size(); ++h)
       for (int n = 0; n < out; ++n)
-        EXPECT_EQ(L.hot_rows[h * out + size_t(n)], L.weight_t[size_t(L.hot_channels[h]) * out + size_t(n)]);
+        EXPECT_EQ(L.hot_rows[h * out + size_t(n)],
+                  float_to_half(weights[size_t(L.layer)][size_t(n) * in + size_t(L.hot_channels[h])]));
   }
   EXPECT_EQ(bytes, 144u);
 }
