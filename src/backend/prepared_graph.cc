@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/half.h"
+#include "core/mapped_file.h"
 #include "core/thread_pool.h"
 #include "format/gguf.h"
 #include "model/gguf_config.h"
@@ -174,8 +175,11 @@ PreparedGraph load_prepared_model(const std::string& path, const LoadOptions& op
   std::unique_ptr<Int8Head> head;
   {
     ThreadPool load_pool(ThreadPool::hardware_threads());
-    head = std::make_unique<Int8Head>(c.tied_output ? embedding_table : f16("output.weight"), c.dim,
-                                      c.vocab_size, &load_pool, m.weights.output_b);
+    const uint16_t* head_table = c.tied_output ? embedding_table : f16("output.weight");
+    head = std::make_unique<Int8Head>(head_table, c.dim, c.vocab_size, &load_pool, m.weights.output_b);
+    // Decode reads the int8 copy; the F16 table is read again only for embedding rows and all-position
+    // logits, so its pages need not stay resident.
+    release_mapped_pages(head_table, size_t(c.dim) * size_t(c.vocab_size) * sizeof(uint16_t));
   }
   const EmbeddingRows embedding = f16_embedding(embedding_table, c.dim, c.vocab_size, nullptr);
   m.weights.layers.assign(size_t(c.n_layers), {});

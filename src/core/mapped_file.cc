@@ -36,4 +36,13 @@ MappedFile::~MappedFile() {
   if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
 }
 
+void release_mapped_pages(const void* data, size_t bytes) {
+  const long page = ::sysconf(_SC_PAGESIZE);
+  if (page <= 0 || data == nullptr) return;
+  const uintptr_t begin =
+      (reinterpret_cast<uintptr_t>(data) + uintptr_t(page) - 1) / uintptr_t(page) * uintptr_t(page);
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(data) + bytes) / uintptr_t(page) * uintptr_t(page);
+  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
+
 }  // namespace llmnpu

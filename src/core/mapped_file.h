@@ -23,4 +23,9 @@ class MappedFile {
   size_t size_ = 0;
 };
 
+// Lets the OS drop the resident pages of [data, data + bytes), part of a read-only file map, once they
+// have been read (the F16 head after the int8 head is built from it): later reads fault them back in
+// from the file. Only whole pages inside the range are dropped; a no-op where the OS cannot.
+void release_mapped_pages(const void* data, size_t bytes);
+
 }  // namespace llmnpu

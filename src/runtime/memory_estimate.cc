@@ -14,11 +14,11 @@ namespace {
 
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 
-// Measured peaks (docs/memory.md): `run` of a prepared file 1.5x its size (the mapped file, all of it
-// read: the F16 head once to quantize the int8 decode head, which adds ~1/4 of the head's F16 bytes, and
-// buffers); `prepare` 1.9-2.5x the model's fp32 bytes (the float model, its reference copy and the
-// calibration activations).
-constexpr double kPreparedRunPerFileByte = 1.6;
+// Measured peaks (docs/memory.md): `run` of a prepared file 1.2x its size (the mapped int8 weights, the
+// int8 decode head quantized at load, about 1/4 of the F16 head's bytes, and buffers; the F16 head's
+// pages are let go once it is built); `prepare` 1.9-2.5x the model's fp32 bytes (the float model, its
+// reference copy and the calibration activations).
+constexpr double kPreparedRunPerFileByte = 1.35;
 // `run` of a float model: 1.02x its fp32 bytes (the weights, packed GEMM panels for a chunk, buffers).
 constexpr double kFloatRunPerFloatByte = 1.1;
 constexpr double kPreparePerFloatByte = 2.5;
