@@ -226,22 +226,19 @@ PreparedGraph load_prepared_model(const std::string& path, const LoadOptions& op
       if (f.find_tensor(b + "bias")) spec.bias = f32_tensor(f, b + "bias", {N});
       spec.act_scale = *f32_tensor(f, b + "act_scale", {1});
       spec.shadow = shadow[size_t(l * kSlotsPerLayer + s)] != 0;
-      if (const GgufTensor* hot = f.find_tensor(b + "hot_channels")) {
-        check(hot->type == GgmlType::I32 && hot->dims.size() == 1 && hot->dims[0] <= K, "'", path,
-              "': tensor '", b, "hot_channels' must be I32 with at most ", K, " entries");
-        const int32_t* ids = reinterpret_cast<const int32_t*>(hot->data);
-        spec.hot_channels.assign(ids, ids + hot->dims[0]);
-        spec.hot_rows = reinterpret_cast<const uint16_t*>(
-            typed(f, b + "hot_rows", GgmlType::F16, {N, hot->dims[0]}).data);
-      }
-      if (const GgufTensor* warm = f.find_tensor(b + "warm_channels")) {
-        check(warm->type == GgmlType::I32 && warm->dims.size() == 1 && warm->dims[0] <= K, "'", path,
-              "': tensor '", b, "warm_channels' must be I32 with at most ", K, " entries");
-        const int32_t* ids = reinterpret_cast<const int32_t*>(warm->data);
-        spec.warm_channels.assign(ids, ids + warm->dims[0]);
-        spec.warm_rows = reinterpret_cast<const uint16_t*>(
-            typed(f, b + "warm_rows", GgmlType::F16, {N, warm->dims[0]}).data);
-      }
+      // Hot (resident) and warm (mapped) shadow rows: a channel list and its F16 rows, both optional.
+      auto shadow_rows = [&](const std::string& kind, std::vector<int32_t>& channels, const uint16_t*& rows) {
+        const GgufTensor* ids = f.find_tensor(b + kind + "_channels");
+        if (!ids) return;
+        check(ids->type == GgmlType::I32 && ids->dims.size() == 1 && ids->dims[0] <= K, "'", path,
+              "': tensor '", b, kind, "_channels' must be I32 with at most ", K, " entries");
+        const int32_t* data = reinterpret_cast<const int32_t*>(ids->data);
+        channels.assign(data, data + ids->dims[0]);
+        rows = reinterpret_cast<const uint16_t*>(
+            typed(f, b + kind + "_rows", GgmlType::F16, {N, ids->dims[0]}).data);
+      };
+      shadow_rows("hot", spec.hot_channels, spec.hot_rows);
+      shadow_rows("warm", spec.warm_channels, spec.warm_rows);
       if (const GgufTensor* idx = f.find_tensor(b + "weight_outlier_index")) {
         check(idx->type == GgmlType::I32 && idx->dims.size() == 1 && idx->dims[0] <= K * N, "'", path,
               "': tensor '", b, "weight_outlier_index' must be I32 with at most ", K * N, " entries");

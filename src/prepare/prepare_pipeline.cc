@@ -99,8 +99,9 @@ QuantizedModel quantize_setting(const Calibration& cal, const ScalePolicy& polic
   // warm budget by outliers per byte as the hot ones are.
   std::vector<HotChannelRequest> warm_requests;
   for (size_t i = 0; i < n; ++i)
-    warm_requests.push_back(
-        warm_channel_request(cal.stats[i], int(requests[i].row_bytes / 2), q.budget.channels[i]));
+    warm_requests.push_back(warm_channel_request(
+        cal.stats[i], slot_shape(cal.model.config, LinearSlot(i % kSlotsPerLayer)).second,
+        q.budget.channels[i]));
   q.warm = fit_hot_channels(warm_requests, budget_bytes_for(q.int8_bytes, warm_share));
   for (size_t i = 0; i < n; ++i) {
     const int layer = int(i / kSlotsPerLayer);
