@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/aligned_memory.h"
 #include "graph/program.h"
 
 namespace llmnpu {
@@ -16,23 +17,27 @@ struct Chunk {
   bool all_logits = false;  // the head computes every real row (perplexity) or only the last one
   std::vector<int32_t> tokens;
 
-  // [rows][width] per program tensor; the logits tensor is [logit rows][vocab], filled by the head.
-  std::vector<std::vector<float>> tensors;
+  // [rows][width] per program tensor, each 64-byte aligned in one slab (the logits tensor excepted:
+  // [logit rows][vocab] in `logits`, filled by the head).
+  AlignedArray<float> slab;
+  std::vector<size_t> offsets;  // per tensor, in floats into slab
   std::vector<float> logits;
 
   // The first logit row and how many there are (the last real row, or all of them).
   int first_logit_row() const { return all_logits ? 0 : T - 1; }
   int logit_rows() const { return T - first_logit_row(); }
 
-  float* data(int tensor) { return tensors[size_t(tensor)].data(); }
-  float* at(const View& v) { return tensors[size_t(v.tensor)].data() + v.col; }
+  float* data(int tensor) { return slab.data() + offsets[size_t(tensor)]; }
+  float* at(const View& v) { return data(v.tensor) + v.col; }
 
-  void allocate(const ModelProgram& program, int rows);
-  // Frees the activation buffers once the chunk is done (its logits stay).
-  void release_activations();
+  // Zeroed buffers for `rows` rows; `reuse` (a slab an earlier chunk gave back) is taken when it is large
+  // enough, so a prefill that runs chunk after chunk allocates and faults in its buffers once.
+  void allocate(const ModelProgram& program, int rows, AlignedArray<float> reuse = {});
+  // Hands the activation buffers back once the chunk is done (its logits stay).
+  AlignedArray<float> take_activations();
 };
 
-// Floats of one chunk row over every tensor but the logits.
-size_t chunk_row_floats(const ModelProgram& program);
+// Floats of a chunk's buffers (every tensor but the logits) for `rows` rows.
+size_t chunk_buffer_floats(const ModelProgram& program, int rows);
 
 }  // namespace llmnpu

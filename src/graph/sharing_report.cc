@@ -57,7 +57,7 @@ SharingReport sharing_report(const ModelGraph& graph, const ModelConfig& config,
     r.footprints.push_back(f);
   }
   // Chunk::allocate: every program tensor for every row; the last row's logits once.
-  r.chunk_buffer_bytes = size_t(chunk) * chunk_row_floats(graph.program) * sizeof(float);
+  r.chunk_buffer_bytes = chunk_buffer_floats(graph.program, chunk) * sizeof(float);
   r.chunks_in_flight = std::min(r.chunks, max_in_flight);
   const size_t common = r.head_weight_bytes + size_t(r.chunks_in_flight) * r.chunk_buffer_bytes +
                         size_t(config.vocab_size) * sizeof(float);

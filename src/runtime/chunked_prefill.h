@@ -46,6 +46,9 @@ class ChunkedPrefill {
   std::vector<std::unique_ptr<Processor>> processors_;
   LatencyModel latency_;
   ShadowQueue::Stats shadow_stats_;
+  // Buffers of finished chunks, kept for the next chunks and the next prefill: allocated (and their pages
+  // faulted in) once, at the same addresses every run, however long the process lives.
+  std::vector<AlignedArray<float>> spare_buffers_;
 };
 
 }  // namespace llmnpu

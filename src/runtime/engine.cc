@@ -57,13 +57,13 @@ void Engine::compile_for(int rows) {
     if (sg.is_static) it->second[size_t(sg.index)] = backend_for(sg).compile(sg, graph_, rows);
 }
 
-Chunk Engine::make_chunk(int index, int pos0, const std::vector<int32_t>& tokens, int rows,
-                         bool all_logits) const {
+Chunk Engine::make_chunk(int index, int pos0, const std::vector<int32_t>& tokens, int rows, bool all_logits,
+                         AlignedArray<float> buffers) const {
   Chunk chunk;
   chunk.index = index;
   chunk.pos0 = pos0;
   chunk.all_logits = all_logits;
-  chunk.allocate(graph_.program, std::max(rows, int(tokens.size())));
+  chunk.allocate(graph_.program, std::max(rows, int(tokens.size())), std::move(buffers));
   embed(tokens, chunk);
   return chunk;
 }
@@ -119,6 +119,7 @@ std::vector<float> Engine::prefill(const std::vector<int32_t>& tokens, int chunk
   std::vector<float> last;
   if (trace) trace->set_lanes({"all cores"});
   const double origin = now_seconds();
+  AlignedArray<float> buffers;  // the previous chunk's, reused by the next
   for (int begin = 0, index = 0; begin < n; begin += step, ++index) {
     int end = std::min(n, begin + step);
     std::vector<int32_t> part(tokens.begin() + begin, tokens.begin() + end);
@@ -127,7 +128,7 @@ std::vector<float> Engine::prefill(const std::vector<int32_t>& tokens, int chunk
     // prompt (chunk_len 0) runs on the host, which takes any length.
     const int rows = chunk_len > 0 ? chunk_len : end - begin;
     if (chunk_len > 0) compile_for(rows);
-    Chunk chunk = make_chunk(index, position_ + begin, part, rows, all);
+    Chunk chunk = make_chunk(index, position_ + begin, part, rows, all, std::move(buffers));
     for (const Subgraph& sg : graph_.chunk_subgraphs) {
       if (sg.head && !all && end != n) continue;  // no logits needed mid-prompt
       const double start = now_seconds();
@@ -143,6 +144,7 @@ std::vector<float> Engine::prefill(const std::vector<int32_t>& tokens, int chunk
     if (all)
       for (int t = 0; t < chunk.T; ++t) on_logits(chunk.pos0 + t, chunk.logits.data() + size_t(t) * vocab);
     if (end == n) last.assign(chunk.logits.end() - long(vocab), chunk.logits.end());
+    buffers = chunk.take_activations();
   }
   position_ += n;
   return last;

@@ -60,9 +60,10 @@ class Engine {
   // The pieces a scheduler drives. compile_for compiles every static subgraph for chunks of `rows` rows
   // on its role's backend, once (call it before chunks of that shape run: run_subgraph does not compile
   // static subgraphs, so concurrent processors never race on it). make_chunk embeds tokens at pos0
-  // (rows >= tokens: padded).
+  // (rows >= tokens: padded), in `buffers` when a finished chunk gave them back (Chunk::allocate).
   void compile_for(int rows);
-  Chunk make_chunk(int index, int pos0, const std::vector<int32_t>& tokens, int rows, bool all_logits) const;
+  Chunk make_chunk(int index, int pos0, const std::vector<int32_t>& tokens, int rows, bool all_logits,
+                   AlignedArray<float> buffers = {}) const;
   // shadow: where int8 linears send their float shadow work (null: they add it themselves).
   void run_subgraph(const Subgraph& sg, Chunk& chunk, ThreadPool* pool, ShadowSink* shadow = nullptr);
   // Marks tokens [0, end) as in the cache once every chunk up to there has finished.

@@ -32,9 +32,14 @@ TEST(SharingReport, CountsWeightsOncePerChunkWithoutSharingAndBuffersAlike) {
   // The per-chunk buffers are exactly what a chunk of 32 rows allocates.
   Chunk chunk;
   chunk.allocate(graph.program, 32);
-  size_t floats = 0;
-  for (const auto& v : chunk.tensors) floats += v.size();
-  EXPECT_EQ(r.chunk_buffer_bytes, floats * sizeof(float));
+  EXPECT_EQ(r.chunk_buffer_bytes, chunk.slab.size() * sizeof(float));
+  // Every tensor's buffer starts on a cache line and holds its rows.
+  for (size_t i = 0; i < graph.program.tensors.size(); ++i) {
+    if (int(i) == graph.program.logits) continue;
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(chunk.data(int(i))) % 64, 0u);
+    const size_t end = i + 1 < chunk.offsets.size() ? chunk.offsets[i + 1] : chunk.slab.size();
+    EXPECT_GE(end - chunk.offsets[i], size_t(32) * size_t(graph.program.tensors[i].width));
+  }
 
   // Weights: the layers' linears and norms once, the head once; the difference is the extra copies.
   size_t layer_weights = 0;
