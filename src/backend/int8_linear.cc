@@ -143,8 +143,12 @@ void int8_gemv(const int8_t* a, const PackedInt8Matrix& w, float a_scale, const 
 }
 
 // Column k of the int8 weights times their scales, in F16: the shadow row of a channel without a
-// resident one.
+// resident one. column: N floats of scratch for the portable version.
 void decode_shadow_row(const PackedInt8Matrix& w, int k, float* column, uint16_t* out) {
+#if defined(__x86_64__)
+  static const bool avx512 = cpu_features().avx512f && cpu_features().f16c;
+  if (avx512) return int8_linear_detail::decode_shadow_row_avx512(w, k, out);
+#endif
   unpack_int8_column(w, k, column);
   for (int n = 0; n < w.n; ++n) out[n] = float_to_half(column[n]);
 }

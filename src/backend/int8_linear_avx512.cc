@@ -202,6 +202,34 @@ __attribute__((target("avx512f,avx512bw,avx512vnni,f16c"))) void head_gemv_panel
   }
 }
 
+// One 64-byte line of a panel holds 16 columns x 4 k: shifting byte k % 4 of each 32-bit lane to the
+// top and back (arithmetic) sign-extends it; then scale and round to F16, 16 columns per step.
+__attribute__((target("avx512f,f16c"))) void decode_shadow_row_avx512(const PackedInt8Matrix& w, int k,
+                                                                      uint16_t* out) {
+  const size_t group = size_t(k / 4);
+  const __m128i up = _mm_cvtsi32_si128(24 - 8 * (k % 4)), down = _mm_cvtsi32_si128(24);
+  for (int panel = 0; panel < w.panels; ++panel) {
+    const int width = w.panel_width(panel);  // a multiple of 16; scales are padded alike
+    const int8_t* src = w.panel(panel) + group * size_t(width) * 4;
+    const int n0 = panel * PackedInt8Matrix::kPanelColumns;
+    for (int c = 0; c < width && n0 + c < w.n; c += 16) {
+      const __m512i lanes = _mm512_loadu_si512(src + size_t(c) * 4);
+      const __m512i values = _mm512_sra_epi32(_mm512_sll_epi32(lanes, up), down);
+      const __m512 scaled =
+          _mm512_mul_ps(_mm512_cvtepi32_ps(values), _mm512_loadu_ps(w.scales.data() + n0 + c));
+      const __m256i halves = _mm512_cvtps_ph(scaled, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+      const int valid = std::min(16, w.n - (n0 + c));
+      if (valid == 16) {
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + n0 + c), halves);
+      } else {
+        alignas(32) uint16_t tail[16];
+        _mm256_store_si256(reinterpret_cast<__m256i*>(tail), halves);
+        std::copy_n(tail, valid, out + n0 + c);
+      }
+    }
+  }
+}
+
 template void shadow_rows_avx512<true>(const kernels::OutlierEntry*, const uint16_t* const*, size_t, int, int,
                                        float*);
 template void shadow_rows_avx512<false>(const kernels::OutlierEntry*, const uint16_t* const*, size_t, int,

@@ -18,6 +18,9 @@ constexpr int kHeadBlockK4 = 8;  // the head's activation blocks: 8 groups of 4 
 template <bool kAdd>
 void shadow_rows_avx512(const kernels::OutlierEntry* e, const uint16_t* const* rows, size_t count, int n0,
                         int n1, float* y);
+// The F16 shadow row of channel k derived from the int8 weights: out[n] = half(W[n][k] * scale[n]), n < N;
+// the same halves as the portable decode (round to nearest even).
+void decode_shadow_row_avx512(const PackedInt8Matrix& w, int k, uint16_t* out);
 // Decode: one row of A + 128 (unsigned, K padded to whole groups of 4) over panels [p0, p1), into fp32.
 void gemv_panels_avx512(const uint8_t* a, const PackedInt8Matrix& w, float a_scale, const Int8Epilogue& ep,
                         int p0, int p1);

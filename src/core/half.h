@@ -1,6 +1,7 @@
 #pragma once
 // IEEE half and bfloat16 <-> float conversions (scalar, exact, no F16C needed).
 #include <bit>
+#include <cmath>
 #include <cstdint>
 
 namespace llmnpu {
@@ -36,7 +37,7 @@ inline uint16_t float_to_half(float f) {
   if (absu >= 0x477ff000) return sign | 0x7c00;  // overflow -> inf
   if (absu < 0x38800000) {                       // subnormal or zero
     float a = std::bit_cast<float>(absu);
-    uint32_t m = uint32_t(a * 16777216.0f + 0.5f);  // round half up is fine at this range
+    uint32_t m = uint32_t(std::nearbyint(a * 16777216.0f));  // exact scaling; ties to even, as vcvtps2ph
     return sign | uint16_t(m);
   }
   uint32_t rounded = absu + 0xfff + ((absu >> 13) & 1);

@@ -8,6 +8,8 @@
 #include <random>
 #include <thread>
 
+#include "backend/int8_linear_kernels.h"
+#include "core/cpu_features.h"
 #include "core/error.h"
 #include "core/half.h"
 #include "core/thread_pool.h"
@@ -183,6 +185,33 @@ TEST(Int8Linear, ColdRowsAreTheInt8ColumnsDecodedPerCallOrResident) {
   EXPECT_LT(relative_error(cold, hot), 0.01);
   EXPECT_NE(cold, hot);
 }
+
+#if defined(__x86_64__)
+TEST(Int8Linear, VectorColdRowDecodeEqualsTheScalarTwin) {
+  if (!(cpu_features().avx512f && cpu_features().f16c)) GTEST_SKIP() << "no AVX-512";
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int> value(-127, 127);
+  // N not a multiple of 16 or 64 (panel tails), K not a multiple of 4; scales from subnormal halves to
+  // F16 overflow.
+  for (const auto& [n, k] : {std::pair{1, 1}, {15, 5}, {17, 7}, {64, 4}, {100, 33}, {130, 9}, {1000, 6}}) {
+    std::vector<int8_t> w(size_t(n) * size_t(k));
+    for (auto& v : w) v = int8_t(value(rng));
+    std::vector<float> scales(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) scales[size_t(i)] = std::ldexp(1.0f + float(i % 7) / 8, i % 40 - 32);
+    const PackedInt8Matrix packed = pack_int8_weights(w.data(), n, k, scales.data(), true);
+    std::vector<float> column(static_cast<size_t>(n));
+    std::vector<uint16_t> scalar(static_cast<size_t>(n)), vector(static_cast<size_t>(n) + 16, 0xabcd);
+    for (int c = 0; c < k; ++c) {
+      unpack_int8_column(packed, c, column.data());
+      for (int i = 0; i < n; ++i) scalar[size_t(i)] = float_to_half(column[size_t(i)]);
+      int8_linear_detail::decode_shadow_row_avx512(packed, c, vector.data());
+      ASSERT_TRUE(std::equal(scalar.begin(), scalar.end(), vector.begin()))
+          << n << "x" << k << " column " << c;
+      EXPECT_EQ(vector[size_t(n)], 0xabcd) << "wrote past N";
+    }
+  }
+}
+#endif
 
 TEST(Int8Linear, AccumulateAddsIntoOutput) {
   Problem p(3);
