@@ -88,6 +88,11 @@ int prepare_command(int argc, char** argv) {
   app.add_option("--prune-tokens", prune_tokens,
                  "held-out tokens for auto pruning and the recipe choice (default 512)")
       ->check(integer_in(1, int64_t(1) << 24));
+  bool convert_at_load = false;
+  app.add_flag("--convert-at-load", convert_at_load,
+               "convert every float matrix to fp32 when loading (memory: the model's whole fp32 size). By "
+               "default F16/BF16/quantized matrices stay in the file's encoding and are decoded a block of "
+               "rows at a time where used; the prepared file is the same either way");
   LLMNPU_PARSE_FLAGS(app, argc, argv);
   policy.method = parse_scale_method(method);
   check(granularity == "channel" || granularity == "tensor",
@@ -108,6 +113,7 @@ int prepare_command(int argc, char** argv) {
   o.model_path = mo.model_path;
   o.tokenizer_path = mo.tokenizer_path;
   o.threads = mo.threads;
+  o.stream_weights = !convert_at_load;
   o.check_memory = mo.check_memory;
   o.output_path = output;
   o.calibration_text = read_text_file(calib);

@@ -1,25 +1,43 @@
 #pragma once
-// The host role's linear layer: fp32 weights [out][in] (used in place, not copied) and optional bias.
+// The host role's linear layer: fp32 weights [out][in] used in place (not copied), or streamed from the
+// file's encoding a block of rows at a time (MatrixRef), with an optional bias.
+#include <functional>
+
 #include "graph/linear.h"
+#include "model/model.h"
 
 namespace llmnpu {
+
+// Y (+)= X · W^T (+ bias) with W read in blocks of rows (MatrixRef::read_rows) into per-thread scratch,
+// each block's GEMM on the thread that read it; `transform` (may be empty) rewrites each block of rows
+// after reading (rows, count). Fp32 weights without a transform are used in place instead.
+void forward_in_row_blocks(const MatrixRef& w, const std::function<void(float*, int)>& transform, const float* x,
+                           int T, size_t ldx, float* y, size_t ldy, const float* bias, bool accumulate,
+                           ThreadPool* pool);
 
 class FloatLinear final : public LinearOp {
  public:
   FloatLinear(const float* weight, const float* bias, int in_features, int out_features)
-      : LinearOp(in_features, out_features), weight_(weight), bias_(bias) {}
+      : LinearOp(in_features, out_features), weight_(weight), bias_(bias) {
+    matrix_.f32 = weight;
+    matrix_.rows = out_features;
+    matrix_.cols = in_features;
+  }
+  FloatLinear(const MatrixRef& weight, const float* bias)
+      : LinearOp(weight.cols, weight.rows), weight_(weight.f32), bias_(bias), matrix_(weight) {}
 
   void forward(const float* x, int T, size_t ldx, float* y, size_t ldy, bool accumulate,
                ThreadPool* pool) const override;
-  std::string describe() const override { return "fp32"; }
+  std::string describe() const override { return weight_ ? "fp32" : "fp32 (weights streamed)"; }
   size_t weight_bytes() const override { return size_t(in_features()) * size_t(out_features()) * 4; }
 
-  const float* weight() const { return weight_; }
+  const float* weight() const { return weight_; }  // null when streamed
   const float* bias() const { return bias_; }
 
  private:
   const float* weight_;
   const float* bias_;
+  MatrixRef matrix_;
 };
 
 }  // namespace llmnpu

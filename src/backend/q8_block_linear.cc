@@ -5,6 +5,7 @@
 
 #include "backend/float_linear.h"
 #include "core/error.h"
+#include "model/tensor_names.h"
 #include "kernels/float_gemm.h"
 
 namespace llmnpu {
@@ -20,10 +21,9 @@ void q8_block_roundtrip(float* v, size_t n) {
   }
 }
 
-Q8BlockLinear::Q8BlockLinear(const float* weight, const float* bias, int in, int out)
-    : LinearOp(in, out), weight_(weight, weight + size_t(in) * size_t(out)), bias_(bias) {
-  check(weight != nullptr, "q8 block linear: missing weights");
-  for (size_t n = 0; n < size_t(out); ++n) q8_block_roundtrip(weight_.data() + n * size_t(in), size_t(in));
+Q8BlockLinear::Q8BlockLinear(const MatrixRef& weight, const float* bias)
+    : LinearOp(weight.cols, weight.rows), weight_(weight), bias_(bias) {
+  check(bool(weight), "q8 block linear: missing weights");
 }
 
 size_t Q8BlockLinear::weight_bytes() const {
@@ -39,16 +39,19 @@ void Q8BlockLinear::forward(const float* x, int T, size_t ldx, float* y, size_t 
     std::copy(x + size_t(t) * ldx, x + size_t(t) * ldx + K, xq.begin() + long(size_t(t) * K));
     q8_block_roundtrip(xq.data() + size_t(t) * K, K);
   }
-  kernels::float_gemm(xq.data(), T, K, weight_.data(), out_features(), in_features(), y, ldy, bias_,
-                      accumulate, pool);
+  const size_t in = K;
+  forward_in_row_blocks(
+      weight_,
+      [in](float* rows, int n) {
+        for (int r = 0; r < n; ++r) q8_block_roundtrip(rows + size_t(r) * in, in);
+      },
+      xq.data(), T, K, y, ldy, bias_, accumulate, pool);
 }
 
 ModelGraph build_q8_block_graph(const Model& model) {
-  const ModelConfig& c = model.config;
-  ModelGraph g = build_graph_from_weights(model, [](const float* w, const float* b, int in, int out) {
-    return std::make_unique<Q8BlockLinear>(w, b, in, out);
-  });
-  g.head = std::make_unique<FloatLinear>(model.weights.output, model.weights.output_b, c.dim, c.vocab_size);
+  ModelGraph g = build_graph_from_weights(
+      model, [](const MatrixRef& w, const float* b) { return std::make_unique<Q8BlockLinear>(w, b); });
+  g.head = std::make_unique<FloatLinear>(model.matrix(-1, TensorRole::Output), model.weights.output_b);
   bind_program(g, model, false);
   g.describe = "q8 blocks of 32 (fp32 on the host, reference baseline)";
   return g;

@@ -7,6 +7,7 @@
 
 #include "graph/linear.h"
 #include "graph/model_graph.h"
+#include "model/model.h"
 
 namespace llmnpu {
 
@@ -17,14 +18,15 @@ void q8_block_roundtrip(float* v, size_t n);
 
 class Q8BlockLinear final : public LinearOp {
  public:
-  Q8BlockLinear(const float* weight, const float* bias, int in_features, int out_features);
+  // The weights are read and rounded through the blocks at each call (no copy is kept).
+  Q8BlockLinear(const MatrixRef& weight, const float* bias);
   void forward(const float* x, int T, size_t ldx, float* y, size_t ldy, bool accumulate,
                ThreadPool* pool) const override;
   std::string describe() const override { return "q8 blocks of 32 (fp32 host, reference)"; }
   size_t weight_bytes() const override;  // as Q8_0 would store them: 34 bytes per 32 weights
 
  private:
-  std::vector<float> weight_;  // dequantized [out][in]
+  MatrixRef weight_;
   const float* bias_;
 };
 

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "graph/model_program.h"
+#include "model/tensor_names.h"
 
 namespace llmnpu {
 
@@ -37,23 +38,29 @@ size_t ConcatLinear::weight_bytes() const {
 ModelGraph build_graph_from_weights(const Model& model, const LinearFactory& make) {
   const ModelConfig& c = model.config;
   ModelGraph g;
-  for (const LayerWeights& L : model.weights.layers) {
+  for (int l = 0; l < int(model.weights.layers.size()); ++l) {
+    const LayerWeights& L = model.weights.layers[size_t(l)];
+    auto matrix = [&](TensorRole role) {
+      const MatrixRef m = model.matrix(l, role);
+      check(bool(m), "layer ", l, " has no ", tensor_name(NameScheme::Gguf, role, l), " weights");
+      return m;
+    };
     LayerLinears ops;
     std::vector<std::unique_ptr<LinearOp>> qkv;
-    qkv.push_back(make(L.wq, L.bq, c.dim, c.q_dim()));
-    qkv.push_back(make(L.wk, L.bk, c.dim, c.kv_dim()));
-    qkv.push_back(make(L.wv, L.bv, c.dim, c.kv_dim()));
+    qkv.push_back(make(matrix(TensorRole::Wq), L.bq));
+    qkv.push_back(make(matrix(TensorRole::Wk), L.bk));
+    qkv.push_back(make(matrix(TensorRole::Wv), L.bv));
     ops.qkv = std::make_unique<ConcatLinear>(std::move(qkv));
-    ops.o = make(L.wo, L.bo, c.q_dim(), c.dim);
+    ops.o = make(matrix(TensorRole::Wo), L.bo);
     if (c.ffn_gated) {
       std::vector<std::unique_ptr<LinearOp>> gate_up;
-      gate_up.push_back(make(L.w_gate, nullptr, c.dim, c.ffn_dim));
-      gate_up.push_back(make(L.w_up, nullptr, c.dim, c.ffn_dim));
+      gate_up.push_back(make(matrix(TensorRole::Gate), nullptr));
+      gate_up.push_back(make(matrix(TensorRole::Up), nullptr));
       ops.gate_up = std::make_unique<ConcatLinear>(std::move(gate_up));
     } else {
-      ops.gate_up = make(L.w_up, L.b_up, c.dim, c.ffn_dim);  // the MLP's one input projection ("up")
+      ops.gate_up = make(matrix(TensorRole::Up), L.b_up);  // the MLP's one input projection ("up")
     }
-    ops.down = make(L.w_down, L.b_down, c.ffn_dim, c.dim);
+    ops.down = make(matrix(TensorRole::Down), L.b_down);
     g.layers.push_back(std::move(ops));
   }
   return g;
@@ -90,7 +97,13 @@ void bind_program(ModelGraph& g, const Model& model, bool quantized) {
   const ModelWeights& w = model.weights;
   g.vectors["output_norm"] = {w.output_norm, c.dim};
   if (w.output_norm_b) g.vectors["output_norm.bias"] = {w.output_norm_b, c.dim};
-  if (w.token_embedding) g.vectors["token_embd"] = {w.token_embedding, c.vocab_size * c.dim};
+  if (w.token_embedding) {
+    g.vectors["token_embd"] = {w.token_embedding, c.vocab_size * c.dim};
+  } else if (!g.embedding.row) {
+    // A streamed table: rows decoded as tokens ask for them.
+    const MatrixRef table = model.matrix(-1, TensorRole::TokenEmbedding);
+    if (table) g.embedding = {[table](int32_t id, float* out) { table.read_rows(id, 1, out); }, table.rows};
+  }
   for (size_t l = 0; l < w.layers.size(); ++l) {
     g.vectors[WeightRef{int(l), "attn_norm"}.describe()] = {w.layers[l].attn_norm, c.dim};
     if (w.layers[l].ffn_norm)

@@ -59,8 +59,7 @@ void bind_program(ModelGraph& graph, const Model& model, bool quantized);
 void check_program_weights(const ModelGraph& graph);
 
 // Makes the linear for weights [out][in] (+ bias) in some format (fp32, fake-quantized, ...).
-using LinearFactory =
-    std::function<std::unique_ptr<LinearOp>(const float* w, const float* bias, int in, int out)>;
+using LinearFactory = std::function<std::unique_ptr<LinearOp>(const MatrixRef& w, const float* bias)>;
 
 // The layers of a model graph with every linear made by `make` (Q/K/V and gate/up fused), the per-chunk
 // subgraphs of a float graph, and no head (the caller adds one).

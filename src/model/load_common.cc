@@ -21,7 +21,12 @@ const SourceTensor* TensorTable::find(const std::string& name) const {
 
 namespace {
 
-const float* take(Model& model, const TensorTable& table, NameScheme scheme, TensorRole role, int layer) {
+bool is_matrix_role(TensorRole role) {
+  return is_linear_role(role) || role == TensorRole::TokenEmbedding || role == TensorRole::Output;
+}
+
+const float* take(Model& model, const TensorTable& table, NameScheme scheme, TensorRole role, int layer,
+                  bool stream = false) {
   const std::string name = tensor_name(scheme, role, layer, model.config.arch);
   const SourceTensor* t = table.find(name);
   check(t != nullptr, "'", model.path, "': missing tensor '", name, "'");
@@ -40,6 +45,12 @@ const float* take(Model& model, const TensorTable& table, NameScheme scheme, Ten
   const size_t need = ggml_row_bytes(t->type, t->shape.back()) * (n / t->shape.back());
   check(t->nbytes == need, "'", model.path, "': tensor '", name, "' has ", t->nbytes,
         " bytes, its type needs ", need);
+  if (stream && is_matrix_role(role) && t->shape.size() == 2) {
+    const bool global = role == TensorRole::TokenEmbedding || role == TensorRole::Output;
+    model.streamed[{global ? -1 : layer, role}] = {t->type, t->data, int(t->shape[0]), int(t->shape[1]),
+                                                    ggml_row_bytes(t->type, t->shape[1])};
+    return nullptr;
+  }
   std::vector<float> out(n);
   ggml_to_float(t->type, t->data, out.data(), n);
   return model.own(std::move(out));
@@ -77,22 +88,22 @@ void split_rows(TensorTable& table, SourceTensor fused, const std::vector<std::p
   }
 }
 
-void assemble_weights(Model& model, const TensorTable& table, NameScheme scheme) {
+void assemble_weights(Model& model, const TensorTable& table, NameScheme scheme, bool stream_matrices) {
   const ModelConfig& c = model.config;
   ModelWeights& w = model.weights;
-  w.token_embedding = take(model, table, scheme, TensorRole::TokenEmbedding, 0);
+  w.token_embedding = take(model, table, scheme, TensorRole::TokenEmbedding, 0, stream_matrices);
   w.layers.assign(size_t(c.n_layers), {});
   for (int l = 0; l < c.n_layers; ++l) {
     LayerWeights& lw = w.layers[size_t(l)];
     for (TensorRole role : layer_roles(c)) {
-      const float* data = take(model, table, scheme, role, l);
+      const float* data = take(model, table, scheme, role, l, stream_matrices);
       layer_weight(lw, role) = data;
     }
   }
   w.output_norm = take(model, table, scheme, TensorRole::OutputNorm, 0);
   if (c.norm_kind == NormKind::Layer)
     w.output_norm_b = take(model, table, scheme, TensorRole::OutputNormBias, 0);
-  w.output = c.tied_output ? w.token_embedding : take(model, table, scheme, TensorRole::Output, 0);
+  w.output = c.tied_output ? w.token_embedding : take(model, table, scheme, TensorRole::Output, 0, stream_matrices);
   if (c.linear_biases && !c.tied_output) w.output_b = take(model, table, scheme, TensorRole::OutputBias, 0);
 }
 

@@ -42,11 +42,13 @@ void split_rows(TensorTable& table, SourceTensor fused, const std::vector<std::p
 // Fills model.weights (config must be set and valid) from `table` using `scheme` names. F32 data is
 // used in place (the caller puts what keeps it mapped into model.keep_alive); other types are converted
 // into buffers the model owns. Throws Error naming any missing, misshapen or unreadable tensor.
-void assemble_weights(Model& model, const TensorTable& table, NameScheme scheme);
+// stream_matrices: linear weights, the embedding and the head stay in the file's encoding where that is
+// not fp32 (Model::streamed) instead of being converted.
+void assemble_weights(Model& model, const TensorTable& table, NameScheme scheme, bool stream_matrices = false);
 
 // Loaders for each format (loader.cc chooses).
-std::unique_ptr<Model> load_gguf_model(const std::string& path);
-std::unique_ptr<Model> load_hf_model(const std::string& folder);
+std::unique_ptr<Model> load_gguf_model(const std::string& path, bool stream_matrices = false);
+std::unique_ptr<Model> load_hf_model(const std::string& folder, bool stream_matrices = false);
 std::unique_ptr<Model> load_llama2c_model(const std::string& path);
 
 // llama2.c: reads the header and checks the file size; throws Error when PATH is not a checkpoint.

@@ -125,7 +125,7 @@ ModelConfig read_gguf_hyperparameters(const GgufFile& f) {
   return c;
 }
 
-std::unique_ptr<Model> load_gguf_model(const std::string& path) {
+std::unique_ptr<Model> load_gguf_model(const std::string& path, bool stream_matrices) {
   auto file = std::make_shared<GgufFile>(path);
   const GgufFile& f = *file;
   auto model = std::make_unique<Model>();
@@ -179,7 +179,7 @@ std::unique_ptr<Model> load_gguf_model(const std::string& path) {
       table.add(std::move(source));
     }
   }
-  assemble_weights(*model, table, NameScheme::Gguf);
+  assemble_weights(*model, table, NameScheme::Gguf, stream_matrices);
   model->keep_alive.push_back(file);
   if (f.find("tokenizer.ggml.model")) model->tokenizer = make_tokenizer(vocab_from_gguf(f));
   return model;

@@ -11,7 +11,7 @@
 
 namespace llmnpu {
 
-std::unique_ptr<Model> load_hf_model(const std::string& folder) {
+std::unique_ptr<Model> load_hf_model(const std::string& folder, bool stream_matrices) {
   namespace fs = std::filesystem;
   const std::string config_path = (fs::path(folder) / "config.json").string();
   std::ifstream in(config_path);
@@ -48,7 +48,7 @@ std::unique_ptr<Model> load_hf_model(const std::string& folder) {
       table.add(std::move(source));
     }
   }
-  assemble_weights(*model, table, NameScheme::HuggingFace);
+  assemble_weights(*model, table, NameScheme::HuggingFace, stream_matrices);
   model->keep_alive.push_back(set);
   return model;
 }

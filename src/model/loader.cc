@@ -61,8 +61,8 @@ ModelFormat detect_model_format(const std::string& path) {
 std::unique_ptr<Model> load_model(const std::string& path, const LoadOptions& opts) {
   std::unique_ptr<Model> model;
   switch (detect_model_format(path)) {
-    case ModelFormat::Gguf: model = load_gguf_model(path); break;
-    case ModelFormat::HuggingFace: model = load_hf_model(hf_folder(path)); break;
+    case ModelFormat::Gguf: model = load_gguf_model(path, opts.stream_matrices); break;
+    case ModelFormat::HuggingFace: model = load_hf_model(hf_folder(path), opts.stream_matrices); break;
     case ModelFormat::Llama2c: model = load_llama2c_model(path); break;
   }
   if (!opts.tokenizer_path.empty()) {

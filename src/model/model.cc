@@ -1,6 +1,11 @@
 #include "model/model.h"
 
+#include <algorithm>
+
+#include <cstring>
+
 #include "core/error.h"
+#include "core/half.h"
 #include "model/tensor_names.h"
 
 namespace llmnpu {
@@ -33,6 +38,55 @@ const float*& layer_weight(LayerWeights& lw, TensorRole role) {
 
 const float* layer_weight(const LayerWeights& lw, TensorRole role) {
   return layer_weight(const_cast<LayerWeights&>(lw), role);  // the same switch, read-only
+}
+
+void MatrixRef::read_rows(int r0, int n, float* out) const {
+  check(r0 >= 0 && n >= 0 && r0 + n <= rows, "rows ", r0, "..", r0 + n, " outside a matrix of ", rows);
+  if (f32) {
+    std::copy_n(f32 + size_t(r0) * size_t(cols), size_t(n) * size_t(cols), out);
+    return;
+  }
+  check(streamed != nullptr, "reading rows of an empty matrix");
+  for (int r = 0; r < n; ++r)
+    ggml_to_float(streamed->type, streamed->data + size_t(r0 + r) * streamed->row_bytes,
+                  out + size_t(r) * size_t(cols), size_t(cols));
+}
+
+void MatrixRef::read_rows_f16(int r0, int n, uint16_t* out) const {
+  check(r0 >= 0 && n >= 0 && r0 + n <= rows, "rows ", r0, "..", r0 + n, " outside a matrix of ", rows);
+  if (streamed && streamed->type == GgmlType::F16) {
+    std::memcpy(out, streamed->data + size_t(r0) * streamed->row_bytes, size_t(n) * streamed->row_bytes);
+    return;
+  }
+  constexpr int kBlock = 64;  // rows converted at a time
+  std::vector<float> block(size_t(kBlock) * size_t(cols));
+  for (int b = 0; b < n; b += kBlock) {
+    const int m = std::min(kBlock, n - b);
+    read_rows(r0 + b, m, block.data());
+    for (size_t i = 0; i < size_t(m) * size_t(cols); ++i) out[size_t(b) * size_t(cols) + i] = float_to_half(block[i]);
+  }
+}
+
+MatrixRef Model::matrix(int layer, TensorRole role) const {
+  const bool global = role == TensorRole::TokenEmbedding || role == TensorRole::Output;
+  MatrixRef m;
+  const auto shape = expected_shape(config, role);
+  check(shape.size() == 2, "tensor role ", int(role), " is not a matrix");
+  m.rows = int(shape[0]);
+  m.cols = int(shape[1]);
+  if (!global) {
+    check(layer >= 0 && size_t(layer) < weights.layers.size(), "model has no layer ", layer);
+    m.f32 = layer_weight(weights.layers[size_t(layer)], role);
+  } else {
+    m.f32 = role == TensorRole::TokenEmbedding ? weights.token_embedding : weights.output;
+  }
+  if (!m.f32) {
+    // A tied head reads the embedding's rows.
+    const TensorRole key = role == TensorRole::Output && config.tied_output ? TensorRole::TokenEmbedding : role;
+    auto it = streamed.find({global ? -1 : layer, key});
+    if (it != streamed.end()) m.streamed = &it->second;
+  }
+  return m;
 }
 
 float* Model::own(std::vector<float> data) {

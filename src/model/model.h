@@ -3,10 +3,13 @@
 // and its tokenizer. Weights point either into a memory-mapped file (F32 sources) or into buffers
 // the model owns (converted from F16/BF16/Q8_0).
 #include <any>
+#include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "format/ggml_type.h"
 #include "model/config.h"
 #include "tokenizer/tokenizer.h"
 
@@ -49,9 +52,35 @@ struct ModelWeights {
   const float* output = nullptr;         // [vocab][dim]; equals token_embedding when tied
 };
 
+// A weight matrix [rows][cols] left in its file's encoding (F16, BF16, Q8_0, k-quants) in the mapped
+// file, decoded a block of rows at a time where it is used (LoadOptions::stream_matrices): a model held
+// this way costs no fp32 copy, only its mapping.
+struct StreamedMatrix {
+  GgmlType type = GgmlType::F32;
+  const uint8_t* data = nullptr;
+  int rows = 0, cols = 0;
+  size_t row_bytes = 0;
+};
+
+// A weight matrix as its users read it: fp32 in place, or streamed.
+struct MatrixRef {
+  const float* f32 = nullptr;
+  const StreamedMatrix* streamed = nullptr;
+  int rows = 0, cols = 0;
+
+  explicit operator bool() const { return f32 != nullptr || streamed != nullptr; }
+  // Rows [r0, r0 + n) in fp32 into out ([n][cols]).
+  void read_rows(int r0, int n, float* out) const;
+  // The same rows in F16 (copied as stored when the matrix is streamed F16).
+  void read_rows_f16(int r0, int n, uint16_t* out) const;
+};
+
 struct Model {
   ModelConfig config;
   ModelWeights weights;
+  // Matrices kept streamed, by (layer, role); layer -1 for the embedding and the output head. Their
+  // float pointers in `weights` are null.
+  std::map<std::pair<int, TensorRole>, StreamedMatrix> streamed;
   std::unique_ptr<Tokenizer> tokenizer;  // may be null (a checkpoint without tokenizer)
   std::string format;                    // "gguf", "hf", "llama2c"
   std::string path;
@@ -60,6 +89,9 @@ struct Model {
   std::vector<std::shared_ptr<const void>> keep_alive;
   // Stores a converted float copy owned by this model and returns its data.
   float* own(std::vector<float> data);
+  // A matrix role (a linear layer's weight, the embedding, the output head) as fp32 or streamed; empty
+  // when the model has none. layer is ignored for the embedding and the head.
+  MatrixRef matrix(int layer, TensorRole role) const;
 };
 
 }  // namespace llmnpu

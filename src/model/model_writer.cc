@@ -71,10 +71,12 @@ WriteTarget target_for(const ModelConfig& c, NameScheme scheme) {
 }
 
 // Visits every stored weight in file order with its name, shape and (possibly transformed) float data.
-// linears = false skips the per-layer linears' weights and biases (a prepared file quantizes those).
+// linears = false skips the per-layer linears' weights and biases (a prepared file quantizes those);
+// matrices = false skips every 2-D weight without reading it (a prepared file writes those its own way,
+// and a streamed model has no fp32 pointer for them).
 template <typename Visit>
 void for_each_weight(const Model& m, const WriteTarget& target, std::list<std::vector<float>>& scratch,
-                     Visit visit, bool linears = true) {
+                     Visit visit, bool linears = true, bool matrices = true) {
   const ModelConfig& c = m.config;
   check(c.rotary_dims == 0 || c.rope_layout == target.layout,
         "cannot change the RoPE layout of a model with partial rotary embedding");
@@ -100,10 +102,12 @@ void for_each_weight(const Model& m, const WriteTarget& target, std::list<std::v
     return data;
   };
   auto emit = [&](TensorRole role, int layer) {
+    if (!matrices && expected_shape(c, role).size() == 2) return;
     visit(name_of(role, layer), expected_shape(c, role), data_of(role, layer));
   };
   // Rows of several roles as one tensor.
   auto emit_fused = [&](const std::string& name, std::initializer_list<TensorRole> roles, int layer) {
+    if (!matrices) return;
     std::vector<float> rows;
     uint64_t n_rows = 0, cols = 0;
     for (TensorRole role : roles) {
@@ -261,7 +265,6 @@ void add_float_tensors(const Model& m, GgufWriter& w, GgmlType weight_type, bool
   for_each_weight(
       m, target_for(c, NameScheme::Gguf), scratch,
       [&](const std::string& name, const std::vector<uint64_t>& shape, const float* data) {
-        if (!matrices && shape.size() == 2) return;
         const std::vector<uint64_t> dims(shape.rbegin(), shape.rend());
         const uint64_t n = count(shape);
         GgmlType type = shape.size() == 2 ? weight_type : GgmlType::F32;
@@ -271,7 +274,7 @@ void add_float_tensors(const Model& m, GgufWriter& w, GgmlType weight_type, bool
         else
           w.add_tensor_owned(name, type, dims, encode_floats(type, data, size_t(n)));
       },
-      linears);
+      linears, matrices);
 }
 
 void write_model_hf(const Model& m, const std::string& folder) {

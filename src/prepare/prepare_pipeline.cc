@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/timer.h"
 #include "model/loader.h"
+#include "model/tensor_names.h"
 #include "quant/prepared_model.h"
 #include "quant/recording_linear.h"
 #include "runtime/engine.h"
@@ -194,8 +195,9 @@ PrepareReport prepare_model(const PrepareOptions& options, const PrepareCallback
     check_memory(estimate_prepare_memory(options.model_path), "preparing '" + options.model_path + "'");
   LoadOptions lo;
   lo.tokenizer_path = options.tokenizer_path;
+  lo.stream_matrices = options.stream_weights;
   std::unique_ptr<Model> model = load_model(options.model_path, lo);
-  check(model->weights.layers.empty() || model->weights.layers[0].wq != nullptr, "'", options.model_path,
+  check(model->weights.layers.empty() || bool(model->matrix(0, TensorRole::Wq)), "'", options.model_path,
         "' has no float weights to prepare");
   check(model->tokenizer != nullptr, "model has no tokenizer: pass one with --tokenizer");
   const ModelConfig& c = model->config;

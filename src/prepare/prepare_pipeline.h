@@ -26,6 +26,10 @@ struct PrepareOptions {
   std::string calibration_name;  // recorded in the file (the calibration file's name)
   int threads = 0;
   bool check_memory = true;  // refuse, before loading, a model the machine lacks the memory to prepare
+  // Keep the float model's matrices in the file's encoding and decode blocks of rows where they are used
+  // (LoadOptions::stream_matrices): no fp32 copy of an F16/BF16/quantized model. The output is the same
+  // either way (test); false converts every matrix at load, as run does.
+  bool stream_weights = true;
   int calib_tokens = 4096;   // calibration tokens (the text after them is held out)
   int window = 512;          // tokens per calibration window
   int prune_tokens = 512;    // held-out tokens for pruning and the recipe choice

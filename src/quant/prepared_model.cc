@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/half.h"
+#include "model/tensor_names.h"
 #include "quant/hot_channels.h"
 #include "tokenizer/vocab.h"
 
@@ -35,9 +36,14 @@ std::pair<int, int> slot_shape(const ModelConfig& c, LinearSlot s) {
 
 namespace {
 
-void append_rows(std::vector<float>& dst, const float* src, int rows, int cols, const char* what) {
-  check(src != nullptr, "model has no ", what, " weights (is it a prepared model already?)");
-  dst.insert(dst.end(), src, src + size_t(rows) * size_t(cols));
+// The matrix's rows in fp32 (read in place or decoded from a streamed one) after dst's.
+void append_rows(std::vector<float>& dst, const MatrixRef& src, int rows, int cols, const char* what) {
+  check(bool(src), "model has no ", what, " weights (is it a prepared model already?)");
+  check(src.rows == rows && src.cols == cols, what, " weights are ", src.rows, "x", src.cols, ", expected ", rows,
+        "x", cols);
+  const size_t at = dst.size();
+  dst.resize(at + size_t(rows) * size_t(cols));
+  src.read_rows(0, rows, dst.data() + at);
 }
 
 }  // namespace
@@ -50,21 +56,21 @@ std::vector<float> fused_weights(const Model& model, int layer, LinearSlot slot,
   if (bias) bias->clear();
   switch (slot) {
     case LinearSlot::Qkv:
-      append_rows(w, L.wq, c.q_dim(), c.dim, "wq");
-      append_rows(w, L.wk, c.kv_dim(), c.dim, "wk");
-      append_rows(w, L.wv, c.kv_dim(), c.dim, "wv");
+      append_rows(w, model.matrix(layer, TensorRole::Wq), c.q_dim(), c.dim, "wq");
+      append_rows(w, model.matrix(layer, TensorRole::Wk), c.kv_dim(), c.dim, "wk");
+      append_rows(w, model.matrix(layer, TensorRole::Wv), c.kv_dim(), c.dim, "wv");
       if (bias && L.bq && L.bk && L.bv) {
         bias->insert(bias->end(), L.bq, L.bq + c.q_dim());
         bias->insert(bias->end(), L.bk, L.bk + c.kv_dim());
         bias->insert(bias->end(), L.bv, L.bv + c.kv_dim());
       }
       break;
-    case LinearSlot::O: append_rows(w, L.wo, c.dim, c.q_dim(), "wo"); break;
+    case LinearSlot::O: append_rows(w, model.matrix(layer, TensorRole::Wo), c.dim, c.q_dim(), "wo"); break;
     case LinearSlot::GateUp:
-      if (c.ffn_gated) append_rows(w, L.w_gate, c.ffn_dim, c.dim, "gate");
-      append_rows(w, L.w_up, c.ffn_dim, c.dim, "up");
+      if (c.ffn_gated) append_rows(w, model.matrix(layer, TensorRole::Gate), c.ffn_dim, c.dim, "gate");
+      append_rows(w, model.matrix(layer, TensorRole::Up), c.ffn_dim, c.dim, "up");
       break;
-    case LinearSlot::Down: append_rows(w, L.w_down, c.dim, c.ffn_dim, "down"); break;
+    case LinearSlot::Down: append_rows(w, model.matrix(layer, TensorRole::Down), c.dim, c.ffn_dim, "down"); break;
   }
   // Phi-2's biases on the output projection and the MLP (an ungated MLP: the up projection's).
   const float* b = slot == LinearSlot::O                        ? L.bo
