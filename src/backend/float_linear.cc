@@ -14,9 +14,9 @@ namespace {
 constexpr int kBlockRows = 128;
 }  // namespace
 
-void forward_in_row_blocks(const MatrixRef& w, const std::function<void(float*, int)>& transform, const float* x,
-                           int T, size_t ldx, float* y, size_t ldy, const float* bias, bool accumulate,
-                           ThreadPool* pool) {
+void forward_in_row_blocks(const MatrixRef& w, const std::function<void(float*, int)>& transform,
+                           const float* x, int T, size_t ldx, float* y, size_t ldy, const float* bias,
+                           bool accumulate, ThreadPool* pool) {
   if (w.f32 && !transform) {
     kernels::float_gemm(x, T, ldx, w.f32, w.rows, w.cols, y, ldy, bias, accumulate, pool);
     return;

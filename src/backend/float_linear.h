@@ -11,9 +11,9 @@ namespace llmnpu {
 // Y (+)= X · W^T (+ bias) with W read in blocks of rows (MatrixRef::read_rows) into per-thread scratch,
 // each block's GEMM on the thread that read it; `transform` (may be empty) rewrites each block of rows
 // after reading (rows, count). Fp32 weights without a transform are used in place instead.
-void forward_in_row_blocks(const MatrixRef& w, const std::function<void(float*, int)>& transform, const float* x,
-                           int T, size_t ldx, float* y, size_t ldy, const float* bias, bool accumulate,
-                           ThreadPool* pool);
+void forward_in_row_blocks(const MatrixRef& w, const std::function<void(float*, int)>& transform,
+                           const float* x, int T, size_t ldx, float* y, size_t ldy, const float* bias,
+                           bool accumulate, ThreadPool* pool);
 
 class FloatLinear final : public LinearOp {
  public:

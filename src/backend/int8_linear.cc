@@ -8,6 +8,7 @@
 #include "core/cpu_features.h"
 #include "core/error.h"
 #include "core/half.h"
+#include "core/half_rows.h"
 #include "core/thread_pool.h"
 #include "kernels/activation.h"
 #include "kernels/float_gemm.h"
@@ -642,8 +643,7 @@ void Int8Head::quantize(ThreadPool* pool) {
 void Int8Head::row(int n, float* out) const {
   check(n >= 0 && n < out_features(), "int8 head: row ", n, " outside 0..", out_features() - 1);
   const size_t K = size_t(in_features());
-  const uint16_t* r = weight_ + size_t(n) * K;
-  for (size_t k = 0; k < K; ++k) out[k] = half_to_float(r[k]);
+  halves_to_floats(weight_ + size_t(n) * K, out, K);
 }
 
 void Int8Head::forward_f16(const float* x, int T, size_t ldx, float* y, size_t ldy, bool accumulate,
@@ -657,7 +657,7 @@ void Int8Head::forward_f16(const float* x, int T, size_t ldx, float* y, size_t l
     for (size_t b = b0; b < b1; ++b) {
       const int n0 = int(b) * kRows, rows = std::min(N, n0 + kRows) - n0;
       const uint16_t* src = weight_ + size_t(n0) * size_t(K);
-      for (size_t i = 0; i < size_t(rows) * size_t(K); ++i) w[i] = half_to_float(src[i]);
+      halves_to_floats(src, w.data(), size_t(rows) * size_t(K));
       kernels::float_gemm(x, T, ldx, w.data(), rows, K, y + n0, ldy, bias_ ? bias_ + n0 : nullptr, accumulate,
                           nullptr);
     }

@@ -5,8 +5,8 @@
 
 #include "backend/float_linear.h"
 #include "core/error.h"
-#include "model/tensor_names.h"
 #include "kernels/float_gemm.h"
+#include "model/tensor_names.h"
 
 namespace llmnpu {
 

@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "core/half.h"
+#include "core/half_rows.h"
 #include "format/ggml_dequant.h"
 
 namespace llmnpu {
@@ -47,6 +48,8 @@ void ggml_to_float(GgmlType t, const void* src, float* dst, size_t n) {
   switch (t) {
     case GgmlType::F32: std::memcpy(dst, src, n * 4); return;
     case GgmlType::F16:
+      if (reinterpret_cast<uintptr_t>(src) % alignof(uint16_t) == 0)
+        return halves_to_floats(static_cast<const uint16_t*>(src), dst, n);
       for (size_t i = 0; i < n; ++i) {
         uint16_t h;
         std::memcpy(&h, bytes + 2 * i, 2);

@@ -48,7 +48,7 @@ const float* take(Model& model, const TensorTable& table, NameScheme scheme, Ten
   if (stream && is_matrix_role(role) && t->shape.size() == 2) {
     const bool global = role == TensorRole::TokenEmbedding || role == TensorRole::Output;
     model.streamed[{global ? -1 : layer, role}] = {t->type, t->data, int(t->shape[0]), int(t->shape[1]),
-                                                    ggml_row_bytes(t->type, t->shape[1])};
+                                                   ggml_row_bytes(t->type, t->shape[1])};
     return nullptr;
   }
   std::vector<float> out(n);
@@ -103,7 +103,8 @@ void assemble_weights(Model& model, const TensorTable& table, NameScheme scheme,
   w.output_norm = take(model, table, scheme, TensorRole::OutputNorm, 0);
   if (c.norm_kind == NormKind::Layer)
     w.output_norm_b = take(model, table, scheme, TensorRole::OutputNormBias, 0);
-  w.output = c.tied_output ? w.token_embedding : take(model, table, scheme, TensorRole::Output, 0, stream_matrices);
+  w.output =
+      c.tied_output ? w.token_embedding : take(model, table, scheme, TensorRole::Output, 0, stream_matrices);
   if (c.linear_biases && !c.tied_output) w.output_b = take(model, table, scheme, TensorRole::OutputBias, 0);
 }
 

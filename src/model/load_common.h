@@ -44,7 +44,8 @@ void split_rows(TensorTable& table, SourceTensor fused, const std::vector<std::p
 // into buffers the model owns. Throws Error naming any missing, misshapen or unreadable tensor.
 // stream_matrices: linear weights, the embedding and the head stay in the file's encoding where that is
 // not fp32 (Model::streamed) instead of being converted.
-void assemble_weights(Model& model, const TensorTable& table, NameScheme scheme, bool stream_matrices = false);
+void assemble_weights(Model& model, const TensorTable& table, NameScheme scheme,
+                      bool stream_matrices = false);
 
 // Loaders for each format (loader.cc chooses).
 std::unique_ptr<Model> load_gguf_model(const std::string& path, bool stream_matrices = false);

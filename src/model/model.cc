@@ -1,11 +1,11 @@
 #include "model/model.h"
 
 #include <algorithm>
-
 #include <cstring>
 
 #include "core/error.h"
 #include "core/half.h"
+#include "core/mapped_file.h"
 #include "model/tensor_names.h"
 
 namespace llmnpu {
@@ -47,15 +47,21 @@ void MatrixRef::read_rows(int r0, int n, float* out) const {
     return;
   }
   check(streamed != nullptr, "reading rows of an empty matrix");
+  const uint8_t* first = streamed->data + size_t(r0) * streamed->row_bytes;
   for (int r = 0; r < n; ++r)
-    ggml_to_float(streamed->type, streamed->data + size_t(r0 + r) * streamed->row_bytes,
-                  out + size_t(r) * size_t(cols), size_t(cols));
+    ggml_to_float(streamed->type, first + size_t(r) * streamed->row_bytes, out + size_t(r) * size_t(cols),
+                  size_t(cols));
+  // The mapped pages go back to the page cache (a later read maps them again): a process that reads the
+  // whole model once per calibration window then holds about one block of it, not the model.
+  release_mapped_pages(first, size_t(n) * streamed->row_bytes);
 }
 
 void MatrixRef::read_rows_f16(int r0, int n, uint16_t* out) const {
   check(r0 >= 0 && n >= 0 && r0 + n <= rows, "rows ", r0, "..", r0 + n, " outside a matrix of ", rows);
   if (streamed && streamed->type == GgmlType::F16) {
-    std::memcpy(out, streamed->data + size_t(r0) * streamed->row_bytes, size_t(n) * streamed->row_bytes);
+    const uint8_t* first = streamed->data + size_t(r0) * streamed->row_bytes;
+    std::memcpy(out, first, size_t(n) * streamed->row_bytes);
+    release_mapped_pages(first, size_t(n) * streamed->row_bytes);
     return;
   }
   constexpr int kBlock = 64;  // rows converted at a time
@@ -63,7 +69,8 @@ void MatrixRef::read_rows_f16(int r0, int n, uint16_t* out) const {
   for (int b = 0; b < n; b += kBlock) {
     const int m = std::min(kBlock, n - b);
     read_rows(r0 + b, m, block.data());
-    for (size_t i = 0; i < size_t(m) * size_t(cols); ++i) out[size_t(b) * size_t(cols) + i] = float_to_half(block[i]);
+    for (size_t i = 0; i < size_t(m) * size_t(cols); ++i)
+      out[size_t(b) * size_t(cols) + i] = float_to_half(block[i]);
   }
 }
 
@@ -82,7 +89,8 @@ MatrixRef Model::matrix(int layer, TensorRole role) const {
   }
   if (!m.f32) {
     // A tied head reads the embedding's rows.
-    const TensorRole key = role == TensorRole::Output && config.tied_output ? TensorRole::TokenEmbedding : role;
+    const TensorRole key =
+        role == TensorRole::Output && config.tied_output ? TensorRole::TokenEmbedding : role;
     auto it = streamed.find({global ? -1 : layer, key});
     if (it != streamed.end()) m.streamed = &it->second;
   }

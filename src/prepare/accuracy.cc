@@ -44,6 +44,10 @@ struct Accumulator {
 
 }  // namespace
 
+// Windows are prefilled in chunks of this many tokens: an engine then holds the logits of one chunk, not of
+// the window (512 x 152k floats = 311 MB on qwen2.5 shapes), beside the reference's log-probabilities.
+constexpr int kLogitChunk = 128;
+
 std::vector<AccuracyResult> compare_to_reference(Engine& reference,
                                                  const std::vector<AccuracyVariant>& variants,
                                                  const std::vector<int32_t>& tokens, int window, int32_t bos,
@@ -61,7 +65,7 @@ std::vector<AccuracyResult> compare_to_reference(Engine& reference,
     ref_top.assign(size_t(T), 0);
     std::vector<double> ref_nll(static_cast<size_t>(T));
     reference.reset();
-    reference.prefill(w, 0, [&](int pos, const float* logits) {
+    reference.prefill(w, kLogitChunk, [&](int pos, const float* logits) {
       if (pos >= T) return;
       log_softmax(logits, vocab, lp);
       float* dst = ref_logp.data() + size_t(pos) * size_t(vocab);
@@ -74,7 +78,7 @@ std::vector<AccuracyResult> compare_to_reference(Engine& reference,
       Engine& e = *variants[v].engine;
       e.reset();
       Accumulator& a = acc[v];
-      e.prefill(w, 0, [&](int pos, const float* logits) {
+      e.prefill(w, kLogitChunk, [&](int pos, const float* logits) {
         if (pos >= T) return;
         log_softmax(logits, vocab, lq);
         const float* p = ref_logp.data() + size_t(pos) * size_t(vocab);

@@ -30,9 +30,9 @@ struct PrepareOptions {
   // (LoadOptions::stream_matrices): no fp32 copy of an F16/BF16/quantized model. The output is the same
   // either way (test); false converts every matrix at load, as run does.
   bool stream_weights = true;
-  int calib_tokens = 4096;   // calibration tokens (the text after them is held out)
-  int window = 512;          // tokens per calibration window
-  int prune_tokens = 512;    // held-out tokens for pruning and the recipe choice
+  int calib_tokens = 4096;  // calibration tokens (the text after them is held out)
+  int window = 512;         // tokens per calibration window
+  int prune_tokens = 512;   // held-out tokens for pruning and the recipe choice
   quant::ScalePolicy policy = default_policy();
   bool per_channel_weights = true;  // int8 weight scales per output channel (else per tensor)
   double hot_share = 0.8;           // share of calibration outliers the hot channels cover

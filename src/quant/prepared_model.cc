@@ -39,8 +39,8 @@ namespace {
 // The matrix's rows in fp32 (read in place or decoded from a streamed one) after dst's.
 void append_rows(std::vector<float>& dst, const MatrixRef& src, int rows, int cols, const char* what) {
   check(bool(src), "model has no ", what, " weights (is it a prepared model already?)");
-  check(src.rows == rows && src.cols == cols, what, " weights are ", src.rows, "x", src.cols, ", expected ", rows,
-        "x", cols);
+  check(src.rows == rows && src.cols == cols, what, " weights are ", src.rows, "x", src.cols, ", expected ",
+        rows, "x", cols);
   const size_t at = dst.size();
   dst.resize(at + size_t(rows) * size_t(cols));
   src.read_rows(0, rows, dst.data() + at);
@@ -70,7 +70,9 @@ std::vector<float> fused_weights(const Model& model, int layer, LinearSlot slot,
       if (c.ffn_gated) append_rows(w, model.matrix(layer, TensorRole::Gate), c.ffn_dim, c.dim, "gate");
       append_rows(w, model.matrix(layer, TensorRole::Up), c.ffn_dim, c.dim, "up");
       break;
-    case LinearSlot::Down: append_rows(w, model.matrix(layer, TensorRole::Down), c.dim, c.ffn_dim, "down"); break;
+    case LinearSlot::Down:
+      append_rows(w, model.matrix(layer, TensorRole::Down), c.dim, c.ffn_dim, "down");
+      break;
   }
   // Phi-2's biases on the output projection and the MLP (an ungated MLP: the up projection's).
   const float* b = slot == LinearSlot::O                        ? L.bo
