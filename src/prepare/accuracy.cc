@@ -65,7 +65,7 @@ std::vector<AccuracyResult> compare_to_reference(Engine& reference,
     ref_top.assign(size_t(T), 0);
     std::vector<double> ref_nll(static_cast<size_t>(T));
     reference.reset();
-    reference.prefill(w, kLogitChunk, [&](int pos, const float* logits) {
+    reference.prefill(w, std::min(kLogitChunk, reference.context()), [&](int pos, const float* logits) {
       if (pos >= T) return;
       log_softmax(logits, vocab, lp);
       float* dst = ref_logp.data() + size_t(pos) * size_t(vocab);
@@ -78,7 +78,7 @@ std::vector<AccuracyResult> compare_to_reference(Engine& reference,
       Engine& e = *variants[v].engine;
       e.reset();
       Accumulator& a = acc[v];
-      e.prefill(w, kLogitChunk, [&](int pos, const float* logits) {
+      e.prefill(w, std::min(kLogitChunk, e.context()), [&](int pos, const float* logits) {
         if (pos >= T) return;
         log_softmax(logits, vocab, lq);
         const float* p = ref_logp.data() + size_t(pos) * size_t(vocab);
