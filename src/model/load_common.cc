@@ -37,20 +37,18 @@ const float* take(Model& model, const TensorTable& table, NameScheme scheme, Ten
         ", which this engine cannot read");
   uint64_t n = 1;
   for (auto d : t->shape) n *= d;
-  if (t->type == GgmlType::F32 && reinterpret_cast<uintptr_t>(t->data) % alignof(float) == 0) {
-    check(t->nbytes == n * 4, "'", model.path, "': tensor '", name, "' has ", t->nbytes, " bytes for ", n,
-          " floats");
-    return reinterpret_cast<const float*>(t->data);
-  }
   const size_t need = ggml_row_bytes(t->type, t->shape.back()) * (n / t->shape.back());
   check(t->nbytes == need, "'", model.path, "': tensor '", name, "' has ", t->nbytes,
         " bytes, its type needs ", need);
+  // Streamed, fp32 included: read a block of rows at a time, its mapped pages given back after.
   if (stream && is_matrix_role(role) && t->shape.size() == 2) {
     const bool global = role == TensorRole::TokenEmbedding || role == TensorRole::Output;
     model.streamed[{global ? -1 : layer, role}] = {t->type, t->data, int(t->shape[0]), int(t->shape[1]),
                                                    ggml_row_bytes(t->type, t->shape[1])};
     return nullptr;
   }
+  if (t->type == GgmlType::F32 && reinterpret_cast<uintptr_t>(t->data) % alignof(float) == 0)
+    return reinterpret_cast<const float*>(t->data);
   std::vector<float> out(n);
   ggml_to_float(t->type, t->data, out.data(), n);
   return model.own(std::move(out));

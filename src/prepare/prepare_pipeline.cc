@@ -192,7 +192,8 @@ PrepareReport prepare_model(const PrepareOptions& options, const PrepareCallback
   int window = options.window;
 
   if (options.check_memory)
-    check_memory(estimate_prepare_memory(options.model_path), "preparing '" + options.model_path + "'");
+    check_memory(estimate_prepare_memory(options.model_path, options.window, options.stream_weights),
+                 "preparing '" + options.model_path + "'");
   LoadOptions lo;
   lo.tokenizer_path = options.tokenizer_path;
   lo.stream_matrices = options.stream_weights;

@@ -16,16 +16,22 @@ constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 
 // Measured peaks (docs/memory.md): `run` of a prepared file 1.2x its size (the mapped int8 weights, the
 // int8 decode head quantized at load, about 1/4 of the F16 head's bytes, and buffers; the F16 head's
-// pages are let go once it is built); `prepare` 1.9-2.5x the model's fp32 bytes (the float model, its
-// reference copy and the calibration activations).
+// pages are let go once it is built).
 constexpr double kPreparedRunPerFileByte = 1.35;
 // `run` of a float model: 1.02x its fp32 bytes (the weights, packed GEMM panels for a chunk, buffers).
 constexpr double kFloatRunPerFloatByte = 1.1;
-constexpr double kPreparePerFloatByte = 2.5;
+// `prepare` streams the float matrices from the file (a block of rows at a time), so what it holds is
+// what it makes: the prepared linears (int8, plus warm and hot F16 rows: about 1.2 bytes per weight, 1.3
+// with slack), the in-memory prepared head of the held-out measurement (its F16 copy and the int8 head:
+// 3 bytes per embedding weight), the held-out reference's log-probabilities over a window and one
+// chunk's logits (1.25 x window x vocab floats), and the process with its buffers.
+constexpr double kPreparePerWeight = 1.3, kPreparePerHeadWeight = 3.0, kPrepareLogitRows = 1.25;
+constexpr uint64_t kPrepareProcessBytes = uint64_t(400) << 20;
 
 struct Header {
   bool prepared = false;
   uint64_t elements = 0;  // every tensor's element count
+  uint64_t vocab = 0, embedding_elements = 0;
   uint64_t file_bytes = 0;
   uint64_t kv_bytes_per_token = 0;
   int context = 0;
@@ -38,6 +44,10 @@ bool read_header(const std::string& path, Header& h) {
     const GgufFile f(path);
     h.file_bytes = f.file_size();
     for (const auto& t : f.tensors()) h.elements += t.elements();
+    if (const GgufTensor* e = f.find_tensor("token_embd.weight"); e && e->dims.size() == 2) {
+      h.embedding_elements = e->elements();
+      h.vocab = e->dims[1];
+    }
     for (const auto& [key, value] : f.metadata())
       if (key.rfind("llmnpu.prepared.", 0) == 0) h.prepared = true;
     const std::string p = f.get_string("general.architecture", "llama") + ".";
@@ -113,12 +123,18 @@ MemoryEstimate estimate_run_memory(const std::string& model_path, int context) {
   return e;
 }
 
-MemoryEstimate estimate_prepare_memory(const std::string& model_path) {
+MemoryEstimate estimate_prepare_memory(const std::string& model_path, int window, bool streamed) {
   Header h;
   if (!read_header(model_path, h) || h.prepared) return {};
+  const uint64_t linears = uint64_t(kPreparePerWeight * double(h.elements));
+  const uint64_t head = uint64_t(kPreparePerHeadWeight * double(h.embedding_elements));
+  const uint64_t logits = uint64_t(kPrepareLogitRows * double(std::max(window, 1)) * double(h.vocab) * 4);
   MemoryEstimate e;
-  e.bytes = uint64_t(kPreparePerFloatByte * double(h.elements * sizeof(float)));
-  e.what = str(kPreparePerFloatByte, " x the model's ", gib(h.elements * sizeof(float)), " in fp32");
+  const uint64_t converted = streamed ? 0 : h.elements * sizeof(float);
+  e.bytes = linears + head + logits + kPrepareProcessBytes + converted;
+  e.what = str("prepared weights ", gib(linears), " + held-out head ", gib(head), " and logits ", gib(logits),
+               " + buffers ", gib(kPrepareProcessBytes),
+               streamed ? std::string() : str(" + the model converted to fp32 ", gib(converted)));
   return e;
 }
 

@@ -15,8 +15,10 @@ struct MemoryEstimate {
 // Running a model: its weights as the engine holds them plus the KV cache of `context` tokens (0: the
 // model's context length). GGUF files only (float or prepared); other formats get no estimate.
 MemoryEstimate estimate_run_memory(const std::string& model_path, int context);
-// `llmnpu prepare` of a float model: it holds the model in fp32 more than twice over.
-MemoryEstimate estimate_prepare_memory(const std::string& model_path);
+// `llmnpu prepare` of a float model with its matrices streamed (PrepareOptions::stream_weights): the
+// prepared weights it builds, the held-out measurement's head and logits over `window` tokens, buffers;
+// not streamed, the model converted to fp32 as well.
+MemoryEstimate estimate_prepare_memory(const std::string& model_path, int window = 512, bool streamed = true);
 
 // MemAvailable + SwapFree from /proc/meminfo, capped by a cgroup v2 memory.max; 0 when unknown.
 // LLMNPU_MEMORY_AVAILABLE (bytes, or with a K/M/G suffix) overrides it (tests, containers).

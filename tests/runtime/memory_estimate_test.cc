@@ -54,7 +54,14 @@ TEST(MemoryEstimate, FloatRunIsFp32WeightsPlusTheKvCacheOfTheContext) {
   // Context 0: the model's own context length.
   EXPECT_EQ(estimate_run_memory(tiny_file(), 0).bytes,
             weights + uint64_t(f.get_int(p + "context_length", 0)) * per_token);
-  EXPECT_EQ(estimate_prepare_memory(tiny_file()).bytes, uint64_t(2.5 * double(elements * sizeof(float))));
+  // prepare: the prepared weights, the held-out head and logits, buffers (the float model is streamed).
+  const GgufTensor* embd = f.find_tensor("token_embd.weight");
+  ASSERT_NE(embd, nullptr);
+  const uint64_t vocab = embd->dims[1];
+  EXPECT_EQ(estimate_prepare_memory(tiny_file(), 64).bytes,
+            uint64_t(1.3 * double(elements)) + uint64_t(3.0 * double(embd->elements())) +
+                uint64_t(1.25 * 64 * double(vocab) * 4) + (uint64_t(400) << 20));
+  EXPECT_GT(estimate_prepare_memory(tiny_file(), 512).bytes, estimate_prepare_memory(tiny_file(), 64).bytes);
 }
 
 TEST(MemoryEstimate, WhatTheHeaderReaderCannotReadGetsNoEstimate) {
