@@ -75,7 +75,8 @@ TEST(PrepareCommand, StreamedWeightsGiveTheSameFileAsConvertedOnes) {
                                 &out),
               0)
         << out;
-    const std::string common = "prepare -m " + model + " --calib " + text + " --calib-tokens 1024 ";
+    const std::string common =
+        "prepare -m " + model + " --calib " + text + " --calib-tokens 512 --prune-tokens 256 ";
     ASSERT_EQ(test::run_command(cmd(common + "-o " + dir + "/streamed.gguf"), &out), 0) << out;
     ASSERT_EQ(test::run_command(cmd(common + "--convert-at-load -o " + dir + "/converted.gguf"), &out), 0)
         << out;
