@@ -48,7 +48,8 @@ class GraphWeightsView final : public ReferenceWeights {
     std::vector<Block> blocks;
     for (const LinearOp* p : parts) {
       const auto* f = dynamic_cast<const FloatLinear*>(p);
-      check(f != nullptr && f->weight() != nullptr, "reference: linear '", ref.describe(), "' has no fp32 weights");
+      check(f != nullptr && f->weight() != nullptr, "reference: linear '", ref.describe(),
+            "' has no fp32 weights");
       blocks.push_back({f->weight(), f->bias(), f->out_features()});
     }
     matvec(blocks, x, in, y, out);
