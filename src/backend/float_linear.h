@@ -18,24 +18,19 @@ void forward_in_row_blocks(const MatrixRef& w, const std::function<void(float*, 
 class FloatLinear final : public LinearOp {
  public:
   FloatLinear(const float* weight, const float* bias, int in_features, int out_features)
-      : LinearOp(in_features, out_features), weight_(weight), bias_(bias) {
-    matrix_.f32 = weight;
-    matrix_.rows = out_features;
-    matrix_.cols = in_features;
-  }
+      : FloatLinear(MatrixRef{weight, nullptr, out_features, in_features}, bias) {}
   FloatLinear(const MatrixRef& weight, const float* bias)
-      : LinearOp(weight.cols, weight.rows), weight_(weight.f32), bias_(bias), matrix_(weight) {}
+      : LinearOp(weight.cols, weight.rows), bias_(bias), matrix_(weight) {}
 
   void forward(const float* x, int T, size_t ldx, float* y, size_t ldy, bool accumulate,
                ThreadPool* pool) const override;
-  std::string describe() const override { return weight_ ? "fp32" : "fp32 (weights streamed)"; }
+  std::string describe() const override { return matrix_.f32 ? "fp32" : "fp32 (weights streamed)"; }
   size_t weight_bytes() const override { return size_t(in_features()) * size_t(out_features()) * 4; }
 
-  const float* weight() const { return weight_; }  // null when streamed
+  const float* weight() const { return matrix_.f32; }  // null when streamed
   const float* bias() const { return bias_; }
 
  private:
-  const float* weight_;
   const float* bias_;
   MatrixRef matrix_;
 };

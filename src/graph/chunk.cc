@@ -21,7 +21,7 @@ void Chunk::allocate(const ModelProgram& program, int n_rows, AlignedArray<float
     offsets[i] = total;
     total += tensor_floats(program, i, n_rows);
   }
-  slab = reuse.size() >= total && reuse.owned() ? std::move(reuse) : AlignedArray<float>(total);
+  slab = reuse.size() >= total ? std::move(reuse) : AlignedArray<float>(total);
   if (total) std::memset(slab.data(), 0, total * sizeof(float));
 }
 

@@ -42,8 +42,8 @@ void split_rows(TensorTable& table, SourceTensor fused, const std::vector<std::p
 // Fills model.weights (config must be set and valid) from `table` using `scheme` names. F32 data is
 // used in place (the caller puts what keeps it mapped into model.keep_alive); other types are converted
 // into buffers the model owns. Throws Error naming any missing, misshapen or unreadable tensor.
-// stream_matrices: linear weights, the embedding and the head stay in the file's encoding where that is
-// not fp32 (Model::streamed) instead of being converted.
+// stream_matrices: linear weights, the embedding and the head stay in the file's encoding, fp32 included
+// (Model::streamed), instead of being converted or used in place.
 void assemble_weights(Model& model, const TensorTable& table, NameScheme scheme,
                       bool stream_matrices = false);
 

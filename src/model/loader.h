@@ -14,8 +14,9 @@ namespace llmnpu {
 
 struct LoadOptions {
   std::string tokenizer_path;  // overrides the tokenizer found with (or inside) the model
-  // Keep non-fp32 matrices in the file's encoding, decoded where used (Model::streamed): what prepare
-  // loads, so that its memory does not hold an fp32 copy of the model.
+  // Keep the matrices in the file's encoding, decoded a block of rows at a time where used
+  // (Model::streamed): what prepare loads, so that its memory holds neither an fp32 copy of the model
+  // nor the mapped file's pages.
   bool stream_matrices = false;
 };
 

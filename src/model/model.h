@@ -52,7 +52,7 @@ struct ModelWeights {
   const float* output = nullptr;         // [vocab][dim]; equals token_embedding when tied
 };
 
-// A weight matrix [rows][cols] left in its file's encoding (F16, BF16, Q8_0, k-quants) in the mapped
+// A weight matrix [rows][cols] left in its file's encoding (F32, F16, BF16, Q8_0, k-quants) in the mapped
 // file, decoded a block of rows at a time where it is used (LoadOptions::stream_matrices): a model held
 // this way costs no fp32 copy, only its mapping. `data` must point into a read-only file mapping (the
 // loaders' MappedFile): reading rows gives their pages back to the page cache (release_mapped_pages).

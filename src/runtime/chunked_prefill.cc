@@ -80,68 +80,65 @@ std::vector<float> ChunkedPrefill::run(const std::vector<int32_t>& tokens, const
   std::function<void()> dispatch;
   dispatch = [&] {
     if (error) return;
-    for (size_t p = 0; p < processors_.size(); ++p) {
-      if (busy[p]) continue;
-      TaskId t;
-      if (!pick_task(plan.policy, graph, processors_[p]->roles(), running, latency_, &t)) continue;
-      graph.start(t);
-      busy[p] = true;
-      ++running;
-      if (t.sub == 0) {  // a chunk's buffers exist only while it is in flight
-        int pos0 = pos_base + t.chunk * plan.chunk_len;
-        AlignedArray<float> buffers;
-        if (!spare_buffers_.empty()) {
-          buffers = std::move(spare_buffers_.back());
-          spare_buffers_.pop_back();
+    try {
+      for (size_t p = 0; p < processors_.size(); ++p) {
+        if (busy[p]) continue;
+        TaskId t;
+        if (!pick_task(plan.policy, graph, processors_[p]->roles(), running, latency_, &t)) continue;
+        if (t.sub == 0) {  // a chunk's buffers exist only while it is in flight (made before it counts as
+                           // running: a failure here leaves nothing to wait for)
+          int pos0 = pos_base + t.chunk * plan.chunk_len;
+          AlignedArray<float> buffers;
+          if (!spare_buffers_.empty()) {
+            buffers = std::move(spare_buffers_.back());
+            spare_buffers_.pop_back();
+          }
+          chunks[size_t(t.chunk)] = engine_.make_chunk(t.chunk, pos0, chunk_tokens(t.chunk), plan.chunk_len,
+                                                       all_logits, std::move(buffers));
         }
-        chunks[size_t(t.chunk)] = engine_.make_chunk(t.chunk, pos0, chunk_tokens(t.chunk), plan.chunk_len,
-                                                     all_logits, std::move(buffers));
-      }
-      processors_[p]->submit([&, p, t](ThreadPool* pool) {
-        const Subgraph& sg = graph.subgraph(t);
-        ShadowSink* sink = shadow && sg.role == Role::Accelerator ? shadow.get() : nullptr;
-        const ShadowQueue::Stats before = sink ? shadow->stats() : ShadowQueue::Stats{};
-        double start = now_seconds();
-        std::exception_ptr failure;
-        try {
-          engine_.run_subgraph(sg, chunks[size_t(t.chunk)], pool, sink);
-        } catch (...) {
-          failure = std::current_exception();
-        }
-        double end = now_seconds();
-        std::lock_guard done(mutex);
-        if (failure && !error) error = failure;
-        latency_.observe(sg, t.chunk, end - start);
-        if (sink) {
-          const ShadowQueue::Stats after = shadow->stats();
-          latency_.observe_shadow(sg, after.host_seconds + after.accelerator_seconds - before.host_seconds -
-                                          before.accelerator_seconds);
-        }
-        if (trace)
-          trace->add({int(p), sg.name(), t.chunk, sg.layer, sg.is_static ? "static" : "dynamic",
-                      start - origin, end - start});
-        graph.complete(t);
-        if (graph.chunk_finished(t.chunk))
-          spare_buffers_.push_back(chunks[size_t(t.chunk)].take_activations());
-        busy[p] = false;
-        --running;
-        try {
+        graph.start(t);
+        busy[p] = true;
+        ++running;
+        processors_[p]->submit([&, p, t](ThreadPool* pool) {
+          const Subgraph& sg = graph.subgraph(t);
+          ShadowSink* sink = shadow && sg.role == Role::Accelerator ? shadow.get() : nullptr;
+          const ShadowQueue::Stats before = sink ? shadow->stats() : ShadowQueue::Stats{};
+          double start = now_seconds();
+          std::exception_ptr failure;
+          try {
+            engine_.run_subgraph(sg, chunks[size_t(t.chunk)], pool, sink);
+          } catch (...) {
+            failure = std::current_exception();
+          }
+          double end = now_seconds();
+          std::lock_guard done(mutex);
+          if (failure && !error) error = failure;
+          latency_.observe(sg, t.chunk, end - start);
+          if (sink) {
+            const ShadowQueue::Stats after = shadow->stats();
+            latency_.observe_shadow(sg, after.host_seconds + after.accelerator_seconds - before.host_seconds -
+                                            before.accelerator_seconds);
+          }
+          if (trace)
+            trace->add({int(p), sg.name(), t.chunk, sg.layer, sg.is_static ? "static" : "dynamic",
+                        start - origin, end - start});
+          graph.complete(t);
+          if (graph.chunk_finished(t.chunk))
+            spare_buffers_.push_back(chunks[size_t(t.chunk)].take_activations());
+          busy[p] = false;
+          --running;
           dispatch();
-        } catch (...) {  // making the next chunk failed: let the running subgraphs finish, then report it
-          if (!error) error = std::current_exception();
-        }
-        if (running == 0) cv.notify_all();
-      });
+          if (running == 0) cv.notify_all();
+        });
+      }
+    } catch (...) {  // making a chunk failed: the running subgraphs finish, then run() reports it
+      error = std::current_exception();
     }
     if (running == 0 && !graph.finished()) stalled = true;
   };
 
   std::unique_lock lock(mutex);
-  try {
-    dispatch();
-  } catch (...) {
-    if (!error) error = std::current_exception();
-  }
+  dispatch();
   cv.wait(lock, [&] { return running == 0; });
   check(bool(error) || !stalled, "scheduler stalled: no processor can run the ready subgraphs");
   lock.unlock();

@@ -2,6 +2,7 @@
 // (a missing tensor, a wrong shape, a bad shadow list) give Error.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <random>
 
 #include "backend/prepared_graph.h"
@@ -109,6 +110,26 @@ TEST(PreparedFile, RoundTripGivesIdenticalLogits) {
   EXPECT_TRUE(loaded.graph->quantized);
 }
 
+// Copies a prepared file with `edit` applied after its metadata (before its tensors) and expects loading
+// the copy to fail with a message containing `fragment`.
+void expect_refused_copy(const std::string& from, const std::string& to, const std::string& fragment,
+                         const std::function<void(GgufWriter&)>& edit) {
+  {
+    GgufFile f(from);
+    GgufWriter w;
+    for (const auto& [k, v] : f.metadata()) w.set(k, v);
+    edit(w);
+    for (const auto& t : f.tensors()) w.add_tensor(t.name, t.type, t.dims, t.data, t.nbytes);
+    w.write(to);
+  }
+  try {
+    load_prepared_model(to);
+    ADD_FAILURE() << "loaded a file that should be refused with '" << fragment << "'";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+  }
+}
+
 TEST(PreparedFile, HostileFilesGiveErrors) {
   auto model = tiny_model();
   auto linears = fake_prepare(*model);
@@ -131,37 +152,14 @@ TEST(PreparedFile, HostileFilesGiveErrors) {
   rewrite(good, bad, "", "", "llmnpu.prepared.rope_layout");
   EXPECT_THROW(load_prepared_model(bad), Error);
   // A file of the previous format (row-major int8, F16 W^T per linear) asks to be prepared again.
-  {
-    GgufFile f(good);
-    GgufWriter w;
-    for (const auto& [k, v] : f.metadata()) w.set(k, v);
-    w.set("llmnpu.prepared.version", GgufValue::of_u32(1));
-    for (const auto& t : f.tensors()) w.add_tensor(t.name, t.type, t.dims, t.data, t.nbytes);
-    w.write(bad);
-    try {
-      load_prepared_model(bad);
-      ADD_FAILURE() << "a format 1 file loaded";
-    } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find("run llmnpu prepare"), std::string::npos) << e.what();
-    }
-  }
+  expect_refused_copy(good, bad, "run llmnpu prepare",
+                      [](GgufWriter& w) { w.set("llmnpu.prepared.version", GgufValue::of_u32(1)); });
   // general.alignment 1 may put floats at odd addresses: refused by name, not loaded misaligned.
-  {
-    GgufFile f(good);
-    GgufWriter w;
-    for (const auto& [k, v] : f.metadata()) w.set(k, v);
+  expect_refused_copy(good, bad, "not aligned", [](GgufWriter& w) {
     w.set("general.alignment", GgufValue::of_u32(1));
     std::vector<uint8_t> odd = {1, 2, 3};  // an I8 tensor of 3 bytes shifts every later offset
     w.add_tensor_owned("aaa.pad", GgmlType::I8, {3}, odd);
-    for (const auto& t : f.tensors()) w.add_tensor(t.name, t.type, t.dims, t.data, t.nbytes);
-    w.write(bad);
-    try {
-      load_prepared_model(bad);
-      ADD_FAILURE() << "misaligned prepared file loaded";
-    } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find("not aligned"), std::string::npos) << e.what();
-    }
-  }
+  });
   // A float model is not a prepared one.
   const std::string plain = dir + "/plain.gguf";
   rewrite(good, plain, "", "", "llmnpu.prepared.version");
