@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <ctime>
 #include <functional>
+#include <limits>
 #include <map>
 
 #include "core/error.h"
@@ -12,6 +13,24 @@
 
 namespace llmnpu::jinja {
 namespace {
+
+// Python's int(float) has unbounded integers; ours stop at int64, so a float beyond it is an error
+// rather than the undefined behaviour of a narrowing cast.
+int64_t float_to_int(double d) {
+  check(!std::isnan(d), "cannot convert float NaN to integer");
+  check(std::isfinite(d), "cannot convert float infinity to integer");
+  check(d >= -9223372036854775808.0 && d < 9223372036854775808.0, "integer out of range: ", d);
+  return int64_t(d);
+}
+
+bool all_digits(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// An index written in digits; one too long for size_t cannot address anything.
+size_t digits_to_index(const std::string& s) {
+  return s.size() > 18 ? std::numeric_limits<size_t>::max() : size_t(std::stoull(s));
+}
 
 constexpr int64_t kMaxRange = 100000;  // as Jinja2's sandbox (MAX_RANGE)
 
@@ -227,7 +246,7 @@ std::string percent_format(const std::string& fmt, const Value& args) {
     } else if (conv == 'd' || conv == 'i') {
       check(v.is_number() || v.is_bool(), "format: %d needs a number, got a ", v.type_name());
       std::snprintf(buf, sizeof buf, (spec + "lld").c_str(),
-                    static_cast<long long>(v.is_float() ? int64_t(v.as_number()) : v.as_int()));
+                    static_cast<long long>(v.is_float() ? float_to_int(v.as_number()) : v.as_int()));
       out += buf;
     } else if (conv == 'f' || conv == 'e' || conv == 'g' || conv == 'x' || conv == 'o') {
       check(v.is_number() || v.is_bool(), "format: %", conv, " needs a number, got a ", v.type_name());
@@ -266,8 +285,8 @@ std::string brace_format(const std::string& fmt, CallArgs& args) {
       if (field.empty()) {
         check(auto_index < args.positional.size(), "str.format: not enough arguments");
         v = args.positional[auto_index++];
-      } else if (std::all_of(field.begin(), field.end(), [](char d) { return d >= '0' && d <= '9'; })) {
-        const size_t k = std::stoul(field);
+      } else if (all_digits(field)) {
+        const size_t k = digits_to_index(field);
         check(k < args.positional.size(), "str.format: no argument ", k);
         v = args.positional[k];
       } else {
@@ -293,8 +312,8 @@ Value get_attribute_path(const Value& v, const std::string& path) {
     if (cur.is_object()) {
       const Value* f = cur.find(part);
       cur = f ? *f : Value::undefined(part);
-    } else if (cur.is_array() && !part.empty() && std::all_of(part.begin(), part.end(), ::isdigit)) {
-      const size_t k = std::stoul(part);
+    } else if (cur.is_array() && all_digits(part)) {
+      const size_t k = digits_to_index(part);
       cur = k < cur.items().size() ? cur.items()[k] : Value::undefined(part);
     } else {
       cur = Value::undefined(part);
@@ -308,7 +327,7 @@ Value to_list(const Value& v) { return Value::array(iterate(v)); }
 
 int64_t to_int(const Value& v, const Value& fallback, int base) {
   if (v.is_int() || v.is_bool()) return v.as_int();
-  if (v.is_float()) return int64_t(v.as_number());
+  if (v.is_float()) return float_to_int(v.as_number());
   if (v.is_string()) {
     std::string s = strip(v.as_string(), Value(), true, true);
     s.erase(std::remove(s.begin(), s.end(), '_'), s.end());
@@ -317,7 +336,7 @@ int64_t to_int(const Value& v, const Value& fallback, int base) {
     const long long n = std::strtoll(s.c_str(), &end, base);
     if (!s.empty() && *end == 0 && errno == 0) return n;
     const double d = std::strtod(s.c_str(), &end);  // Jinja2 falls back to int(float(s))
-    if (!s.empty() && *end == 0 && std::isfinite(d)) return int64_t(d);
+    if (!s.empty() && *end == 0 && std::isfinite(d)) return float_to_int(d);
   }
   return fallback.is_undefined() ? 0 : fallback.as_int();
 }

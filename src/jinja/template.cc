@@ -282,7 +282,12 @@ class Interpreter {
         if (e.name == "not") return Value(!v.truthy());
         require_defined(v, e);
         if (v.is_float()) return Value(e.name == "-" ? -v.as_number() : v.as_number());
-        if (v.is_int() || v.is_bool()) return Value(e.name == "-" ? -v.as_int() : v.as_int());
+        if (v.is_int() || v.is_bool()) {
+          if (e.name != "-") return Value(v.as_int());
+          int64_t negated;  // -INT64_MIN does not fit: it becomes a float, as '+' and '*' do
+          return __builtin_sub_overflow(int64_t(0), v.as_int(), &negated) ? Value(-double(v.as_int()))
+                                                                          : Value(negated);
+        }
         error_at(e.line, str("bad operand type for unary ", e.name, ": a ", v.type_name()));
       }
       case ExprKind::Binary: return binary(e);
@@ -368,7 +373,11 @@ class Interpreter {
     const int64_t start = clamp_index(start_v, step > 0 ? 0 : n - 1);
     const int64_t stop = clamp_index(stop_v, step > 0 ? n : -1);
     Array out;
-    for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) out.push_back(seq[size_t(i)]);
+    // A step near the int64 limits ends the walk instead of overflowing it.
+    for (int64_t i = start; step > 0 ? i < stop : i > stop;) {
+      out.push_back(seq[size_t(i)]);
+      if (__builtin_add_overflow(i, step, &i)) break;
+    }
     if (obj.is_array()) return Value::array(std::move(out), obj.is_tuple());
     std::string s;
     for (const Value& c : out) s += c.as_string();

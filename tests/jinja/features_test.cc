@@ -104,5 +104,24 @@ TEST(JinjaFeatures, LimitsStopRunawayTemplates) {
   EXPECT_THROW(Template{nested_ifs}, Error);
 }
 
+// Numbers at the edges of int64 give an error or Jinja2's value, never undefined behaviour
+// (the sanitized fuzz build checks the casts).
+TEST(JinjaFeatures, IntegerEdgesAreErrorsOrExact) {
+  const auto render = [](const std::string& source) { return Template(source).render(Value::object()); };
+  EXPECT_THROW(render("{{ 1e300 | int }}"), Error);
+  EXPECT_THROW(render("{{ '1e300' | int }}"), Error);
+  EXPECT_THROW(render("{{ '%d' % 1e300 }}"), Error);
+  EXPECT_THROW(render("{{ (1e308 * 10) | int }}"), Error);
+  EXPECT_EQ(render("{{ 2.9 | int }}|{{ -2.9 | int }}|{{ '%d' % 7.5 }}|{{ ' 1_000 ' | int }}"), "2|-2|7|1000");
+  EXPECT_EQ(render("{{ -(-9223372036854775807 - 1) > 9.2e18 }}"), "True");
+  EXPECT_EQ(render("{{ [1, 2, 3][1::9223372036854775807] }}|{{ [1, 2, 3][::-9223372036854775807] }}"),
+            "[2]|[3]");
+  EXPECT_EQ(render("{{ '{99999999999999999999999}'.format(1) if false else 'ok' }}"), "ok");
+  EXPECT_THROW(render("{{ '{99999999999999999999999}'.format(1) }}"), Error);
+  EXPECT_EQ(
+      render("{% set x = [{'a': [5, 6]}] %}{{ x | map(attribute='a.99999999999999999999999') | list }}"),
+      "[Undefined]");
+}
+
 }  // namespace
 }  // namespace llmnpu::jinja
