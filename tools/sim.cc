@@ -97,6 +97,9 @@ int sim_command(int argc, char** argv) {
   app.add_option("--calibrate", calibrate_path,
                  "--validate: write the profile with the rates the first run of each topology shows, and "
                  "predict the other runs with it");
+  bool no_memory_check = false;
+  app.add_flag("--no-memory-check", no_memory_check,
+               "--validate: load the model even when it looks larger than the available memory");
   app.add_option("--repeat", repeat, "--validate: real runs per case, the fastest counts (default 1)")
       ->check(integer_in(1, 1000));
   LLMNPU_PARSE_FLAGS(app, argc, argv);
@@ -128,7 +131,7 @@ int sim_command(int argc, char** argv) {
   check(trace_path.empty() || !validate, "--trace is not available with --validate");
   check(trace_path.empty() || (sweep.policies.size() == 1 && sweep.topologies.size() == 1),
         "--trace needs one --schedule and one --topology");
-  const sim::Workload w = sim::load_workload(model_path, shape, format, validate);
+  const sim::Workload w = sim::load_workload(model_path, shape, format, validate, !no_memory_check);
   sim::check_sweep_size(w, prompt, chunk);
   const sim::DeviceProfile device = resolve_profile(profile_name);
   const std::string header =

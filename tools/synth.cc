@@ -10,6 +10,7 @@
 #include "core/timer.h"
 #include "flags.h"
 #include "model/model_writer.h"
+#include "runtime/memory_estimate.h"
 #include "tokenizer/tokenizer.h"
 
 namespace llmnpu::cli {
@@ -35,19 +36,30 @@ int synth_command(int argc, char** argv) {
   app.add_option("--type", type, "GGUF weight type: f32, f16, bf16, q8_0")
       ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0"}));
   app.add_option("-o,--output", out, "output file (gguf) or folder (hf)")->required();
+  bool no_memory_check = false;
+  app.add_flag("--no-memory-check", no_memory_check,
+               "write an hf folder even when the fp32 model looks larger than the available memory");
   LLMNPU_PARSE_FLAGS(app, argc, argv);
 
   double t0 = now_seconds();
   Vocab vocab = vocab_path.empty() ? builtin_byte_vocab() : load_tokenizer(vocab_path)->vocab();
   SynthInfo info;
-  auto model = synthesize_model(opt, std::move(vocab), &info);
+  std::unique_ptr<Model> model;
   if (format == "gguf") {
     GgmlType t = type == "f16"    ? GgmlType::F16
                  : type == "bf16" ? GgmlType::BF16
                  : type == "q8_0" ? GgmlType::Q8_0
                                   : GgmlType::F32;
-    write_model_gguf(*model, out, t);
+    // One matrix at a time: a 7B shape is written in the memory of its largest matrix.
+    SynthModel lazy = synthesize_lazily(opt, std::move(vocab), &info);
+    write_model_gguf(*lazy.model, out, t, lazy.matrices);
+    model = std::move(lazy.model);
   } else {
+    const uint64_t bytes = synth_float_bytes(opt);
+    if (!no_memory_check)
+      check_memory({bytes + (uint64_t(256) << 20), "the fp32 model, held whole"},
+                   "writing this shape as a Hugging Face folder");
+    model = synthesize_model(opt, std::move(vocab), &info);
     write_model_hf(*model, out);
   }
   const ModelConfig& c = model->config;

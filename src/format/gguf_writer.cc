@@ -91,8 +91,8 @@ size_t GgufWriter::alignment() const {
   return 32;
 }
 
-void GgufWriter::add_tensor(const std::string& name, GgmlType type, const std::vector<uint64_t>& dims,
-                            const void* data, size_t nbytes) {
+void GgufWriter::check_tensor(const std::string& name, GgmlType type, const std::vector<uint64_t>& dims,
+                              size_t nbytes) const {
   check(!name.empty(), "GGUF writer: empty tensor name");
   check(!dims.empty() && dims.size() <= 4, "GGUF writer: tensor '", name, "' has rank ", dims.size());
   for (const auto& t : tensors_) check(t.name != name, "GGUF writer: duplicate tensor '", name, "'");
@@ -101,8 +101,20 @@ void GgufWriter::add_tensor(const std::string& name, GgmlType type, const std::v
   size_t expected = ggml_row_bytes(type, dims[0]) * rows;
   check(expected == nbytes, "GGUF writer: tensor '", name, "' of type ", ggml_type_name(type), " needs ",
         expected, " bytes, got ", nbytes);
+}
+
+void GgufWriter::add_tensor(const std::string& name, GgmlType type, const std::vector<uint64_t>& dims,
+                            const void* data, size_t nbytes) {
+  check_tensor(name, type, dims, nbytes);
   check(data != nullptr || nbytes == 0, "GGUF writer: tensor '", name, "' has no data");
-  tensors_.push_back({name, type, dims, data, nbytes});
+  tensors_.push_back({name, type, dims, data, nbytes, {}});
+}
+
+void GgufWriter::add_tensor_produced(const std::string& name, GgmlType type,
+                                     const std::vector<uint64_t>& dims, size_t nbytes, Producer produce) {
+  check_tensor(name, type, dims, nbytes);
+  check(bool(produce), "GGUF writer: tensor '", name, "' has no producer");
+  tensors_.push_back({name, type, dims, nullptr, nbytes, std::move(produce)});
 }
 
 void GgufWriter::add_tensor_owned(const std::string& name, GgmlType type, const std::vector<uint64_t>& dims,
@@ -114,9 +126,9 @@ void GgufWriter::add_tensor_owned(const std::string& name, GgmlType type, const 
 void GgufWriter::write(const std::string& path) const {
   const size_t align = alignment();
   const std::string tmp = path + ".tmp";
-  {
-    std::ofstream file(tmp, std::ios::binary | std::ios::trunc);
-    check(file.good(), "cannot create '", tmp, "'");
+  std::ofstream file(tmp, std::ios::binary | std::ios::trunc);
+  check(file.good(), "cannot create '", tmp, "'");
+  try {
     Sink out(file);
     out.bytes("GGUF", 4);
     out.put<uint32_t>(3);
@@ -138,15 +150,23 @@ void GgufWriter::write(const std::string& path) const {
     }
     out.pad_to(align);
     for (const auto& t : tensors_) {
-      out.bytes(t.data, t.nbytes);
+      if (t.produce) {
+        const std::vector<uint8_t> bytes = t.produce();
+        check(bytes.size() == t.nbytes, "GGUF writer: tensor '", t.name, "' was produced with ", bytes.size(),
+              " bytes, expected ", t.nbytes);
+        out.bytes(bytes.data(), bytes.size());
+      } else {
+        out.bytes(t.data, t.nbytes);
+      }
       out.pad_to(align);
     }
     file.flush();
-    if (!file.good()) {
-      file.close();
-      std::remove(tmp.c_str());
-      fail("writing '", tmp, "' failed (disk full?)");
-    }
+    check(file.good(), "writing '", tmp, "' failed (disk full?)");
+    file.close();
+  } catch (...) {  // a failed write or producer leaves no partial file behind
+    file.close();
+    std::remove(tmp.c_str());
+    throw;
   }
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);

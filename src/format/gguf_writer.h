@@ -3,6 +3,7 @@
 // buffers at write time (nothing is gathered into one big buffer); the file appears atomically
 // (written to PATH.tmp, then renamed).
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <string>
 #include <utility>
@@ -27,6 +28,12 @@ class GgufWriter {
   void add_tensor_owned(const std::string& name, GgmlType type, const std::vector<uint64_t>& dims,
                         std::vector<uint8_t> bytes);
 
+  // Same, but the bytes are made by `produce` while write() runs, one tensor at a time, and dropped once
+  // written: a file larger than memory (a 7B model's weights) can be written tensor by tensor.
+  using Producer = std::function<std::vector<uint8_t>()>;
+  void add_tensor_produced(const std::string& name, GgmlType type, const std::vector<uint64_t>& dims,
+                           size_t nbytes, Producer produce);
+
   void write(const std::string& path) const;
 
   size_t tensor_count() const { return tensors_.size(); }
@@ -38,7 +45,10 @@ class GgufWriter {
     std::vector<uint64_t> dims;
     const void* data;
     size_t nbytes;
+    Producer produce;  // set for produced tensors (data is null)
   };
+  void check_tensor(const std::string& name, GgmlType type, const std::vector<uint64_t>& dims,
+                    size_t nbytes) const;
   size_t alignment() const;
 
   std::vector<std::pair<std::string, GgufValue>> metadata_;

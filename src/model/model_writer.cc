@@ -4,6 +4,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <list>
 #include <numbers>
 
@@ -70,55 +71,79 @@ WriteTarget target_for(const ModelConfig& c, NameScheme scheme) {
   return t;
 }
 
-// Visits every stored weight in file order with its name, shape and (possibly transformed) float data.
+using Scratch = std::list<std::vector<float>>;
+// Gives a tensor's float data, transformed to the target's conventions; transformed or produced copies
+// go to the scratch it is given. Holds copies of what it needs, so it can run after the visit (when a
+// GGUF writer produces the tensor).
+using Fetch = std::function<const float*(Scratch&)>;
+
+// Visits every stored weight in file order with its name, shape and a fetch of its float data.
 // linears = false skips the per-layer linears' weights and biases (a prepared file quantizes those);
 // matrices = false skips every 2-D weight without reading it (a prepared file writes those its own way,
-// and a streamed model has no fp32 pointer for them).
+// and a streamed model has no fp32 pointer for them). A 2-D weight the model does not hold comes from
+// `source` when one is given.
 template <typename Visit>
-void for_each_weight(const Model& m, const WriteTarget& target, std::list<std::vector<float>>& scratch,
-                     Visit visit, bool linears = true, bool matrices = true) {
+void for_each_weight(const Model& m, const WriteTarget& target, const MatrixSource& source, Visit visit,
+                     bool linears = true, bool matrices = true) {
   const ModelConfig& c = m.config;
   check(c.rotary_dims == 0 || c.rope_layout == target.layout,
         "cannot change the RoPE layout of a model with partial rotary embedding");
   auto name_of = [&](TensorRole role, int layer) { return tensor_name(target.scheme, role, layer, c.arch); };
-  auto data_of = [&](TensorRole role, int layer) {
-    const float* data = weight_of(m, role, layer);
-    check(data != nullptr, "cannot write the model: weight '", name_of(role, layer), "' is missing");
-    const auto shape = expected_shape(c, role);
-    const bool is_q = role == TensorRole::Wq || role == TensorRole::Bq;
-    const bool is_k = role == TensorRole::Wk || role == TensorRole::Bk;
-    if ((is_q || is_k) && c.rope_layout != target.layout) {
-      const int cols = shape.size() == 2 ? int(shape[1]) : 1;
-      scratch.push_back(permute_rope_rows(data, is_q ? c.n_heads : c.n_kv_heads, c.head_dim, cols,
-                                          c.rope_layout, target.layout));
-      data = scratch.back().data();
-    }
-    if (is_rms_norm(c, role) && c.norm_weight_offset != target.norm_offset) {
-      std::vector<float> v(data, data + count(shape));
-      for (float& x : v) x += c.norm_weight_offset - target.norm_offset;
-      scratch.push_back(std::move(v));
-      data = scratch.back().data();
-    }
-    return data;
+  auto fetch_of = [&](TensorRole role, int layer) -> Fetch {
+    const std::string name = name_of(role, layer);
+    return [&m, &source, target, role, layer, name](Scratch& scratch) {
+      const ModelConfig& c = m.config;
+      const auto shape = expected_shape(c, role);
+      const float* data = weight_of(m, role, layer);
+      if (!data && source && shape.size() == 2) {
+        scratch.push_back(source(role, layer));
+        check(scratch.back().size() == count(shape), "weight '", name, "' was made with ",
+              scratch.back().size(), " values, expected ", count(shape));
+        data = scratch.back().data();
+      }
+      check(data != nullptr, "cannot write the model: weight '", name, "' is missing");
+      const bool is_q = role == TensorRole::Wq || role == TensorRole::Bq;
+      const bool is_k = role == TensorRole::Wk || role == TensorRole::Bk;
+      if ((is_q || is_k) && c.rope_layout != target.layout) {
+        const int cols = shape.size() == 2 ? int(shape[1]) : 1;
+        scratch.push_back(permute_rope_rows(data, is_q ? c.n_heads : c.n_kv_heads, c.head_dim, cols,
+                                            c.rope_layout, target.layout));
+        data = scratch.back().data();
+      }
+      if (is_rms_norm(c, role) && c.norm_weight_offset != target.norm_offset) {
+        std::vector<float> v(data, data + count(shape));
+        for (float& x : v) x += c.norm_weight_offset - target.norm_offset;
+        scratch.push_back(std::move(v));
+        data = scratch.back().data();
+      }
+      return data;
+    };
   };
   auto emit = [&](TensorRole role, int layer) {
     if (!matrices && expected_shape(c, role).size() == 2) return;
-    visit(name_of(role, layer), expected_shape(c, role), data_of(role, layer));
+    visit(name_of(role, layer), expected_shape(c, role), fetch_of(role, layer));
   };
   // Rows of several roles as one tensor.
-  auto emit_fused = [&](const std::string& name, std::initializer_list<TensorRole> roles, int layer) {
+  auto emit_fused = [&](const std::string& name, std::vector<TensorRole> roles, int layer) {
     if (!matrices) return;
-    std::vector<float> rows;
     uint64_t n_rows = 0, cols = 0;
+    std::vector<Fetch> parts;
     for (TensorRole role : roles) {
       const auto shape = expected_shape(c, role);
-      const float* data = data_of(role, layer);
-      rows.insert(rows.end(), data, data + count(shape));
       n_rows += shape[0];
       cols = shape[1];
+      parts.push_back(fetch_of(role, layer));
     }
-    scratch.push_back(std::move(rows));
-    visit(name, std::vector<uint64_t>{n_rows, cols}, scratch.back().data());
+    visit(name, std::vector<uint64_t>{n_rows, cols}, Fetch([&m, roles, parts](Scratch& scratch) {
+            std::vector<float> rows;
+            for (size_t i = 0; i < roles.size(); ++i) {
+              Scratch part_scratch;  // each part's copies are dropped once appended
+              const float* data = parts[i](part_scratch);
+              rows.insert(rows.end(), data, data + count(expected_shape(m.config, roles[i])));
+            }
+            scratch.push_back(std::move(rows));
+            return scratch.back().data();
+          }));
   };
   const bool hf = target.scheme == NameScheme::HuggingFace;
   emit(TensorRole::TokenEmbedding, 0);
@@ -245,7 +270,8 @@ void add_rope_freqs_tensor(const ModelConfig& c, GgufWriter& w) {
                      encode_floats(GgmlType::F32, factors.data(), factors.size()));
 }
 
-void write_model_gguf(const Model& m, const std::string& path, GgmlType weight_type) {
+void write_model_gguf(const Model& m, const std::string& path, GgmlType weight_type,
+                      const MatrixSource& source) {
   const ModelConfig& c = m.config;
   c.validate();
   check(weight_type == GgmlType::F32 || weight_type == GgmlType::F16 || weight_type == GgmlType::BF16 ||
@@ -254,25 +280,31 @@ void write_model_gguf(const Model& m, const std::string& path, GgmlType weight_t
   GgufWriter w;
   set_model_metadata(m, w);
   std::list<std::vector<float>> scratch;
-  add_float_tensors(m, w, weight_type, true, scratch);
+  add_float_tensors(m, w, weight_type, true, scratch, true, source);
   add_rope_freqs_tensor(c, w);
   w.write(path);
 }
 
 void add_float_tensors(const Model& m, GgufWriter& w, GgmlType weight_type, bool linears,
-                       std::list<std::vector<float>>& scratch, bool matrices) {
+                       std::list<std::vector<float>>& scratch, bool matrices, const MatrixSource& source) {
   const ModelConfig& c = m.config;
   for_each_weight(
-      m, target_for(c, NameScheme::Gguf), scratch,
-      [&](const std::string& name, const std::vector<uint64_t>& shape, const float* data) {
+      m, target_for(c, NameScheme::Gguf), source,
+      [&](const std::string& name, const std::vector<uint64_t>& shape, const Fetch& fetch) {
         const std::vector<uint64_t> dims(shape.rbegin(), shape.rend());
         const uint64_t n = count(shape);
         GgmlType type = shape.size() == 2 ? weight_type : GgmlType::F32;
         if (type == GgmlType::Q8_0 && dims[0] % 32 != 0) type = GgmlType::F32;
-        if (type == GgmlType::F32)
-          w.add_tensor(name, type, dims, data, size_t(n * 4));
-        else
-          w.add_tensor_owned(name, type, dims, encode_floats(type, data, size_t(n)));
+        if (shape.size() == 1) {  // vectors: small, kept (transformed) in the caller's scratch
+          w.add_tensor(name, type, dims, fetch(scratch), size_t(n * 4));
+          return;
+        }
+        // Matrices are encoded (or made) while the file is written, one at a time.
+        w.add_tensor_produced(name, type, dims, ggml_row_bytes(type, dims[0]) * size_t(dims[1]),
+                              [fetch, type, n] {
+                                Scratch local;
+                                return encode_floats(type, fetch(local), size_t(n));
+                              });
       },
       linears, matrices);
 }
@@ -290,9 +322,9 @@ void write_model_hf(const Model& m, const std::string& folder) {
   SafetensorsWriter st;
   st.set_metadata("format", "pt");
   std::list<std::vector<float>> scratch;
-  for_each_weight(m, target_for(c, NameScheme::HuggingFace), scratch,
-                  [&](const std::string& name, const std::vector<uint64_t>& shape, const float* data) {
-                    st.add_tensor(name, GgmlType::F32, shape, data, size_t(count(shape) * 4));
+  for_each_weight(m, target_for(c, NameScheme::HuggingFace), MatrixSource(),
+                  [&](const std::string& name, const std::vector<uint64_t>& shape, const Fetch& fetch) {
+                    st.add_tensor(name, GgmlType::F32, shape, fetch(scratch), size_t(count(shape) * 4));
                   });
   st.write(folder + "/model.safetensors");
   if (m.tokenizer) write_hf_tokenizer(m.tokenizer->vocab(), folder);

@@ -3,6 +3,7 @@
 // the same function, in each format's conventions (docs/formats.md): Q/K rows permuted to the RoPE
 // layout each target expects (GGUF "llama": Interleaved, every other GGUF arch and HF: HalfSplit), HF
 // Gemma norms stored without their +1, Phi-3's fused Q|K|V and gate|up, Llama 3 scaling as rope_freqs.
+#include <functional>
 #include <list>
 #include <string>
 #include <vector>
@@ -19,14 +20,21 @@ namespace llmnpu {
 // the float writer and the prepared-model writer.
 void set_model_metadata(const Model& model, GgufWriter& writer);
 
-void write_model_gguf(const Model& model, const std::string& path, GgmlType weight_type);
+// Makes a 2-D weight (row-major floats, in the model's own conventions) that the model does not hold.
+using MatrixSource = std::function<std::vector<float>(TensorRole role, int layer)>;
+
+// Matrices are encoded one at a time while the file is written; those the model lacks (null
+// pointers) come from `source`, so a model larger than memory can be written (synth's 7B shapes).
+void write_model_gguf(const Model& model, const std::string& path, GgmlType weight_type,
+                      const MatrixSource& source = {});
 
 // Adds the model's float tensors with their GGUF names and conventions (matrices as weight_type). With
 // linears = false, the per-layer linears' weights and biases are left out (the prepared writer adds
 // its own). Transformed copies live in `scratch`, which must outlive writer.write().
 // With matrices = false, the embedding and output head are left out too (only norms and biases).
 void add_float_tensors(const Model& model, GgufWriter& writer, GgmlType weight_type, bool linears,
-                       std::list<std::vector<float>>& scratch, bool matrices = true);
+                       std::list<std::vector<float>>& scratch, bool matrices = true,
+                       const MatrixSource& source = {});
 
 // Llama 3 RoPE scaling as per-pair divisors of the rotary frequencies, as llama.cpp's converter computes
 // them for rope_freqs.weight.

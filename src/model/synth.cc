@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <thread>
 
 #include "core/error.h"
+#include "model/tensor_names.h"
 #include "tokenizer/tokenizer.h"
 
 namespace llmnpu {
@@ -108,6 +110,9 @@ void add_family_shapes(std::vector<SynthShape>& list, const ModelConfig& tiny_ll
   phi3_mini.sliding_window = 2047;
   list.push_back({"phi-3-mini", phi3_mini});
   list.push_back({"qwen3-0.6b", sized(qwen3_family(), 1024, 28, 16, 8, 128, 3072, 151936, 40960)});
+  ModelConfig llama2_7b = sized(tiny_llama, 4096, 32, 32, 32, 128, 11008, 32000, 4096);
+  llama2_7b.tied_output = false;
+  list.push_back({"llama-2-7b", llama2_7b});
   ModelConfig mistral_7b = sized(tiny_llama, 4096, 32, 32, 8, 128, 14336, 32000, 32768);
   mistral_7b.tied_output = false;
   mistral_7b.sliding_window = 4096;  // Mistral-7B v0.1
@@ -263,7 +268,137 @@ void fit_vocab(Vocab& vocab, int size) {
 
 }  // namespace
 
-std::unique_ptr<Model> synthesize_model(const SynthOptions& opt, Vocab vocab, SynthInfo* info) {
+namespace {
+
+// Residual-branch outputs are scaled by gain/sqrt(2L) so the residual stream keeps one size at any
+// depth, and is dominated by what the layers computed rather than by the input embedding (with a
+// tied head, a stream that is mostly the input embedding just predicts the input token again).
+constexpr float kBranchGain = 4.0f;
+constexpr float kResidualOutlier = 60.0f;  // times a typical residual channel
+constexpr float kFfnGain = 5.0f;           // gate and up rows of spiking FFN channels
+
+// Makes each 2-D weight on its own, from the seed and the tensor's stream id alone: the whole model in
+// memory and a file written one matrix at a time get the same numbers.
+class SynthMatrices {
+ public:
+  SynthMatrices(const ModelConfig& c, uint64_t seed, bool outliers, size_t real_tokens,
+                const SynthInfo& planted)
+      : c_(c),
+        seed_(seed),
+        outliers_(outliers),
+        real_tokens_(std::min(real_tokens, size_t(c.vocab_size))),
+        planted_(planted) {
+    // Stream ids in the order the tensors were first drawn: 1 the embedding, then each layer's seven
+    // matrices and its vectors, then the final vectors and the untied head.
+    per_layer_ = 7 + (c.qkv_bias ? 3 : 0) + (c.norm_kind == NormKind::Layer ? 1 : 0) +
+                 (c.linear_biases ? 3 : 0) + (c.qk_norm ? 2 : 0) + (c.post_norms ? 2 : 0);
+  }
+  uint64_t layer_id(int layer) const { return 2 + uint64_t(layer) * per_layer_; }
+  uint64_t after_layers_id() const { return layer_id(c_.n_layers); }
+
+  std::vector<float> make(TensorRole role, int layer) const {
+    const size_t dim = size_t(c_.dim), ffn = size_t(c_.ffn_dim);
+    const float in_dim = 1.0f / std::sqrt(float(c_.dim));
+    const float branch = kBranchGain / std::sqrt(2.0f * float(c_.n_layers));
+    const float residual_damp = 1.0f / kResidualOutlier;
+    const uint64_t base = layer_id(layer);
+    switch (role) {
+      case TensorRole::TokenEmbedding: return embedding();
+      case TensorRole::Output: {
+        check(!c_.tied_output, "synth: a tied model has no separate output matrix");
+        const uint64_t id = after_layers_id() + (c_.norm_kind == NormKind::Layer ? 1 : 0);
+        std::vector<float> out = random_matrix(seed_, id, size_t(c_.vocab_size), dim, emb_std());
+        zero_padding_rows(out);
+        return out;
+      }
+      case TensorRole::Wq:
+      case TensorRole::Wk:
+      case TensorRole::Wv: {
+        const size_t rows = size_t(role == TensorRole::Wq ? c_.q_dim() : c_.kv_dim());
+        const uint64_t offset = role == TensorRole::Wq ? 0 : role == TensorRole::Wk ? 1 : 2;
+        std::vector<float> w = random_matrix(seed_, base + offset, rows, dim, in_dim);
+        if (outliers_) damp_columns(w, rows, dim, planted_.residual_outlier_channels, residual_damp);
+        return w;
+      }
+      case TensorRole::Wo:
+        return random_matrix(seed_, base + 3, dim, size_t(c_.q_dim()), branch / std::sqrt(float(c_.q_dim())));
+      case TensorRole::Gate:
+      case TensorRole::Up: {
+        const bool gate = role == TensorRole::Gate;
+        std::vector<float> w = random_matrix(seed_, base + (gate ? 4 : 5), ffn, dim, in_dim);
+        if (outliers_) {
+          damp_columns(w, ffn, dim, planted_.residual_outlier_channels, residual_damp);
+          // An ungated MLP (Phi-2) gets the whole spike on its one input projection.
+          const float gain = gate || c_.ffn_gated ? kFfnGain : kFfnGain * kFfnGain;
+          for (int ch : planted_.ffn_outlier_channels)
+            for (size_t k = 0; k < dim; ++k) w[size_t(ch) * dim + k] *= gain;
+        }
+        return w;
+      }
+      case TensorRole::Down: {
+        std::vector<float> w =
+            random_matrix(seed_, base + 6, dim, ffn, branch * 2.0f / std::sqrt(float(ffn)));
+        if (outliers_) damp_columns(w, dim, ffn, planted_.ffn_outlier_channels, 1.0f / (kFfnGain * kFfnGain));
+        return w;
+      }
+      default: fail("synth: no matrix for this role");
+    }
+  }
+
+ private:
+  // Embeddings: small, and the tied head gives logits with a spread of a few nats.
+  float emb_std() const { return 3.0f / std::sqrt(float(c_.dim)); }
+
+  std::vector<float> embedding() const {
+    const size_t dim = size_t(c_.dim);
+    std::vector<float> emb = random_matrix(seed_, 1, size_t(c_.vocab_size), dim, emb_std());
+    if (outliers_) {
+      // Massive activations: the planted channels carry large values of a fixed sign, varying by token
+      // (so calibration percentiles sit below the max, as in real models).
+      Rng rng{stream_seed(seed_, 900003)};
+      for (size_t v = 0; v < size_t(c_.vocab_size); ++v)
+        for (size_t k = 0; k < planted_.residual_outlier_channels.size(); ++k) {
+          int ch = planted_.residual_outlier_channels[k];
+          float sign = (k % 2) ? -1.0f : 1.0f;
+          float u = rng.uniform();
+          float mag = u < 0.9f ? 0.3f + 0.4f * u : 1.0f + 0.7f * (u - 0.9f) * 10.0f;  // a heavy tail
+          emb[v * dim + size_t(ch)] = sign * kResidualOutlier * mag * kBranchGain * 0.5f;
+        }
+    }
+    // Families that scale the embedding (Gemma: by sqrt(dim)) get it pre-divided, so the residual stream
+    // has the same size as in the others.
+    if (c_.embedding_scale != 1.0f)
+      for (float& x : emb) x /= c_.embedding_scale;
+    zero_padding_rows(emb);
+    return emb;
+  }
+
+  // Padding tokens get zero rows (as untrained rows of real padded vocabularies are near zero): with
+  // the tied head their logit is 0, far below the best real tokens, so they are rarely generated.
+  void zero_padding_rows(std::vector<float>& m) const {
+    const size_t dim = size_t(c_.dim);
+    std::fill(m.begin() + long(real_tokens_ * dim), m.end(), 0.0f);
+  }
+
+  // Linear inputs see the outlier channels at full size; their weight columns are scaled down so the
+  // contribution stays in range (as trained models do), which keeps them essential but hard to quantize.
+  static void damp_columns(std::vector<float>& w, size_t rows, size_t cols, const std::vector<int>& channels,
+                           float f) {
+    for (size_t r = 0; r < rows; ++r)
+      for (int ch : channels) w[r * cols + size_t(ch)] *= f;
+  }
+
+  ModelConfig c_;
+  uint64_t seed_;
+  bool outliers_;
+  size_t real_tokens_;
+  SynthInfo planted_;
+  uint64_t per_layer_;
+};
+
+}  // namespace
+
+SynthModel synthesize_lazily(const SynthOptions& opt, Vocab vocab, SynthInfo* info) {
   auto model = std::make_unique<Model>();
   ModelConfig c = opt.config ? *opt.config : find_synth_shape(opt.shape).config;
   if (opt.layers > 0) c.n_layers = opt.layers;
@@ -278,99 +413,31 @@ std::unique_ptr<Model> synthesize_model(const SynthOptions& opt, Vocab vocab, Sy
 
   const uint64_t seed = opt.seed;
   const size_t dim = size_t(c.dim), ffn = size_t(c.ffn_dim);
-  // Residual-branch outputs are scaled by gain/sqrt(2L) so the residual stream keeps one size at any
-  // depth, and is dominated by what the layers computed rather than by the input embedding (with a
-  // tied head, a stream that is mostly the input embedding just predicts the input token again).
-  const float kBranchGain = 4.0f;
   const float branch = kBranchGain / std::sqrt(2.0f * float(c.n_layers));
-  const float in_dim = 1.0f / std::sqrt(float(c.dim));
-  // Embeddings: small, and the tied head gives logits with a spread of a few nats.
-  const float emb_std = 3.0f * in_dim;
 
-  SynthInfo local;
-  SynthInfo& planted = info ? *info : local;
-  planted = {};
-  const float kResidualOutlier = 60.0f;  // times a typical residual channel
-  const float kFfnGain = 5.0f;           // gate and up rows of spiking FFN channels
+  SynthInfo planted;
   if (opt.outliers) {
     planted.residual_outlier_channels = pick_channels(seed, 900001, std::max(2, c.dim / 300), c.dim);
     planted.ffn_outlier_channels = pick_channels(seed, 900002, std::max(2, c.ffn_dim / 1200), c.ffn_dim);
   }
+  if (info) *info = planted;
+  auto matrices = std::make_shared<const SynthMatrices>(c, seed, opt.outliers, real_tokens, planted);
 
-  uint64_t id = 1;
-  std::vector<float> emb = random_matrix(seed, id++, size_t(c.vocab_size), dim, emb_std);
-  if (opt.outliers) {
-    // Massive activations: the planted channels carry large values of a fixed sign, varying by token
-    // (so calibration percentiles sit below the max, as in real models).
-    Rng rng{stream_seed(seed, 900003)};
-    for (size_t v = 0; v < size_t(c.vocab_size); ++v)
-      for (size_t k = 0; k < planted.residual_outlier_channels.size(); ++k) {
-        int ch = planted.residual_outlier_channels[k];
-        float sign = (k % 2) ? -1.0f : 1.0f;
-        float u = rng.uniform();
-        float mag = u < 0.9f ? 0.3f + 0.4f * u : 1.0f + 0.7f * (u - 0.9f) * 10.0f;  // a heavy tail
-        emb[v * dim + size_t(ch)] = sign * kResidualOutlier * mag * kBranchGain * 0.5f;
-      }
-  }
-  // Families that scale the embedding (Gemma: by sqrt(dim)) get it pre-divided, so the residual stream
-  // has the same size as in the others.
-  if (c.embedding_scale != 1.0f)
-    for (float& x : emb) x /= c.embedding_scale;
-  // Padding tokens get zero rows (as untrained rows of real padded vocabularies are near zero): with
-  // the tied head their logit is 0, far below the best real tokens, so they are rarely generated.
-  for (size_t v = std::min(real_tokens, size_t(c.vocab_size)); v < size_t(c.vocab_size); ++v)
-    std::fill(emb.begin() + long(v * dim), emb.begin() + long((v + 1) * dim), 0.0f);
-  model->weights.token_embedding = model->own(std::move(emb));
-  model->weights.output = model->weights.token_embedding;
   // Weights the Llama layout lacks are drawn around their neutral value, so a loader that drops or
   // misplaces one changes the logits.
+  uint64_t id = 0;
   auto around = [&](size_t n, float center, float spread) {
     std::vector<float> v = random_matrix(seed, id++, 1, n, spread);
     for (float& x : v) x += center;
     return model->own(std::move(v));
   };
-
   auto ones = [&](size_t n, float v) { return std::vector<float>(n, v); };
-  // Linear inputs see the outlier channels at full size; their weight columns are scaled down so the
-  // contribution stays in range (as trained models do), which keeps them essential but hard to quantize.
-  auto damp_columns = [&](std::vector<float>& w, size_t rows, size_t cols, const std::vector<int>& channels,
-                          float f) {
-    for (size_t r = 0; r < rows; ++r)
-      for (int ch : channels) w[r * cols + size_t(ch)] *= f;
-  };
-  const float residual_damp = 1.0f / kResidualOutlier;
   model->weights.layers.resize(size_t(c.n_layers));
   for (int l = 0; l < c.n_layers; ++l) {
     LayerWeights& L = model->weights.layers[size_t(l)];
     L.attn_norm = model->own(ones(dim, 1.0f));
     L.ffn_norm = model->own(ones(dim, 1.0f));
-    auto wq = random_matrix(seed, id++, size_t(c.q_dim()), dim, in_dim);
-    auto wk = random_matrix(seed, id++, size_t(c.kv_dim()), dim, in_dim);
-    auto wv = random_matrix(seed, id++, size_t(c.kv_dim()), dim, in_dim);
-    auto wo = random_matrix(seed, id++, dim, size_t(c.q_dim()), branch / std::sqrt(float(c.q_dim())));
-    auto wg = random_matrix(seed, id++, ffn, dim, in_dim);
-    auto wu = random_matrix(seed, id++, ffn, dim, in_dim);
-    auto wd = random_matrix(seed, id++, dim, ffn, branch * 2.0f / std::sqrt(float(c.ffn_dim)));
-    if (opt.outliers) {
-      for (auto* w : {&wq, &wk, &wv})
-        damp_columns(*w, w->size() / dim, dim, planted.residual_outlier_channels, residual_damp);
-      damp_columns(wg, ffn, dim, planted.residual_outlier_channels, residual_damp);
-      damp_columns(wu, ffn, dim, planted.residual_outlier_channels, residual_damp);
-      // An ungated MLP (Phi-2) gets the whole spike on its one input projection.
-      for (int ch : planted.ffn_outlier_channels)
-        for (size_t k = 0; k < dim; ++k) {
-          wg[size_t(ch) * dim + k] *= kFfnGain;
-          wu[size_t(ch) * dim + k] *= c.ffn_gated ? kFfnGain : kFfnGain * kFfnGain;
-        }
-      damp_columns(wd, dim, ffn, planted.ffn_outlier_channels, 1.0f / (kFfnGain * kFfnGain));
-    }
-    L.wq = model->own(std::move(wq));
-    L.wk = model->own(std::move(wk));
-    L.wv = model->own(std::move(wv));
-    L.wo = model->own(std::move(wo));
-    if (c.ffn_gated) L.w_gate = model->own(std::move(wg));
-    L.w_up = model->own(std::move(wu));
-    L.w_down = model->own(std::move(wd));
+    id = matrices->layer_id(l) + 7;  // the vectors' streams follow the seven matrices'
     if (c.qkv_bias) {
       L.bq = model->own(random_matrix(seed, id++, 1, size_t(c.q_dim()), 0.1f));
       L.bk = model->own(random_matrix(seed, id++, 1, size_t(c.kv_dim()), 0.1f));
@@ -399,19 +466,48 @@ std::unique_ptr<Model> synthesize_model(const SynthOptions& opt, Vocab vocab, Sy
   std::vector<float> out_norm(dim, (opt.outliers ? 3.0f : 1.0f) * (c.tied_output ? c.embedding_scale : 1.0f));
   for (int ch : planted.residual_outlier_channels) out_norm[size_t(ch)] = 0.0f;
   model->weights.output_norm = model->own(std::move(out_norm));
+  id = matrices->after_layers_id();
   if (c.norm_kind == NormKind::Layer) {
     std::vector<float> bias = random_matrix(seed, id++, 1, dim, 0.05f);
     for (int ch : planted.residual_outlier_channels) bias[size_t(ch)] = 0.0f;
     model->weights.output_norm_b = model->own(std::move(bias));
   }
   if (!c.tied_output) {
-    std::vector<float> out = random_matrix(seed, id++, size_t(c.vocab_size), dim, emb_std);
-    for (size_t v = std::min(real_tokens, size_t(c.vocab_size)); v < size_t(c.vocab_size); ++v)
-      std::fill(out.begin() + long(v * dim), out.begin() + long((v + 1) * dim), 0.0f);
-    model->weights.output = model->own(std::move(out));
+    ++id;  // the head's own stream
     if (c.linear_biases) model->weights.output_b = around(size_t(c.vocab_size), 0.0f, 0.1f);
   }
-  return model;
+  MatrixSource source = [matrices](TensorRole role, int layer) { return matrices->make(role, layer); };
+  return {std::move(model), std::move(source)};
+}
+
+uint64_t synth_float_bytes(const SynthOptions& opt) {
+  ModelConfig c = opt.config ? *opt.config : find_synth_shape(opt.shape).config;
+  if (opt.layers > 0) c.n_layers = opt.layers;
+  auto elements = [&](TensorRole role) {
+    uint64_t n = 1;
+    for (uint64_t d : expected_shape(c, role)) n *= d;
+    return n;
+  };
+  uint64_t total = elements(TensorRole::TokenEmbedding) + elements(TensorRole::OutputNorm);
+  if (!c.tied_output) total += elements(TensorRole::Output);
+  for (TensorRole role : layer_roles(c)) total += uint64_t(c.n_layers) * elements(role);
+  return total * sizeof(float);
+}
+
+std::unique_ptr<Model> synthesize_model(const SynthOptions& opt, Vocab vocab, SynthInfo* info) {
+  SynthModel lazy = synthesize_lazily(opt, std::move(vocab), info);
+  Model& m = *lazy.model;
+  const ModelConfig& c = m.config;
+  m.weights.token_embedding = m.own(lazy.matrices(TensorRole::TokenEmbedding, 0));
+  m.weights.output = c.tied_output ? m.weights.token_embedding : m.own(lazy.matrices(TensorRole::Output, 0));
+  for (int l = 0; l < c.n_layers; ++l) {
+    LayerWeights& L = m.weights.layers[size_t(l)];
+    for (TensorRole role :
+         {TensorRole::Wq, TensorRole::Wk, TensorRole::Wv, TensorRole::Wo, TensorRole::Up, TensorRole::Down})
+      layer_weight(L, role) = m.own(lazy.matrices(role, l));
+    if (c.ffn_gated) L.w_gate = m.own(lazy.matrices(TensorRole::Gate, l));
+  }
+  return std::move(lazy.model);
 }
 
 }  // namespace llmnpu

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "model/model.h"
+#include "model/model_writer.h"
 #include "tokenizer/vocab.h"
 
 namespace llmnpu {
@@ -37,5 +38,17 @@ struct SynthInfo {
 
 // Builds the model in memory. vocab is padded (or cut) to the shape's vocab size.
 std::unique_ptr<Model> synthesize_model(const SynthOptions& options, Vocab vocab, SynthInfo* info = nullptr);
+
+// The same model with its 2-D weights (embedding, head, linears) left null, and a source that makes
+// each one on demand with the same values: write_model_gguf(*model, path, type, matrices) then holds
+// one matrix at a time, so 7B shapes are written in bounded memory.
+struct SynthModel {
+  std::unique_ptr<Model> model;
+  MatrixSource matrices;
+};
+// Bytes of the whole model as fp32 (what synthesize_model holds).
+uint64_t synth_float_bytes(const SynthOptions& options);
+
+SynthModel synthesize_lazily(const SynthOptions& options, Vocab vocab, SynthInfo* info = nullptr);
 
 }  // namespace llmnpu

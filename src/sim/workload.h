@@ -19,9 +19,10 @@ struct Workload {
 };
 
 // Exactly one of model_path and shape. format: auto (from the model; w8a8 for a shape), w8a8 or float; it
-// cannot change what a real run (need_weights) executes. Throws Error with a clear message.
+// cannot change what a real run (need_weights) executes. Throws Error with a clear message, also when the
+// weights a real run needs look larger than the available memory (unless memory_check is false).
 Workload load_workload(const std::string& model_path, const std::string& shape, const std::string& format,
-                       bool need_weights);
+                       bool need_weights, bool memory_check = true);
 
 // The synthetic shapes a workload may name: synth's and the paper's (those without --validate).
 std::string workload_shape_names();

@@ -42,13 +42,13 @@ void expect_one_line_error(const std::string& args, const std::string& needle) {
 }
 
 // A model the machine lacks the memory for is refused before loading, with one line naming both sizes
-// and the way around it; run, prepare and bench alike.
+// and the way around it; run, prepare, bench and synth's in-memory hf writer alike.
 TEST(RunCli, TooLittleMemoryIsAOneLineErrorBeforeLoading) {
   const std::string env = "LLMNPU_MEMORY_AVAILABLE=1M ";
   for (const std::string& args :
        {"run -m " + tiny_model() + " -p hi -n 1", "bench -m " + tiny_model() + " -p 8 -n 1 -r 1",
-        "prepare -m " + tiny_model() + " --calib " + tiny_model() + " -o " + test::temp_dir() +
-            "/never.gguf"}) {
+        "prepare -m " + tiny_model() + " --calib " + tiny_model() + " -o " + test::temp_dir() + "/never.gguf",
+        "synth --shape tiny --format hf -o " + test::temp_dir() + "/never-hf"}) {
     std::string out;
     EXPECT_NE(test::run_command(env + llmnpu() + " " + args, &out), 0) << args;
     EXPECT_EQ(out.rfind("error: ", 0), 0u) << out;

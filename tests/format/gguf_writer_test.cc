@@ -138,6 +138,44 @@ TEST(GgufWriter, RejectsBadTensors) {
   EXPECT_THROW(encode_q8_0(a.data(), 4), Error);
 }
 
+// Produced tensors are made while the file is written; a producer that fails or returns the wrong size
+// leaves no file behind.
+TEST(GgufWriter, ProducedTensorsAreWrittenInPlaceAndFailuresLeaveNoFile) {
+  std::vector<float> a(6);
+  for (size_t k = 0; k < a.size(); ++k) a[k] = float(k) - 2.5f;
+  const std::string path = test::temp_dir() + "/produced.gguf";
+  int produced = 0;
+  {
+    GgufWriter w;
+    w.add_tensor("first", GgmlType::F32, {6}, a.data(), 24);
+    w.add_tensor_produced("made", GgmlType::F16, {3, 2}, 12, [&] {
+      ++produced;
+      return encode_f16(a.data(), a.size());
+    });
+    w.add_tensor("last", GgmlType::F32, {2}, a.data(), 8);
+    EXPECT_EQ(produced, 0);  // nothing is made before write()
+    w.write(path);
+    EXPECT_EQ(produced, 1);
+    GgufFile f(path);
+    std::vector<float> back(6);
+    ggml_to_float(GgmlType::F16, f.tensor("made").data, back.data(), back.size());
+    EXPECT_EQ(back, a);
+    EXPECT_EQ(std::memcmp(f.tensor("last").data, a.data(), 8), 0);
+  }
+  std::filesystem::remove(path);
+  GgufWriter wrong_size;
+  wrong_size.add_tensor_produced("t", GgmlType::F32, {4}, 16, [] { return std::vector<uint8_t>(12); });
+  EXPECT_THROW(wrong_size.write(path), Error);
+  GgufWriter failing;
+  failing.add_tensor_produced("t", GgmlType::F32, {4}, 16, []() -> std::vector<uint8_t> { fail("no data"); });
+  EXPECT_THROW(failing.write(path), Error);
+  EXPECT_FALSE(std::filesystem::exists(path));
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+  EXPECT_THROW(
+      failing.add_tensor_produced("u", GgmlType::F32, {4}, 12, [] { return std::vector<uint8_t>(12); }),
+      Error);  // the size the type and dims imply is checked up front
+}
+
 TEST(GgufWriter, Q8_0MatchesReferenceRounding) {
   std::vector<float> x(32);
   for (int k = 0; k < 32; ++k) x[size_t(k)] = float(k - 16) / 4.0f;  // amax 4 at k=0
