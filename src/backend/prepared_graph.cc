@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "backend/f16_streamed_head.h"
 #include "core/error.h"
 #include "core/half.h"
 #include "core/mapped_file.h"
@@ -47,7 +48,7 @@ EmbeddingRows f16_embedding(const uint16_t* table, int dim, int vocab,
 // without an fp32 table; none given: the F16 rows a prepared file would hold (the head's own when tied),
 // so an in-memory prepared model computes what its file will.
 ModelGraph assemble(const ModelConfig& c, const Model& model, std::vector<std::unique_ptr<Int8Linear>> ops,
-                    std::vector<Int8Linear*>* raw, std::unique_ptr<Int8Head> head = nullptr,
+                    std::vector<Int8Linear*>* raw, std::unique_ptr<LinearOp> head = nullptr,
                     EmbeddingRows embedding = {}) {
   ModelGraph g;
   raw->clear();
@@ -264,7 +265,7 @@ PreparedGraph load_prepared_model(const std::string& path, const LoadOptions& op
 }
 
 ModelGraph build_prepared_graph(const Model& model, const std::vector<quant::PreparedLinear>& linears,
-                                std::vector<Int8Linear*>* raw) {
+                                std::vector<Int8Linear*>* raw, bool stream_head) {
   const ModelConfig& c = model.config;
   check(linears.size() == size_t(c.n_layers) * kSlotsPerLayer, "prepared graph needs ",
         c.n_layers * kSlotsPerLayer, " linears, got ", linears.size());
@@ -290,6 +291,17 @@ ModelGraph build_prepared_graph(const Model& model, const std::vector<quant::Pre
     ops.push_back(std::make_unique<Int8Linear>(spec));
   }
   std::vector<Int8Linear*> local;
+  const MatrixRef head = model.matrix(-1, TensorRole::Output),
+                  embedding = model.matrix(-1, TensorRole::TokenEmbedding);
+  const auto f16_in_source = [](const MatrixRef& m) {
+    return m.streamed && m.streamed->type == GgmlType::F16;
+  };
+  if (stream_head && f16_in_source(head) && f16_in_source(embedding)) {
+    ModelGraph g = assemble(c, model, std::move(ops), raw ? raw : &local,
+                            std::make_unique<F16StreamedHead>(head, model.weights.output_b),
+                            f16_streamed_embedding(embedding));
+    return g;
+  }
   ModelGraph g = assemble(c, model, std::move(ops), raw ? raw : &local);
   return g;
 }

@@ -94,16 +94,18 @@ void write_prepared_gguf(const Model& m, const std::vector<PreparedLinear>& line
                   head = m.matrix(-1, TensorRole::Output);
   check(bool(embedding) && bool(head),
         "cannot write the prepared model: the embedding or output head is missing");
-  auto f16_table = [&](const MatrixRef& table) {
-    std::vector<uint8_t> bytes(size_t(table.rows) * size_t(table.cols) * 2);
-    table.read_rows_f16(0, table.rows, reinterpret_cast<uint16_t*>(bytes.data()));
-    return bytes;
+  // Converted while the file is written, one table at a time.
+  auto add_f16_table = [&](const std::string& name, const MatrixRef& table) {
+    const size_t bytes = size_t(table.rows) * size_t(table.cols) * 2;
+    w.add_tensor_produced(name, GgmlType::F16, {uint64_t(c.dim), uint64_t(c.vocab_size)}, bytes,
+                          [table, bytes] {
+                            std::vector<uint8_t> out(bytes);
+                            table.read_rows_f16(0, table.rows, reinterpret_cast<uint16_t*>(out.data()));
+                            return out;
+                          });
   };
-  w.add_tensor_owned("token_embd.weight", GgmlType::F16, {uint64_t(c.dim), uint64_t(c.vocab_size)},
-                     f16_table(embedding));
-  if (!c.tied_output)
-    w.add_tensor_owned("output.weight", GgmlType::F16, {uint64_t(c.dim), uint64_t(c.vocab_size)},
-                       f16_table(head));
+  add_f16_table("token_embd.weight", embedding);
+  if (!c.tied_output) add_f16_table("output.weight", head);
   for (const PreparedLinear& L : linears) {
     const std::string b = L.name() + ".";
     const uint64_t out = uint64_t(L.out());

@@ -143,7 +143,7 @@ class HeldOut {
   std::vector<AccuracyResult> measure(std::vector<PreparedLinear>& linears,
                                       const std::vector<double>& fractions, const std::string& label) {
     std::vector<Int8Linear*> ops;
-    ModelGraph qgraph = build_prepared_graph(model_, linears, &ops);
+    ModelGraph qgraph = build_prepared_graph(model_, linears, &ops, /*stream_head=*/true);
     Engine quant(model_, qgraph, options_);
     std::vector<AccuracyVariant> variants;
     for (double f : fractions)

@@ -148,7 +148,8 @@ PreparedLinear prepare_linear(int layer, LinearSlot slot, const float* w, int ou
   p.weights = quantize_weights(w, out, in, options.per_channel_weights,
                                weight_outliers_per_row(options.weight_outlier_share, in));
   p.packed = pack_int8_weights(p.weights.q.data(), out, in, p.weights.scales.data(), p.weights.per_channel);
-  p.weights.q = {};  // the packed copy is the one kept
+  // The packed copy is the one kept. Swapped out: `q = {}` would keep the capacity (initializer_list).
+  std::vector<int8_t>().swap(p.weights.q);
   p.bias = std::move(bias);
   p.act_scale = choice.scale;
   p.act_max = stats.max();

@@ -21,12 +21,13 @@ constexpr double kPreparedRunPerFileByte = 1.35;
 // `run` of a float model: 1.02x its fp32 bytes (the weights, packed GEMM panels for a chunk, buffers).
 constexpr double kFloatRunPerFloatByte = 1.1;
 // `prepare` streams the float matrices from the file (a block of rows at a time), so what it holds is
-// what it makes: the prepared linears (int8, plus warm and hot F16 rows; 1.5 bytes per weight fits the
-// measured peaks with the rest of the calibration state), the in-memory prepared head of the held-out
-// measurement (its F16 copy and the int8 head: 3 bytes per embedding weight), the held-out reference's
+// what it makes: the prepared linears (the packed int8 weights, plus warm and hot F16 rows; 1.1 bytes per
+// weight fits the measured peaks with the rest of the calibration state), the in-memory prepared head of
+// the held-out measurement (its F16 copy and the int8 head, 3 bytes per embedding weight; an F16 source's
+// head is read from the map instead, so this is margin there), the held-out reference's
 // log-probabilities over a window and one chunk's logits (1.25 x window x vocab floats), and the process with
 // its buffers.
-constexpr double kPreparePerWeight = 1.5, kPreparePerHeadWeight = 3.0, kPrepareLogitRows = 1.25;
+constexpr double kPreparePerWeight = 1.1, kPreparePerHeadWeight = 3.0, kPrepareLogitRows = 1.25;
 constexpr uint64_t kPrepareProcessBytes = uint64_t(400) << 20;
 
 struct Header {

@@ -10,6 +10,8 @@
 #include "common/testdata.h"
 #include "core/error.h"
 #include "format/gguf_writer.h"
+#include "model/loader.h"
+#include "model/model_writer.h"
 #include "model/synth.h"
 #include "runtime/engine.h"
 #include "tokenizer/vocab.h"
@@ -49,6 +51,9 @@ std::vector<PreparedLinear> fake_prepare(const Model& m) {
       LinearPrepareOptions o;
       out.push_back(prepare_linear(l, LinearSlot(s), w.data(), outf, in, bias, st, c, o,
                                    hot_channel_request(st, outf, o).channels));
+      // Only the packed int8 copy stays: a second one would double a 7B model's prepare memory.
+      EXPECT_EQ(out.back().weights.q.capacity(), 0u);
+      EXPECT_GE(out.back().packed.data.size(), size_t(outf) * size_t(in));
     }
   apply_pruning(out, 0.5);
   return out;
@@ -108,6 +113,32 @@ TEST(PreparedFile, RoundTripGivesIdenticalLogits) {
   ASSERT_NE(loaded.model->tokenizer, nullptr);
   EXPECT_EQ(run_logits(*loaded.model, *loaded.graph), run_logits(*model, mem));
   EXPECT_TRUE(loaded.graph->quantized);
+}
+
+// prepare's held-out graph reads the head and embedding of an F16 source from the map, a block of rows at
+// a time, and computes every position's logits exactly as the held F16 table does.
+TEST(PreparedFile, StreamedHeadGivesTheHeldHeadsLogits) {
+  auto model = tiny_model();
+  const std::string source = test::temp_dir() + "/tiny-f16-source.gguf";
+  write_model_gguf(*model, source, GgmlType::F16);
+  LoadOptions lo;
+  lo.stream_matrices = true;
+  auto streamed = load_model(source, lo);
+  ASSERT_EQ(streamed->weights.token_embedding, nullptr);  // nothing converted at load
+  auto linears = fake_prepare(*streamed);
+  std::vector<Int8Linear*> held_ops, streamed_ops;
+  ModelGraph held = build_prepared_graph(*streamed, linears, &held_ops);
+  ModelGraph from_map = build_prepared_graph(*streamed, linears, &streamed_ops, /*stream_head=*/true);
+  EXPECT_NE(from_map.head->describe().find("streamed"), std::string::npos) << from_map.head->describe();
+  EXPECT_EQ(held.head->describe().find("streamed"), std::string::npos);
+  const auto a = run_logits(*streamed, held), b = run_logits(*streamed, from_map);
+  ASSERT_EQ(a.size(), size_t(8 * model->config.vocab_size));
+  EXPECT_EQ(a, b);
+  // An fp32 model has no F16 rows to stream: the held head is built as before.
+  std::vector<Int8Linear*> f32_ops;
+  auto f32_linears = fake_prepare(*model);
+  ModelGraph f32 = build_prepared_graph(*model, f32_linears, &f32_ops, true);
+  EXPECT_EQ(f32.head->describe().find("streamed"), std::string::npos);
 }
 
 // Copies a prepared file with `edit` applied after its metadata (before its tensors) and expects loading
