@@ -55,10 +55,8 @@ int synth_command(int argc, char** argv) {
     write_model_gguf(*lazy.model, out, t, lazy.matrices);
     model = std::move(lazy.model);
   } else {
-    const uint64_t bytes = synth_float_bytes(opt);
     if (!no_memory_check)
-      check_memory({bytes + (uint64_t(256) << 20), "the fp32 model, held whole"},
-                   "writing this shape as a Hugging Face folder");
+      check_memory(estimate_synth_memory(opt), "writing this shape as a Hugging Face folder");
     model = synthesize_model(opt, std::move(vocab), &info);
     write_model_hf(*model, out);
   }

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "backend/f16_streamed_head.h"
+#include "backend/float_linear.h"
 #include "core/error.h"
 #include "core/half.h"
 #include "core/mapped_file.h"
@@ -297,13 +297,14 @@ ModelGraph build_prepared_graph(const Model& model, const std::vector<quant::Pre
     return m.streamed && m.streamed->type == GgmlType::F16;
   };
   if (stream_head && f16_in_source(head) && f16_in_source(embedding)) {
-    ModelGraph g = assemble(c, model, std::move(ops), raw ? raw : &local,
-                            std::make_unique<F16StreamedHead>(head, model.weights.output_b),
-                            f16_streamed_embedding(embedding));
-    return g;
+    // F16 rows decode to the values the file's F16 head and embedding hold: the streamed fp32 linear
+    // computes what the file's head computes beyond its int8 rows.
+    EmbeddingRows rows{[embedding](int32_t id, float* out) { embedding.read_rows(id, 1, out); },
+                       embedding.rows};
+    return assemble(c, model, std::move(ops), raw ? raw : &local,
+                    std::make_unique<FloatLinear>(head, model.weights.output_b), std::move(rows));
   }
-  ModelGraph g = assemble(c, model, std::move(ops), raw ? raw : &local);
-  return g;
+  return assemble(c, model, std::move(ops), raw ? raw : &local);
 }
 
 size_t resident_shadow_bytes(const std::vector<Int8Linear*>& ops) {

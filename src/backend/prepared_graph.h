@@ -27,7 +27,7 @@ PreparedGraph load_prepared_model(const std::string& path, const LoadOptions& op
 
 // The graph over in-memory prepared linears (which must outlive it); norms and head come from `model`.
 // stream_head: when the model's head and embedding are F16 in the mapped source, read them from there a
-// block of rows at a time (F16StreamedHead) instead of holding an F16 table and an int8 head: for
+// block of rows at a time (a streamed FloatLinear) instead of holding an F16 table and an int8 head: for
 // prepare's held-out measurement, which asks for every position's logits.
 ModelGraph build_prepared_graph(const Model& model, const std::vector<quant::PreparedLinear>& linears,
                                 std::vector<Int8Linear*>* ops, bool stream_head = false);

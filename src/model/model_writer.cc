@@ -124,22 +124,22 @@ void for_each_weight(const Model& m, const WriteTarget& target, const MatrixSour
     visit(name_of(role, layer), expected_shape(c, role), fetch_of(role, layer));
   };
   // Rows of several roles as one tensor.
-  auto emit_fused = [&](const std::string& name, std::vector<TensorRole> roles, int layer) {
+  auto emit_fused = [&](const std::string& name, std::initializer_list<TensorRole> roles, int layer) {
     if (!matrices) return;
     uint64_t n_rows = 0, cols = 0;
-    std::vector<Fetch> parts;
+    std::vector<std::pair<Fetch, uint64_t>> parts;  // each role's fetch and element count
     for (TensorRole role : roles) {
       const auto shape = expected_shape(c, role);
       n_rows += shape[0];
       cols = shape[1];
-      parts.push_back(fetch_of(role, layer));
+      parts.emplace_back(fetch_of(role, layer), count(shape));
     }
-    visit(name, std::vector<uint64_t>{n_rows, cols}, Fetch([&m, roles, parts](Scratch& scratch) {
+    visit(name, std::vector<uint64_t>{n_rows, cols}, Fetch([parts](Scratch& scratch) {
             std::vector<float> rows;
-            for (size_t i = 0; i < roles.size(); ++i) {
+            for (const auto& [fetch, n] : parts) {
               Scratch part_scratch;  // each part's copies are dropped once appended
-              const float* data = parts[i](part_scratch);
-              rows.insert(rows.end(), data, data + count(expected_shape(m.config, roles[i])));
+              const float* data = fetch(part_scratch);
+              rows.insert(rows.end(), data, data + n);
             }
             scratch.push_back(std::move(rows));
             return scratch.back().data();

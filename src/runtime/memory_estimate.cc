@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "format/gguf.h"
+#include "model/synth.h"
 
 namespace llmnpu {
 namespace {
@@ -29,6 +30,8 @@ constexpr double kFloatRunPerFloatByte = 1.1;
 // its buffers.
 constexpr double kPreparePerWeight = 1.1, kPreparePerHeadWeight = 3.0, kPrepareLogitRows = 1.25;
 constexpr uint64_t kPrepareProcessBytes = uint64_t(400) << 20;
+// A synthetic model built in memory: its fp32 weights, the float graph and the process.
+constexpr uint64_t kSynthBufferBytes = uint64_t(512) << 20;
 
 struct Header {
   bool prepared = false;
@@ -138,6 +141,12 @@ MemoryEstimate estimate_prepare_memory(const std::string& model_path, int window
                " + buffers ", gib(kPrepareProcessBytes),
                streamed ? std::string() : str(" + the model converted to fp32 ", gib(converted)));
   return e;
+}
+
+MemoryEstimate estimate_synth_memory(const SynthOptions& options) {
+  const uint64_t weights = synth_float_bytes(options);
+  return {weights + kSynthBufferBytes,
+          str("the fp32 model ", gib(weights), " + buffers ", gib(kSynthBufferBytes))};
 }
 
 uint64_t available_memory_bytes() {

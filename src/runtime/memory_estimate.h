@@ -7,6 +7,8 @@
 
 namespace llmnpu {
 
+struct SynthOptions;  // model/synth.h
+
 struct MemoryEstimate {
   uint64_t bytes = 0;  // 0: no estimate (a format the estimate does not read)
   std::string what;    // how it was reached, for the error message
@@ -19,6 +21,10 @@ MemoryEstimate estimate_run_memory(const std::string& model_path, int context);
 // prepared weights it builds, the held-out measurement's head and logits over `window` tokens, buffers;
 // not streamed, the model converted to fp32 as well.
 MemoryEstimate estimate_prepare_memory(const std::string& model_path, int window = 512, bool streamed = true);
+
+// A synthetic shape built whole in memory (synth --format hf, sim --validate --shape): its fp32 weights
+// and buffers.
+MemoryEstimate estimate_synth_memory(const SynthOptions& options);
 
 // MemAvailable + SwapFree from /proc/meminfo, capped by a cgroup v2 memory.max; 0 when unknown.
 // LLMNPU_MEMORY_AVAILABLE (bytes, or with a K/M/G suffix) overrides it (tests, containers).

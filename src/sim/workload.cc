@@ -46,9 +46,7 @@ Workload load_workload(const std::string& model_path, const std::string& shape, 
     SynthOptions so;
     so.shape = shape;
     // The float model is held whole: a 7B shape is refused here rather than killed halfway.
-    if (memory_check)
-      check_memory({synth_float_bytes(so) + (uint64_t(512) << 20), "the fp32 synthetic model"},
-                   str("--validate on ", shape));
+    if (memory_check) check_memory(estimate_synth_memory(so), str("--validate on ", shape));
     w.model = synthesize_model(so, builtin_byte_vocab());
     w.graph = std::make_unique<ModelGraph>(build_float_graph(*w.model));
     w.quantized = false;
