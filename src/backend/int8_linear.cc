@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 
 #include "backend/int8_linear_kernels.h"
 #include "core/cpu_features.h"
@@ -34,6 +35,7 @@ struct Scratch {
   std::vector<uint16_t> cold_rows;     // F16 [cold][N]: their columns decoded from the int8 weights
   std::vector<float> column;           // [N]: one decoded column
   std::vector<float> head_panel;       // [64][K]: head rows converted from F16
+  std::vector<int8_t> head_q;          // the head input quantized per block of 32
   std::vector<float> row_scales;
   AlignedArray<uint8_t> biased;      // also the head's activation magnitudes
   std::vector<uint64_t> sign_masks;  // the decode row + 128, K padded to whole groups of 4
@@ -111,7 +113,8 @@ void share_panels(ThreadPool* pool, const PackedInt8Matrix& w, const Fn& fn) {
   });
 }
 
-// One row (decode) into fp32: the streaming kernel where the CPU has AVX-512 VNNI, else int8_gemm.
+// One row (decode) into fp32: the streaming kernel where the CPU has one (AVX-512 VNNI, SDOT), else
+// int8_gemm.
 void int8_gemv(const int8_t* a, const PackedInt8Matrix& w, float a_scale, const Int8Epilogue& ep,
                ThreadPool* pool) {
   if (ep.row_scales) {  // one row: its own scale is the call's scale
@@ -120,27 +123,33 @@ void int8_gemv(const int8_t* a, const PackedInt8Matrix& w, float a_scale, const 
     return int8_gemv(a, w, a_scale * ep.row_scales[0], plain, pool);
   }
 #if defined(__x86_64__)
-  static const bool vnni = cpu_features().has_avx512_vnni_path();
-  if (vnni && ep.out_f32) {
-    Scratch& s = tls_scratch;
-    const size_t padded = size_t(w.k4) * 4;
-    if (s.biased.size() < padded) s.biased = AlignedArray<uint8_t>(padded);
-    uint8_t* biased = s.biased.data();
-    for (int k = 0; k < w.k; ++k) biased[k] = uint8_t(a[k]) ^ 0x80;
-    for (size_t k = size_t(w.k); k < padded; ++k) biased[k] = 0x80;  // padding weights are 0
-    // Threads only pay off once there is real streaming to share (a wake-up costs microseconds).
-    const size_t bytes = size_t(w.panels) * PackedInt8Matrix::kPanelBytesPerK4 * size_t(w.k4);
-    auto run = [&](int p0, int p1) {
-      int8_linear_detail::gemv_panels_avx512(biased, w, a_scale, ep, p0, p1);
-    };
-    if (pool && pool->size() > 1 && w.panels > 1 && bytes >= 256 * 1024)
-      share_panels(pool, w, run);
-    else
-      run(0, w.panels);
-    return;
-  }
+  static const bool streaming = cpu_features().has_avx512_vnni_path();
+#elif defined(__aarch64__)
+  static const bool streaming = cpu_features().dotprod;
+#else
+  constexpr bool streaming = false;
 #endif
-  int8_gemm(a, 1, w.k, w, a_scale, ep, pool);
+  if (!streaming || !ep.out_f32) return int8_gemm(a, 1, w.k, w, a_scale, ep, pool);
+  Scratch& s = tls_scratch;
+  const size_t padded = size_t(w.k4) * 4 + 16;  // whole groups of 4, and 16 bytes a vector load may touch
+  if (s.biased.size() < padded) s.biased = AlignedArray<uint8_t>(padded);
+#if defined(__x86_64__)
+  uint8_t* biased = s.biased.data();  // A + 128: vpdpbusd's unsigned operand
+  for (int k = 0; k < w.k; ++k) biased[k] = uint8_t(a[k]) ^ 0x80;
+  for (size_t k = size_t(w.k); k < padded; ++k) biased[k] = 0x80;  // padding weights are 0
+  auto run = [&](int p0, int p1) { int8_linear_detail::gemv_panels_avx512(biased, w, a_scale, ep, p0, p1); };
+#else
+  int8_t* copy = reinterpret_cast<int8_t*>(s.biased.data());
+  std::memcpy(copy, a, size_t(w.k));
+  std::memset(copy + w.k, 0, padded - size_t(w.k));
+  auto run = [&](int p0, int p1) { int8_linear_detail::gemv_panels_dotprod(copy, w, a_scale, ep, p0, p1); };
+#endif
+  // Threads only pay off once there is real streaming to share (a wake-up costs microseconds).
+  const size_t bytes = size_t(w.panels) * PackedInt8Matrix::kPanelBytesPerK4 * size_t(w.k4);
+  if (pool && pool->size() > 1 && w.panels > 1 && bytes >= 256 * 1024)
+    share_panels(pool, w, run);
+  else
+    run(0, w.panels);
 }
 
 // Column k of the int8 weights times their scales, in F16: the shadow row of a channel without a
@@ -149,6 +158,8 @@ void decode_shadow_row(const PackedInt8Matrix& w, int k, float* column, uint16_t
 #if defined(__x86_64__)
   static const bool avx512 = cpu_features().avx512f && cpu_features().f16c;
   if (avx512) return int8_linear_detail::decode_shadow_row_avx512(w, k, out);
+#elif defined(__aarch64__)
+  if (cpu_features().neon) return int8_linear_detail::decode_shadow_row_neon(w, k, out);
 #endif
   unpack_int8_column(w, k, column);
   for (int n = 0; n < w.n; ++n) out[n] = float_to_half(column[n]);
@@ -673,58 +684,132 @@ std::string Int8Head::describe() const {
              " rows, fp32 on the F16 weights beyond");
 }
 
+namespace {
+
+enum class HeadKernel { None, Avx512, Dotprod };
+
+HeadKernel head_kernel() {
+#if defined(__x86_64__)
+  static const HeadKernel kernel =
+      cpu_features().has_avx512_vnni_path() ? HeadKernel::Avx512 : HeadKernel::None;
+#elif defined(__aarch64__)
+  static const HeadKernel kernel = cpu_features().dotprod ? HeadKernel::Dotprod : HeadKernel::None;
+#else
+  constexpr HeadKernel kernel = HeadKernel::None;
+#endif
+  return kernel;
+}
+
+}  // namespace
+
+bool Int8Head::has_int8_kernel() { return head_kernel() != HeadKernel::None; }
+
+const int8_t* Int8Head::quantize_input(const float* row, float* block_scales) const {
+  // Per block of 32 inputs: scale = max|x| / 127, q = round(x / scale); K padded with zeros to whole
+  // groups of 4 and 16 more bytes (vector loads).
+  const int K = in_features(), k4 = packed_.k4, blocks = (k4 + kHeadBlockK4 - 1) / kHeadBlockK4;
+  std::vector<int8_t>& q = tls_scratch.head_q;
+  q.assign(size_t(k4) * 4 + 16, 0);
+  for (int b = 0; b < blocks; ++b) {
+    const int k0 = b * kHeadBlockK4 * 4, k1 = std::min(K, k0 + kHeadBlockK4 * 4);
+    float m = 0;
+    for (int k = k0; k < k1; ++k) m = std::max(m, std::fabs(row[k]));
+    const float scale = m > 0 ? m / 127.0f : 1.0f, inv = 1.0f / scale;
+    block_scales[b] = scale;
+    for (int k = k0; k < k1; ++k) {
+      const float v = std::clamp(std::nearbyint(row[k] * inv), -127.0f, 127.0f);
+      q[size_t(k)] = v == v ? int8_t(v) : int8_t(0);  // NaN (or inf / inf) contributes nothing
+    }
+  }
+  return q.data();
+}
+
 void Int8Head::forward(const float* x, int T, size_t ldx, float* y, size_t ldy, bool accumulate,
                        ThreadPool* pool) const {
   if (T <= 0) return;
-  const int K = in_features(), N = out_features();
-#if defined(__x86_64__)
-  static const bool vnni = cpu_features().has_avx512_vnni_path();
-#else
-  constexpr bool vnni = false;  // no int8 head kernel here yet: the fp32 weights serve every row
-#endif
-  if (T > int8_rows_ || !vnni) return forward_f16(x, T, ldx, y, ldy, accumulate, pool);
+  const HeadKernel kernel = head_kernel();
+  if (T > int8_rows_ || kernel == HeadKernel::None) return forward_f16(x, T, ldx, y, ldy, accumulate, pool);
   Scratch& s = tls_scratch;
-  const int k4 = packed_.k4, blocks = (k4 + kHeadBlockK4 - 1) / kHeadBlockK4;
+  const int N = out_features(), k4 = packed_.k4, blocks = (k4 + kHeadBlockK4 - 1) / kHeadBlockK4;
+  float* scales = grow(s.row_scales, size_t(blocks));
   for (int t = 0; t < T; ++t) {
-    const float* row = x + size_t(t) * ldx;
     float* yrow = y + size_t(t) * ldy;
-    // Per block of 32 inputs: scale = max|x| / 127, q = round(x / scale), split into |q| (the unsigned
-    // operand) and a per-byte sign mask applied to the weights (no column-sum correction needed).
-    float* scales = grow(s.row_scales, size_t(blocks));
+    const float* residual = accumulate ? yrow : nullptr;
+    const int8_t* q = quantize_input(x + size_t(t) * ldx, scales);
+    std::function<void(int, int)> run;
+#if defined(__x86_64__)
+    // vpdpbusd multiplies unsigned by signed: |q| as the unsigned operand, q's signs applied to the
+    // weights as a per-byte mask (no column-sum correction needed).
     if (s.biased.size() < size_t(k4) * 4) s.biased = AlignedArray<uint8_t>(size_t(k4) * 4);
-    uint64_t* signs = grow(s.sign_masks, size_t(k4));
     uint8_t* mag = s.biased.data();
-    std::fill(mag, mag + size_t(k4) * 4, uint8_t(0));
-    for (int b = 0; b < blocks; ++b) {
-      const int k0 = b * kHeadBlockK4 * 4, k1 = std::min(K, k0 + kHeadBlockK4 * 4);
-      float m = 0;
-      for (int k = k0; k < k1; ++k) m = std::max(m, std::fabs(row[k]));
-      const float scale = m > 0 ? m / 127.0f : 1.0f, inv = 1.0f / scale;
-      scales[b] = scale;
-      for (int k = k0; k < k1; ++k) {
-        const float q = std::clamp(std::nearbyint(row[k] * inv), -127.0f, 127.0f);
-        mag[k] = q == q ? uint8_t(std::fabs(q)) : uint8_t(0);  // NaN (or inf / inf) contributes nothing
-      }
-    }
+    uint64_t* signs = grow(s.sign_masks, size_t(k4));
     for (int g = 0; g < k4; ++g) {
       uint64_t pattern = 0;
-      for (int j = 0; j < 4 && g * 4 + j < K; ++j) pattern |= uint64_t(row[g * 4 + j] < 0 ? 1 : 0) << j;
+      for (int j = 0; j < 4; ++j) {
+        const int8_t v = q[g * 4 + j];
+        mag[g * 4 + j] = uint8_t(v < 0 ? -v : v);
+        pattern |= uint64_t(v < 0 ? 1 : 0) << j;
+      }
       signs[g] = pattern * 0x1111111111111111ull;  // the 4-bit pattern in every 4-byte lane
     }
-#if defined(__x86_64__)
-    auto run = [&](int p0, int p1) {
+    run = [&](int p0, int p1) {
       int8_linear_detail::head_gemv_panels_avx512(mag, signs, scales, packed_, block_scales_.data(),
-                                                  row_scales_.data(), accumulate ? yrow : nullptr, yrow, p0,
-                                                  p1);
+                                                  row_scales_.data(), residual, yrow, p0, p1);
     };
+#elif defined(__aarch64__)
+    run = [&](int p0, int p1) {
+      int8_linear_detail::head_gemv_panels_dotprod(q, scales, packed_, block_scales_.data(),
+                                                   row_scales_.data(), residual, yrow, p0, p1);
+    };
+#endif
     if (pool && pool->size() > 1 && packed_.panels > 1)
       share_panels(pool, packed_, run);
     else
       run(0, packed_.panels);
-#endif
     if (bias_)
       for (int n = 0; n < N; ++n) yrow[n] += bias_[n];
   }
 }
+
+void Int8Head::forward_int8_reference(const float* x, float* y) const {
+  const int blocks = (packed_.k4 + kHeadBlockK4 - 1) / kHeadBlockK4;
+  std::vector<float> scales(static_cast<size_t>(blocks));
+  const int8_t* q = quantize_input(x, scales.data());
+  int8_linear_detail::head_gemv_panels_scalar(q, scales.data(), packed_, block_scales_.data(),
+                                              row_scales_.data(), nullptr, y, 0, packed_.panels);
+  if (bias_)
+    for (int n = 0; n < out_features(); ++n) y[n] += bias_[n];
+}
+
+namespace int8_linear_detail {
+
+void head_gemv_panels_scalar(const int8_t* q, const float* block_scales, const PackedInt8Matrix& w,
+                             const uint16_t* weight_block_scales, const float* row_scales,
+                             const float* residual, float* out, int p0, int p1) {
+  const int blocks = (w.k4 + kHeadBlockK4 - 1) / kHeadBlockK4, half = blocks / 2;
+  for (int p = p0; p < p1; ++p) {
+    const int width = w.panel_width(p);
+    const int8_t* panel = w.panel(p);
+    for (int c = 0; c < width; ++c) {
+      const int n = p * PackedInt8Matrix::kPanelColumns + c;
+      if (n >= w.n) break;
+      float sum[2] = {0.0f, 0.0f};
+      for (int b = 0; b < blocks; ++b) {
+        int32_t dot = 0;
+        for (int g = b * kHeadBlockK4; g < std::min(w.k4, (b + 1) * kHeadBlockK4); ++g)
+          for (int j = 0; j < 4; ++j)
+            dot += int32_t(q[g * 4 + j]) * panel[(size_t(g) * size_t(width) + size_t(c)) * 4 + size_t(j)];
+        const float ws =
+            half_to_float(weight_block_scales[(size_t(p) * size_t(blocks) + size_t(b)) * 64 + size_t(c)]);
+        float& into = sum[b < half ? 0 : 1];
+        into = std::fma(float(dot), block_scales[b] * ws, into);
+      }
+      const float o = (sum[0] + sum[1]) * row_scales[n];
+      out[n] = residual ? o + residual[n] : o;
+    }
+  }
+}
+
+}  // namespace int8_linear_detail
 
 }  // namespace llmnpu

@@ -176,9 +176,15 @@ class Int8Head final : public LinearOp {
 
   int int8_rows() const { return int8_rows_; }
   void set_int8_rows(int rows) { int8_rows_ = rows; }
+  // Whether this CPU has an int8 head kernel (AVX-512 VNNI, SDOT); without one every row runs fp32.
+  static bool has_int8_kernel();
+  // One row through the portable int8 kernel (what the SIMD kernels are tested against): y = x W^T + bias.
+  void forward_int8_reference(const float* x, float* y) const;
 
  private:
   void quantize(ThreadPool* pool);
+  // x quantized per block of 32 inputs (block_scales: one per block); thread-local storage.
+  const int8_t* quantize_input(const float* x, float* block_scales) const;
   void forward_f16(const float* x, int T, size_t ldx, float* y, size_t ldy, bool accumulate,
                    ThreadPool* pool) const;
 

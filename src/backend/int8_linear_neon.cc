@@ -1,6 +1,7 @@
 // The NEON kernels of backend/int8_linear.cc (declared in backend/int8_linear_kernels.h).
 #include <arm_neon.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "backend/int8_linear_kernels.h"
@@ -34,6 +35,27 @@ void shadow_rows_neon(const kernels::OutlierEntry* e, const uint16_t* const* row
     float d = 0;
     for (size_t i = 0; i < count; ++i) d = std::fma(e[i].value, half_to_float(rows[i][n]), d);
     y[n] = kAdd ? y[n] + d : d;
+  }
+}
+
+// One group line of a panel holds 16 columns x 4 k per 64 bytes: shifting byte k % 4 of each 32-bit lane
+// to the top and back (arithmetic) sign-extends it; then scale and round to F16 (to nearest even, as
+// float_to_half), 4 columns per step.
+void decode_shadow_row_neon(const PackedInt8Matrix& w, int k, uint16_t* out) {
+  const size_t group = size_t(k / 4);
+  const int32x4_t up = vdupq_n_s32(24 - 8 * (k % 4)), down = vdupq_n_s32(-24);
+  for (int panel = 0; panel < w.panels; ++panel) {
+    const int width = w.panel_width(panel);  // a multiple of 16; scales are padded alike
+    const int8_t* src = w.panel(panel) + group * size_t(width) * 4;
+    const int n0 = panel * PackedInt8Matrix::kPanelColumns;
+    for (int c = 0; c < width && n0 + c < w.n; c += 4) {
+      const int32x4_t lanes = vreinterpretq_s32_s8(vld1q_s8(src + size_t(c) * 4));
+      const int32x4_t values = vshlq_s32(vshlq_s32(lanes, up), down);
+      const float32x4_t scaled = vmulq_f32(vcvtq_f32_s32(values), vld1q_f32(w.scales.data() + n0 + c));
+      uint16_t halves[4];
+      vst1_u16(halves, vreinterpret_u16_f16(vcvt_f16_f32(scaled)));
+      std::copy_n(halves, std::min(4, w.n - (n0 + c)), out + n0 + c);
+    }
   }
 }
 

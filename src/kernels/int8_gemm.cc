@@ -182,7 +182,7 @@ constexpr int kAmxMinRows = 5;
 Int8Kernel best_int8_kernel() {
   static const Int8Kernel best = [] {
     for (Int8Kernel k : {Int8Kernel::Amx, Int8Kernel::Avx512Vnni, Int8Kernel::Avx2Vnni, Int8Kernel::Avx2,
-                         Int8Kernel::NeonDotprod, Int8Kernel::Neon})
+                         Int8Kernel::NeonI8mm, Int8Kernel::NeonDotprod, Int8Kernel::Neon})
       if (int8_kernel_available(k)) return k;
     return Int8Kernel::Scalar;
   }();
@@ -203,6 +203,7 @@ bool int8_kernel_available(Int8Kernel kernel) {
 #elif defined(__aarch64__)
     case Int8Kernel::Neon: return f.neon;
     case Int8Kernel::NeonDotprod: return f.dotprod;
+    case Int8Kernel::NeonI8mm: return f.i8mm;
 #endif
     default: return false;
   }
@@ -218,6 +219,7 @@ const char* int8_kernel_name(Int8Kernel kernel) {
     case Int8Kernel::Amx: return "amx-int8";
     case Int8Kernel::Neon: return "neon";
     case Int8Kernel::NeonDotprod: return "neon-dotprod";
+    case Int8Kernel::NeonI8mm: return "neon-i8mm";
   }
   return "?";
 }
@@ -244,6 +246,13 @@ void int8_gemm(const int8_t* a, int m, int lda, const PackedInt8Matrix& w, float
     case Int8Kernel::Avx2Vnni: int8_detail::gemm_avx2(args, pool, true); return;
     case Int8Kernel::Avx2: int8_detail::gemm_avx2(args, pool, false); return;
 #elif defined(__aarch64__)
+    case Int8Kernel::NeonI8mm:
+      if (m >= 2) {
+        int8_detail::gemm_neon_i8mm(args, pool);
+        return;
+      }
+      int8_detail::gemm_neon_dotprod(args, pool);
+      return;
     case Int8Kernel::NeonDotprod: int8_detail::gemm_neon_dotprod(args, pool); return;
     case Int8Kernel::Neon: int8_detail::gemm_neon(args, pool); return;
 #endif

@@ -78,8 +78,10 @@ struct Int8Epilogue {
 // Amx: Intel AMX tiles (tdpbssd) where the CPU and OS have them, for K a multiple of 64 and M >= 5; other
 // shapes given Amx (and decode-sized M <= 4, where streaming the weights once is what counts) run on
 // Avx512Vnni.
-// Neon: aarch64 widening multiplies (every Armv8-A core); NeonDotprod: SDOT (Armv8.2 dotprod).
-enum class Int8Kernel { Auto, Scalar, Avx2, Avx2Vnni, Avx512Vnni, Amx, Neon, NeonDotprod };
+// Neon: aarch64 widening multiplies (every Armv8-A core); NeonDotprod: SDOT (Armv8.2 dotprod); NeonI8mm:
+// SMMLA (the int8 matrix multiply, FEAT_I8MM) for two rows or more, SDOT for a single row (decode), where
+// half of each 2 x 2 SMMLA block would be wasted.
+enum class Int8Kernel { Auto, Scalar, Avx2, Avx2Vnni, Avx512Vnni, Amx, Neon, NeonDotprod, NeonI8mm };
 
 Int8Kernel best_int8_kernel();  // chosen once from cpu_features()
 bool int8_kernel_available(Int8Kernel kernel);

@@ -88,6 +88,7 @@ void gemm_avx2(const GemmArgs& args, ThreadPool* pool, bool vnni);
 #elif defined(__aarch64__)
 void gemm_neon(const GemmArgs& args, ThreadPool* pool);          // int8_gemm_neon.cc
 void gemm_neon_dotprod(const GemmArgs& args, ThreadPool* pool);  // int8_gemm_dotprod.cc
+void gemm_neon_i8mm(const GemmArgs& args, ThreadPool* pool);     // int8_gemm_i8mm.cc
 #endif
 
 }  // namespace llmnpu::int8_detail

@@ -64,9 +64,9 @@ void run_row_tiles(const GemmArgs& g, ThreadPool* pool) {
     work(0, 0, size_t(split.units));
 }
 
-// The epilogue of one R x 16 tile from its int32 sums (acc[r][j] for column col + j).
+// The epilogue of one R x 16 tile from its int32 sums (acc[r][j] for column col + j, r < R).
 template <int R>
-void store_tile(const GemmArgs& g, const int32_t (&acc)[R][16], int row, int col) {
+void store_tile(const GemmArgs& g, const int32_t (*acc)[16], int row, int col) {
   const PackedInt8Matrix& w = *g.w;
   for (int r = 0; r < R; ++r)
     for (int j = 0; j < 16 && col + j < w.n; ++j)

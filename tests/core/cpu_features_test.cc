@@ -44,8 +44,10 @@ TEST(CpuFeatures, TheProcessRunsTheForcedFamily) {
     EXPECT_EQ(k, Int8Kernel::Scalar);
   } else if (isa == "neon") {
     EXPECT_EQ(k, Int8Kernel::Neon);
-  } else if (isa == "dotprod" || isa == "i8mm") {  // SMMLA has no kernel yet: i8mm cores run SDOT
+  } else if (isa == "dotprod") {
     EXPECT_EQ(k, Int8Kernel::NeonDotprod);
+  } else if (isa == "i8mm") {
+    EXPECT_EQ(k, Int8Kernel::NeonI8mm);
   }
 }
 #else

@@ -16,7 +16,7 @@ namespace {
 std::vector<Int8Kernel> available_kernels() {
   std::vector<Int8Kernel> out;
   for (Int8Kernel k : {Int8Kernel::Scalar, Int8Kernel::Avx2, Int8Kernel::Avx2Vnni, Int8Kernel::Avx512Vnni,
-                       Int8Kernel::Amx, Int8Kernel::Neon, Int8Kernel::NeonDotprod})
+                       Int8Kernel::Amx, Int8Kernel::Neon, Int8Kernel::NeonDotprod, Int8Kernel::NeonI8mm})
     if (int8_kernel_available(k)) out.push_back(k);
   return out;
 }

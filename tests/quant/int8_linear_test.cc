@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <thread>
 
@@ -186,9 +187,20 @@ TEST(Int8Linear, ColdRowsAreTheInt8ColumnsDecodedPerCallOrResident) {
   EXPECT_NE(cold, hot);
 }
 
+// The SIMD cold-row decode of this CPU (null: none).
+using ShadowRowDecode = void (*)(const PackedInt8Matrix&, int, uint16_t*);
+ShadowRowDecode simd_shadow_row_decode() {
 #if defined(__x86_64__)
+  if (cpu_features().avx512f && cpu_features().f16c) return int8_linear_detail::decode_shadow_row_avx512;
+#elif defined(__aarch64__)
+  if (cpu_features().neon) return int8_linear_detail::decode_shadow_row_neon;
+#endif
+  return nullptr;
+}
+
 TEST(Int8Linear, VectorColdRowDecodeEqualsTheScalarTwin) {
-  if (!(cpu_features().avx512f && cpu_features().f16c)) GTEST_SKIP() << "no AVX-512";
+  const ShadowRowDecode decode = simd_shadow_row_decode();
+  if (!decode) GTEST_SKIP() << "no SIMD cold-row decode on this CPU";
   std::mt19937 rng(11);
   std::uniform_int_distribution<int> value(-127, 127);
   // N not a multiple of 16 or 64 (panel tails), K not a multiple of 4; scales from subnormal halves to
@@ -204,14 +216,60 @@ TEST(Int8Linear, VectorColdRowDecodeEqualsTheScalarTwin) {
     for (int c = 0; c < k; ++c) {
       unpack_int8_column(packed, c, column.data());
       for (int i = 0; i < n; ++i) scalar[size_t(i)] = float_to_half(column[size_t(i)]);
-      int8_linear_detail::decode_shadow_row_avx512(packed, c, vector.data());
+      decode(packed, c, vector.data());
       ASSERT_TRUE(std::equal(scalar.begin(), scalar.end(), vector.begin()))
           << n << "x" << k << " column " << c;
       EXPECT_EQ(vector[size_t(n)], 0xabcd) << "wrote past N";
     }
   }
 }
+
+TEST(Int8Linear, StreamingDecodeGemvEqualsTheScalarGemm) {
+#if defined(__x86_64__)
+  if (!cpu_features().has_avx512_vnni_path()) GTEST_SKIP() << "no streaming GEMV on this CPU";
+#elif defined(__aarch64__)
+  if (!cpu_features().dotprod) GTEST_SKIP() << "no streaming GEMV on this CPU";
+#else
+  GTEST_SKIP() << "no streaming GEMV on this CPU";
 #endif
+  std::mt19937 rng(12);
+  std::uniform_int_distribution<int> value(-127, 127);
+  std::normal_distribution<float> nd(0, 1);
+  // Partial 16-column vectors and panels; K with partial groups of 4 and of the 4-group loads.
+  for (const auto& [n, k] : {std::pair{1, 1}, {17, 7}, {64, 4}, {100, 33}, {130, 18}, {200, 1001}}) {
+    std::vector<int8_t> w(size_t(n) * size_t(k)), a(static_cast<size_t>(k));
+    for (auto& v : w) v = int8_t(value(rng));
+    for (auto& v : a) v = int8_t(value(rng));
+    std::vector<float> scales(static_cast<size_t>(n)), bias(static_cast<size_t>(n)),
+        residual(static_cast<size_t>(n));
+    for (auto& v : scales) v = 0.001f + std::fabs(nd(rng)) * 0.01f;
+    for (auto& v : bias) v = nd(rng);
+    for (auto& v : residual) v = nd(rng);
+    const PackedInt8Matrix packed = pack_int8_weights(w.data(), n, k, scales.data(), true);
+    for (int form = 0; form < 3; ++form) {
+      std::vector<float> want(static_cast<size_t>(n) + 4, -7.0f), got(want);
+      Int8Epilogue ep;
+      ep.ld_out = n;
+      if (form >= 1) ep.bias = bias.data();
+      if (form == 2) ep.residual = residual.data(), ep.ld_residual = n;
+      ep.out_f32 = want.data();
+      int8_gemm(a.data(), 1, k, packed, 0.0173f, ep, nullptr, Int8Kernel::Scalar);
+      ep.out_f32 = got.data();
+      const size_t padded = size_t(packed.k4) * 4 + 16;
+#if defined(__x86_64__)
+      std::vector<uint8_t> biased(padded, 0x80);
+      for (int i = 0; i < k; ++i) biased[size_t(i)] = uint8_t(a[size_t(i)]) ^ 0x80;
+      int8_linear_detail::gemv_panels_avx512(biased.data(), packed, 0.0173f, ep, 0, packed.panels);
+#elif defined(__aarch64__)
+      std::vector<int8_t> copy(padded, 0);
+      std::copy(a.begin(), a.end(), copy.begin());
+      int8_linear_detail::gemv_panels_dotprod(copy.data(), packed, 0.0173f, ep, 0, packed.panels);
+#endif
+      EXPECT_EQ(0, std::memcmp(got.data(), want.data(), got.size() * sizeof(float)))
+          << n << "x" << k << " form " << form;
+    }
+  }
+}
 
 TEST(Int8Linear, AccumulateAddsIntoOutput) {
   Problem p(3);
@@ -508,6 +566,40 @@ TEST(Int8Head, DecodeRowsRunInt8AndManyRowsRunFloat) {
   std::vector<float> r(size_t(p.K));
   head.row(7, r.data());
   for (int k = 0; k < p.K; ++k) EXPECT_EQ(r[size_t(k)], w16[size_t(7 * p.K + k)]);
+}
+
+TEST(Int8Head, SimdKernelEqualsThePortableTwinOnOddShapes) {
+  if (!Int8Head::has_int8_kernel()) GTEST_SKIP() << "no int8 head kernel on this CPU (fp32 head)";
+  ThreadPool pool(3);
+  uint32_t seed = 40;
+  // K: partial groups of 4, partial and odd block counts; N: partial 16-column vectors and panels.
+  for (auto [K, N] : {std::pair{70, 100}, {333, 65}, {256, 130}, {31, 17}, {1000, 200}, {4, 1}}) {
+    std::mt19937 rng(seed++);
+    std::normal_distribution<float> nd(0, 1);
+    std::vector<float> w(size_t(N) * size_t(K)), x(static_cast<size_t>(K)), bias(static_cast<size_t>(N));
+    for (auto& v : w) v = 0.05f * nd(rng);
+    for (auto& v : x) v = nd(rng);
+    for (auto& v : bias) v = nd(rng);
+    x[size_t(K / 2)] = 300.0f;  // a massive channel: one block at a much larger scale
+    for (int n = 0; n < N; ++n) w[size_t(n) * size_t(K)] = 2.0f;
+    const Int8Head plain(w.data(), K, N), with_bias(w.data(), K, N, nullptr, bias.data());
+    for (const Int8Head* head : {&plain, &with_bias}) {
+      std::vector<float> want(static_cast<size_t>(N)), got(static_cast<size_t>(N)),
+          threaded(static_cast<size_t>(N));
+      head->forward_int8_reference(x.data(), want.data());
+      head->forward(x.data(), 1, size_t(K), got.data(), size_t(N), false, nullptr);
+      head->forward(x.data(), 1, size_t(K), threaded.data(), size_t(N), false, &pool);
+      EXPECT_EQ(0, std::memcmp(got.data(), want.data(), got.size() * sizeof(float))) << K << "x" << N;
+      EXPECT_EQ(got, threaded) << K << "x" << N;
+    }
+    // accumulate: the kernel adds the residual after the row scale, as the twin's result plus y.
+    std::vector<float> want(static_cast<size_t>(N)), y(static_cast<size_t>(N));
+    plain.forward_int8_reference(x.data(), want.data());
+    for (int n = 0; n < N; ++n) y[size_t(n)] = float(n % 7) - 3.0f;
+    for (int n = 0; n < N; ++n) want[size_t(n)] = want[size_t(n)] + y[size_t(n)];
+    plain.forward(x.data(), 1, size_t(K), y.data(), size_t(N), true, nullptr);
+    EXPECT_EQ(0, std::memcmp(y.data(), want.data(), y.size() * sizeof(float))) << K << "x" << N;
+  }
 }
 
 TEST(Int8Head, EdgeRowsZeroTinyAndSubnormalBlockScales) {
