@@ -3,6 +3,8 @@
 // the dot product): A is copied with its rows padded to whole groups of 4 k, the output is split into
 // (panel, row chunk) units over the threads (plan_split), and each unit is walked tile by tile.
 // Not a public header.
+#include <arm_neon.h>
+
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -64,13 +66,51 @@ void run_row_tiles(const GemmArgs& g, ThreadPool* pool) {
     work(0, 0, size_t(split.units));
 }
 
-// The epilogue of one R x 16 tile from its int32 sums (acc[r][j] for column col + j, r < R).
+// The epilogue of one R x 16 tile from its int32 sums (acc[r][j] for column col + j, r < R): store_one's
+// operations in the same order, 4 columns per vector where all 16 columns exist.
 template <int R>
 void store_tile(const GemmArgs& g, const int32_t (*acc)[16], int row, int col) {
   const PackedInt8Matrix& w = *g.w;
-  for (int r = 0; r < R; ++r)
-    for (int j = 0; j < 16 && col + j < w.n; ++j)
-      store_one(*g.ep, row + r, col + j, acc[r][j], g.a_scale * w.scales[col + j]);
+  const Int8Epilogue& ep = *g.ep;
+  if (col + 16 > w.n) {
+    for (int r = 0; r < R; ++r)
+      for (int j = 0; j < 16 && col + j < w.n; ++j)
+        store_one(ep, row + r, col + j, acc[r][j], g.a_scale * w.scales[col + j]);
+    return;
+  }
+  float32x4_t scale[4], bias[4];
+  for (int v = 0; v < 4; ++v) {
+    scale[v] = vmulq_f32(vdupq_n_f32(g.a_scale), vld1q_f32(w.scales.data() + col + 4 * v));
+    bias[v] = ep.bias ? vld1q_f32(ep.bias + col + 4 * v) : vdupq_n_f32(0.0f);
+  }
+  const float32x4_t inv = vdupq_n_f32(1.0f / ep.out_scale), lo = vdupq_n_f32(-127.0f),
+                    hi = vdupq_n_f32(127.0f);
+  for (int r = 0; r < R; ++r) {
+    const size_t at = size_t(row + r) * size_t(ep.ld_out) + size_t(col);
+    if (ep.out_i32) {
+      for (int v = 0; v < 4; ++v) vst1q_s32(ep.out_i32 + at + 4 * v, vld1q_s32(acc[r] + 4 * v));
+      continue;
+    }
+    int32x4_t rounded[4] = {vdupq_n_s32(0), vdupq_n_s32(0), vdupq_n_s32(0), vdupq_n_s32(0)};
+    for (int v = 0; v < 4; ++v) {
+      const float32x4_t s = ep.row_scales ? vmulq_n_f32(scale[v], ep.row_scales[row + r]) : scale[v];
+      float32x4_t x = vfmaq_f32(bias[v], vcvtq_f32_s32(vld1q_s32(acc[r] + 4 * v)), s);
+      if (ep.residual)
+        x = vaddq_f32(
+            x, vld1q_f32(ep.residual + size_t(row + r) * size_t(ep.ld_residual) + size_t(col + 4 * v)));
+      if (ep.out_f32) {
+        vst1q_f32(ep.out_f32 + at + 4 * v, x);
+      } else {
+        // Clamp before rounding, NaN to -127 (as store_one's max/min order does), then to nearest even.
+        rounded[v] = vcvtnq_s32_f32(vminnmq_f32(hi, vmaxnmq_f32(vmulq_f32(x, inv), lo)));
+      }
+    }
+    if (ep.out_i8) {
+      const int16x8_t h0 = vcombine_s16(vmovn_s32(rounded[0]), vmovn_s32(rounded[1]));
+      const int16x8_t h1 = vcombine_s16(vmovn_s32(rounded[2]), vmovn_s32(rounded[3]));
+      vst1q_s8(ep.out_i8 + at, vcombine_s8(vmovn_s16(h0), vmovn_s16(h1)));
+    }
+  }
 }
 
 }  // namespace
