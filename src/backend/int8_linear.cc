@@ -134,9 +134,8 @@ void int8_gemv(const int8_t* a, const PackedInt8Matrix& w, float a_scale, const 
   const size_t padded = size_t(w.k4) * 4 + 16;  // whole groups of 4, and 16 bytes a vector load may touch
   if (s.biased.size() < padded) s.biased = AlignedArray<uint8_t>(padded);
 #if defined(__x86_64__)
-  uint8_t* biased = s.biased.data();  // A + 128: vpdpbusd's unsigned operand
-  for (int k = 0; k < w.k; ++k) biased[k] = uint8_t(a[k]) ^ 0x80;
-  for (size_t k = size_t(w.k); k < padded; ++k) biased[k] = 0x80;  // padding weights are 0
+  uint8_t* biased = s.biased.data();
+  int8_linear_detail::gemv_operand_avx512(a, w.k, padded, biased);
   auto run = [&](int p0, int p1) { int8_linear_detail::gemv_panels_avx512(biased, w, a_scale, ep, p0, p1); };
 #else
   int8_t* copy = reinterpret_cast<int8_t*>(s.biased.data());
@@ -738,20 +737,10 @@ void Int8Head::forward(const float* x, int T, size_t ldx, float* y, size_t ldy, 
     const int8_t* q = quantize_input(x + size_t(t) * ldx, scales);
     std::function<void(int, int)> run;
 #if defined(__x86_64__)
-    // vpdpbusd multiplies unsigned by signed: |q| as the unsigned operand, q's signs applied to the
-    // weights as a per-byte mask (no column-sum correction needed).
     if (s.biased.size() < size_t(k4) * 4) s.biased = AlignedArray<uint8_t>(size_t(k4) * 4);
     uint8_t* mag = s.biased.data();
     uint64_t* signs = grow(s.sign_masks, size_t(k4));
-    for (int g = 0; g < k4; ++g) {
-      uint64_t pattern = 0;
-      for (int j = 0; j < 4; ++j) {
-        const int8_t v = q[g * 4 + j];
-        mag[g * 4 + j] = uint8_t(v < 0 ? -v : v);
-        pattern |= uint64_t(v < 0 ? 1 : 0) << j;
-      }
-      signs[g] = pattern * 0x1111111111111111ull;  // the 4-bit pattern in every 4-byte lane
-    }
+    int8_linear_detail::head_operand_avx512(q, k4, mag, signs);
     run = [&](int p0, int p1) {
       int8_linear_detail::head_gemv_panels_avx512(mag, signs, scales, packed_, block_scales_.data(),
                                                   row_scales_.data(), residual, yrow, p0, p1);

@@ -127,6 +127,23 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void gemv_panels_avx512(
   }
 }
 
+void gemv_operand_avx512(const int8_t* a, int k, size_t padded, uint8_t* out) {
+  for (int i = 0; i < k; ++i) out[i] = uint8_t(a[i]) ^ 0x80;
+  for (size_t i = size_t(k); i < padded; ++i) out[i] = 0x80;  // padding weights are 0
+}
+
+void head_operand_avx512(const int8_t* q, int k4, uint8_t* mag, uint64_t* signs) {
+  for (int g = 0; g < k4; ++g) {
+    uint64_t pattern = 0;
+    for (int j = 0; j < 4; ++j) {
+      const int8_t v = q[g * 4 + j];
+      mag[g * 4 + j] = uint8_t(v < 0 ? -v : v);
+      pattern |= uint64_t(v < 0 ? 1 : 0) << j;
+    }
+    signs[g] = pattern * 0x1111111111111111ull;  // the 4-bit pattern in every 4-byte lane
+  }
+}
+
 constexpr int kHeadPrefetchGroups = 16;  // how far ahead the head's GEMV asks for its weight lines
 
 // The head's decode GEMV: activations in blocks of kHeadBlockK4 groups of 4 with one float scale each

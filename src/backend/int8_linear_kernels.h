@@ -31,6 +31,12 @@ void shadow_rows_avx512(const kernels::OutlierEntry* e, const uint16_t* const* r
 // The F16 shadow row of channel k derived from the int8 weights: out[n] = half(W[n][k] * scale[n]), n < N;
 // the same halves as the portable decode (round to nearest even).
 void decode_shadow_row_avx512(const PackedInt8Matrix& w, int k, uint16_t* out);
+// vpdpbusd multiplies unsigned by signed bytes. The decode GEMV's operand: A + 128 (k values, then 128 up
+// to `padded`: the padding weights are 0).
+void gemv_operand_avx512(const int8_t* a, int k, size_t padded, uint8_t* out);
+// The head's: |q| as the unsigned operand and q's signs as a per-byte mask applied to the weights (no
+// column-sum correction needed), from q (k4 groups of 4).
+void head_operand_avx512(const int8_t* q, int k4, uint8_t* mag, uint64_t* signs);
 // Decode: one row of A + 128 (unsigned, K padded to whole groups of 4) over panels [p0, p1), into fp32.
 void gemv_panels_avx512(const uint8_t* a, const PackedInt8Matrix& w, float a_scale, const Int8Epilogue& ep,
                         int p0, int p1);

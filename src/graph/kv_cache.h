@@ -14,6 +14,7 @@ class KvCache {
  public:
   KvCache(int n_layers, int n_kv_heads, int head_dim, int capacity);
 
+  int n_layers() const { return n_layers_; }
   int capacity() const { return capacity_; }
   int n_kv_heads() const { return n_kv_heads_; }
   int head_dim() const { return head_dim_; }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "core/error.h"
 
@@ -44,8 +45,10 @@ struct Accumulator {
 
 }  // namespace
 
-// Windows are prefilled in chunks of this many tokens: an engine then holds the logits of one chunk, not of
-// the window (512 x 152k floats = 311 MB on qwen2.5 shapes), beside the reference's log-probabilities.
+// Windows are prefilled in chunks of this many tokens, the reference and every variant in lockstep: the
+// reference's log-probabilities are then held for one chunk (128 x 152k floats = 78 MB on qwen2.5 shapes),
+// not for the window (311 MB at 512 positions). Each variant keeps its own KV cache between chunks (variants
+// may share one engine), swapped into its engine for its chunk.
 constexpr int kLogitChunk = 128;
 
 std::vector<AccuracyResult> compare_to_reference(Engine& reference,
@@ -55,43 +58,57 @@ std::vector<AccuracyResult> compare_to_reference(Engine& reference,
   const int vocab = reference.config().vocab_size;
   const auto windows = make_windows(tokens, window, bos);
   std::vector<Accumulator> acc(variants.size());
-  std::vector<float> ref_logp;  // [T][vocab] of the current window
+  std::vector<KvCache> caches;  // per variant: its keys and values of the window so far
+  for (const AccuracyVariant& v : variants) {
+    const KvCache& c = v.engine->cache();
+    caches.emplace_back(c.n_layers(), c.n_kv_heads(), c.head_dim(), c.capacity());
+  }
+  std::vector<float> ref_logp;  // [chunk][vocab]
   std::vector<int> ref_top;
-  std::vector<double> lp, lq;
+  std::vector<double> ref_nll, lp, lq;
   int done = 0;
   for (const auto& w : windows) {
     const int T = int(w.size()) - 1;  // positions with a next token
-    ref_logp.assign(size_t(T) * size_t(vocab), 0.0f);
-    ref_top.assign(size_t(T), 0);
-    std::vector<double> ref_nll(static_cast<size_t>(T));
+    const int chunk = std::min(kLogitChunk, reference.context());
     reference.reset();
-    reference.prefill(w, std::min(kLogitChunk, reference.context()), [&](int pos, const float* logits) {
-      if (pos >= T) return;
-      log_softmax(logits, vocab, lp);
-      float* dst = ref_logp.data() + size_t(pos) * size_t(vocab);
-      for (int i = 0; i < vocab; ++i) dst[i] = float(lp[size_t(i)]);
-      ref_top[size_t(pos)] = argmax(logits, vocab);
-      ref_nll[size_t(pos)] = -lp[size_t(w[size_t(pos) + 1])];
-    });
-    for (size_t v = 0; v < variants.size(); ++v) {
-      if (variants[v].activate) variants[v].activate();
-      Engine& e = *variants[v].engine;
-      e.reset();
-      Accumulator& a = acc[v];
-      e.prefill(w, std::min(kLogitChunk, e.context()), [&](int pos, const float* logits) {
+    for (int c0 = 0; c0 < int(w.size()); c0 += chunk) {
+      const std::vector<int32_t> part(w.begin() + c0, w.begin() + std::min(int(w.size()), c0 + chunk));
+      ref_logp.assign(part.size() * size_t(vocab), 0.0f);
+      ref_top.assign(part.size(), 0);
+      ref_nll.assign(part.size(), 0.0);
+      reference.prefill(part, chunk, [&](int pos, const float* logits) {
         if (pos >= T) return;
-        log_softmax(logits, vocab, lq);
-        const float* p = ref_logp.data() + size_t(pos) * size_t(vocab);
-        double kl = 0;
-        for (int i = 0; i < vocab; ++i) {
-          const double lpi = double(p[i]);
-          kl += std::exp(lpi) * (lpi - lq[size_t(i)]);
-        }
-        a.kl.push_back(std::max(kl, 0.0));
-        a.agree += argmax(logits, vocab) == ref_top[size_t(pos)] ? 1 : 0;
-        a.nll += -lq[size_t(w[size_t(pos) + 1])];
-        a.nll_ref += ref_nll[size_t(pos)];
+        log_softmax(logits, vocab, lp);
+        const size_t at = size_t(pos - c0);
+        float* dst = ref_logp.data() + at * size_t(vocab);
+        for (int i = 0; i < vocab; ++i) dst[i] = float(lp[size_t(i)]);
+        ref_top[at] = argmax(logits, vocab);
+        ref_nll[at] = -lp[size_t(w[size_t(pos) + 1])];
       });
+      for (size_t v = 0; v < variants.size(); ++v) {
+        if (variants[v].activate) variants[v].activate();
+        Engine& e = *variants[v].engine;
+        std::swap(e.cache(), caches[v]);
+        e.reset();
+        e.commit_position(c0);
+        Accumulator& a = acc[v];
+        e.prefill(part, std::min(chunk, e.context()), [&](int pos, const float* logits) {
+          if (pos >= T) return;
+          const size_t at = size_t(pos - c0);
+          log_softmax(logits, vocab, lq);
+          const float* p = ref_logp.data() + at * size_t(vocab);
+          double kl = 0;
+          for (int i = 0; i < vocab; ++i) {
+            const double lpi = double(p[i]);
+            kl += std::exp(lpi) * (lpi - lq[size_t(i)]);
+          }
+          a.kl.push_back(std::max(kl, 0.0));
+          a.agree += argmax(logits, vocab) == ref_top[at] ? 1 : 0;
+          a.nll += -lq[size_t(w[size_t(pos) + 1])];
+          a.nll_ref += ref_nll[at];
+        });
+        std::swap(e.cache(), caches[v]);
+      }
     }
     if (progress) progress(++done, int(windows.size()));
   }

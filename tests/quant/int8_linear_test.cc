@@ -257,8 +257,8 @@ TEST(Int8Linear, StreamingDecodeGemvEqualsTheScalarGemm) {
       ep.out_f32 = got.data();
       const size_t padded = size_t(packed.k4) * 4 + 16;
 #if defined(__x86_64__)
-      std::vector<uint8_t> biased(padded, 0x80);
-      for (int i = 0; i < k; ++i) biased[size_t(i)] = uint8_t(a[size_t(i)]) ^ 0x80;
+      std::vector<uint8_t> biased(padded);
+      int8_linear_detail::gemv_operand_avx512(a.data(), k, padded, biased.data());
       int8_linear_detail::gemv_panels_avx512(biased.data(), packed, 0.0173f, ep, 0, packed.panels);
 #elif defined(__aarch64__)
       std::vector<int8_t> copy(padded, 0);
