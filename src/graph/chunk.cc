@@ -1,6 +1,9 @@
 #include "graph/chunk.h"
 
+#include <algorithm>
 #include <cstring>
+
+#include "core/error.h"
 
 namespace llmnpu {
 
@@ -28,6 +31,22 @@ void Chunk::allocate(const ModelProgram& program, int n_rows, AlignedArray<float
 AlignedArray<float> Chunk::take_activations() {
   offsets.clear();
   return std::move(slab);
+}
+
+Chunk Chunk::rows_view(const ModelProgram& program, int row0, int n, int pos0) {
+  check(row0 >= 0 && n >= 0 && row0 + n <= rows, "chunk view of rows ", row0, "..", row0 + n, " outside ",
+        rows);
+  Chunk view;
+  view.index = index;
+  view.pos0 = pos0;
+  view.T = n;
+  view.rows = n;
+  view.tokens.assign(tokens.begin() + row0, tokens.begin() + std::min(int(tokens.size()), row0 + n));
+  view.slab = AlignedArray<float>::view(slab.data(), slab.size());
+  view.offsets = offsets;
+  for (size_t i = 0; i < offsets.size(); ++i)
+    if (int(i) != program.logits) view.offsets[i] += size_t(row0) * size_t(program.tensors[i].width);
+  return view;
 }
 
 size_t chunk_buffer_floats(const ModelProgram& program, int rows) {

@@ -35,6 +35,9 @@ struct Chunk {
   void allocate(const ModelProgram& program, int rows, AlignedArray<float> reuse = {});
   // Hands the activation buffers back once the chunk is done (its logits stay).
   AlignedArray<float> take_activations();
+  // Rows [row0, row0 + n) as a chunk of their own at positions pos0.., sharing this chunk's buffers (which
+  // must outlive it): the position-dependent ops of one sequence among several in a chunk.
+  Chunk rows_view(const ModelProgram& program, int row0, int n, int pos0);
 };
 
 // Floats of a chunk's buffers (every tensor but the logits) for `rows` rows.

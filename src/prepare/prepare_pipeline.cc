@@ -46,10 +46,19 @@ void run_calibration(const Model& model, std::vector<ActivationStats>& stats, Re
   eo.threads = threads;
   eo.context = context;
   Engine engine(model, g, eo);
-  for (size_t i = 0; i < windows.size(); ++i) {
-    engine.reset();
-    engine.prefill(windows[i]);
-    progress(cb, label, i + 1, windows.size());
+  // Windows go through the model together, up to kCalibrationRows rows at a time: each (streamed)
+  // weight is then read and converted once per group rather than once per window. The statistics only
+  // count, so they do not depend on the grouping.
+  constexpr size_t kCalibrationRows = 2048;
+  for (size_t i = 0; i < windows.size();) {
+    std::vector<std::vector<int32_t>> group;
+    size_t rows = 0;
+    while (i < windows.size() && (group.empty() || rows + windows[i].size() <= kCalibrationRows)) {
+      rows += windows[i].size();
+      group.push_back(windows[i++]);
+    }
+    engine.prefill_independent(group);
+    progress(cb, label, i, windows.size());
   }
 }
 

@@ -54,6 +54,12 @@ class Engine {
   // trace: one lane (every core runs each subgraph in turn), a slice per subgraph run.
   std::vector<float> prefill(const std::vector<int32_t>& tokens, int chunk_len = 0,
                              const LogitsCallback& on_logits = nullptr, Trace* trace = nullptr);
+  // Several independent sequences, each from position 0, in one chunk without logits (calibration): the
+  // row-wise subgraphs (norms, linears, activations) run once over every sequence's rows, so each weight is
+  // streamed once per call instead of once per sequence; the position-dependent ones (RoPE, attention)
+  // run sequence by sequence on views of the chunk. Each sequence's rows compute what a prefill of it
+  // alone computes. Leaves the KV cache empty (position 0).
+  void prefill_independent(const std::vector<std::vector<int32_t>>& sequences);
   // Decode: one token at the current position; returns its logits.
   const std::vector<float>& decode(int32_t token);
 
@@ -88,6 +94,8 @@ class Engine {
   std::vector<std::unique_ptr<CompiledSubgraph>> host_compiled_;
   int position_ = 0;
   Chunk decode_chunk_;
+  AlignedArray<float> spare_slab_;           // the last prefill's chunk buffers, for the next one
+  std::vector<float> spare_logits_;          // and its logits storage
   std::vector<int32_t> decode_step_tokens_;  // reused: a decode step allocates nothing
 };
 

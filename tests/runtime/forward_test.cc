@@ -93,6 +93,58 @@ TEST(Forward, ChunkedPrefillEqualsOneChunk) {
   }
 }
 
+// Keeps a copy of every input row it sees, then runs the wrapped linear.
+class CapturingLinear final : public LinearOp {
+ public:
+  CapturingLinear(std::unique_ptr<LinearOp> inner, std::vector<float>* rows)
+      : LinearOp(inner->in_features(), inner->out_features()), inner_(std::move(inner)), rows_(rows) {}
+  void forward(const float* x, int T, size_t ldx, float* y, size_t ldy, bool accumulate,
+               ThreadPool* pool) const override {
+    for (int t = 0; t < T; ++t)
+      rows_->insert(rows_->end(), x + size_t(t) * ldx, x + size_t(t) * ldx + in_features());
+    inner_->forward(x, T, ldx, y, ldy, accumulate, pool);
+  }
+  std::string describe() const override { return inner_->describe(); }
+  size_t weight_bytes() const override { return inner_->weight_bytes(); }
+
+ private:
+  std::unique_ptr<LinearOp> inner_;
+  std::vector<float>* rows_;
+};
+
+TEST(Forward, IndependentSequencesInOneChunkComputeWhatEachAloneComputes) {
+  // The last layer's down projection sees everything before it (attention over each sequence's own
+  // positions, RoPE from position 0): its inputs must be the rows separate prefills give, in order.
+  for (const std::string shape : {"tiny", "tiny-phi2", "tiny-gemma2", "tiny-qwen3"}) {
+    auto model = tiny_model(true, shape);
+    ModelGraph graph = build_float_graph(*model);
+    std::vector<float> rows;
+    LayerLinears& last = graph.layers.back();
+    last.down = std::make_unique<CapturingLinear>(std::move(last.down), &rows);
+    Engine engine(*model, graph, {2, 64, nullptr});
+    const std::vector<std::vector<int32_t>> sequences = {
+        {1, 5, 9, 200, 33, 7, 7, 7, 12},
+        {3},
+        {40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56},
+        {9, 8}};
+    engine.prefill_independent(sequences);
+    EXPECT_EQ(engine.position(), 0);
+    const std::vector<float> together = rows;
+    rows.clear();
+    for (const auto& s : sequences) {
+      engine.reset();
+      engine.prefill(s);
+    }
+    ASSERT_EQ(together.size(), rows.size()) << shape;
+    float largest = 1;
+    for (float v : rows) largest = std::max(largest, std::fabs(v));
+    EXPECT_LE(max_abs_diff(together, rows), 1e-5f * largest) << shape;
+    // A sequence longer than the context, or an empty one, is an error before anything runs.
+    EXPECT_THROW(engine.prefill_independent({std::vector<int32_t>(65, 1)}), Error);
+    EXPECT_THROW(engine.prefill_independent({{1, 2}, {}}), Error);
+  }
+}
+
 TEST(Forward, PromptLongerThanContextIsAnError) {
   auto model = tiny_model(false);
   ModelGraph graph = build_float_graph(*model);
