@@ -2,7 +2,7 @@
 # Installs dependencies, builds with warnings as errors, and runs the whole test suite; then runs it
 # again under AddressSanitizer + UBSan, built with clang (skip that pass with LLMNPU_SKIP_ASAN=1), then
 # the aarch64 build and its tests under qemu-user (skip with LLMNPU_SKIP_AARCH64=1; docs/arm.md), then
-# every libFuzzer harness for FUZZ_SECONDS (default 30) each (skip with LLMNPU_SKIP_FUZZ=1;
+# every libFuzzer harness for FUZZ_SECONDS (default 25) each (skip with LLMNPU_SKIP_FUZZ=1;
 # docs/fuzzing.md), from the sanitizer build's tree.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,5 +34,5 @@ fi
 if [ "${LLMNPU_SKIP_FUZZ:-0}" != "1" ]; then
   fuzz_build=build-fuzz
   [ "${LLMNPU_SKIP_ASAN:-0}" != "1" ] && fuzz_build=build-asan
-  FUZZ_BUILD=$fuzz_build FUZZ_SECONDS=${FUZZ_SECONDS:-30} bash scripts/fuzz.sh
+  FUZZ_BUILD=$fuzz_build FUZZ_SECONDS=${FUZZ_SECONDS:-25} bash scripts/fuzz.sh
 fi

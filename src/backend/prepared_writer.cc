@@ -1,5 +1,6 @@
 #include "backend/prepared_writer.h"
 
+#include <algorithm>
 #include <list>
 
 #include "backend/int8_linear.h"
@@ -94,14 +95,19 @@ void write_prepared_gguf(const Model& m, const std::vector<PreparedLinear>& line
                   head = m.matrix(-1, TensorRole::Output);
   check(bool(embedding) && bool(head),
         "cannot write the prepared model: the embedding or output head is missing");
-  // Converted while the file is written, one table at a time.
+  // Converted while the file is written, 1024 rows at a time (a whole table would be 272 MB on
+  // qwen2.5-0.5b, 525 MB on llama-3.2-1b: the peak of prepare).
   auto add_f16_table = [&](const std::string& name, const MatrixRef& table) {
     const size_t bytes = size_t(table.rows) * size_t(table.cols) * 2;
     w.add_tensor_produced(name, GgmlType::F16, {uint64_t(c.dim), uint64_t(c.vocab_size)}, bytes,
-                          [table, bytes] {
-                            std::vector<uint8_t> out(bytes);
-                            table.read_rows_f16(0, table.rows, reinterpret_cast<uint16_t*>(out.data()));
-                            return out;
+                          [table](const GgufWriter::PieceWriter& write) {
+                            constexpr int kRows = 1024;
+                            std::vector<uint16_t> block(size_t(kRows) * size_t(table.cols));
+                            for (int r0 = 0; r0 < table.rows; r0 += kRows) {
+                              const int n = std::min(kRows, table.rows - r0);
+                              table.read_rows_f16(r0, n, block.data());
+                              write(block.data(), size_t(n) * size_t(table.cols) * 2);
+                            }
                           });
   };
   add_f16_table("token_embd.weight", embedding);

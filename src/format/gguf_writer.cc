@@ -151,10 +151,15 @@ void GgufWriter::write(const std::string& path) const {
     out.pad_to(align);
     for (const auto& t : tensors_) {
       if (t.produce) {
-        const std::vector<uint8_t> bytes = t.produce();
-        check(bytes.size() == t.nbytes, "GGUF writer: tensor '", t.name, "' was produced with ", bytes.size(),
+        size_t written = 0;
+        t.produce([&](const void* bytes, size_t n) {
+          check(written + n <= t.nbytes, "GGUF writer: tensor '", t.name, "' was produced with more than ",
+                t.nbytes, " bytes");
+          out.bytes(bytes, n);
+          written += n;
+        });
+        check(written == t.nbytes, "GGUF writer: tensor '", t.name, "' was produced with ", written,
               " bytes, expected ", t.nbytes);
-        out.bytes(bytes.data(), bytes.size());
       } else {
         out.bytes(t.data, t.nbytes);
       }

@@ -28,9 +28,12 @@ class GgufWriter {
   void add_tensor_owned(const std::string& name, GgmlType type, const std::vector<uint64_t>& dims,
                         std::vector<uint8_t> bytes);
 
-  // Same, but the bytes are made by `produce` while write() runs, one tensor at a time, and dropped once
-  // written: a file larger than memory (a 7B model's weights) can be written tensor by tensor.
-  using Producer = std::function<std::vector<uint8_t>()>;
+  // Same, but the bytes are made by `produce` while write() runs, one tensor at a time, handed to the
+  // writer piece by piece (`write(bytes, n)`, in order) and dropped once written: a file larger than
+  // memory (a 7B model's weights) is written tensor by tensor, and a tensor larger than the memory one
+  // wants to spend on it (a 150k-row embedding table) piece by piece.
+  using PieceWriter = std::function<void(const void* bytes, size_t n)>;
+  using Producer = std::function<void(const PieceWriter& write)>;
   void add_tensor_produced(const std::string& name, GgmlType type, const std::vector<uint64_t>& dims,
                            size_t nbytes, Producer produce);
 

@@ -301,9 +301,11 @@ void add_float_tensors(const Model& m, GgufWriter& w, GgmlType weight_type, bool
         }
         // Matrices are encoded (or made) while the file is written, one at a time.
         w.add_tensor_produced(name, type, dims, ggml_row_bytes(type, dims[0]) * size_t(dims[1]),
-                              [fetch, type, n] {
+                              [fetch, type, n](const GgufWriter::PieceWriter& write) {
                                 Scratch local;
-                                return encode_floats(type, fetch(local), size_t(n));
+                                const std::vector<uint8_t> bytes =
+                                    encode_floats(type, fetch(local), size_t(n));
+                                write(bytes.data(), bytes.size());
                               });
       },
       linears, matrices);

@@ -148,9 +148,11 @@ TEST(GgufWriter, ProducedTensorsAreWrittenInPlaceAndFailuresLeaveNoFile) {
   {
     GgufWriter w;
     w.add_tensor("first", GgmlType::F32, {6}, a.data(), 24);
-    w.add_tensor_produced("made", GgmlType::F16, {3, 2}, 12, [&] {
+    w.add_tensor_produced("made", GgmlType::F16, {3, 2}, 12, [&](const GgufWriter::PieceWriter& write) {
       ++produced;
-      return encode_f16(a.data(), a.size());
+      const std::vector<uint8_t> bytes = encode_f16(a.data(), a.size());
+      write(bytes.data(), 5);  // in pieces of any size
+      write(bytes.data() + 5, 7);
     });
     w.add_tensor("last", GgmlType::F32, {2}, a.data(), 8);
     EXPECT_EQ(produced, 0);  // nothing is made before write()
@@ -164,15 +166,22 @@ TEST(GgufWriter, ProducedTensorsAreWrittenInPlaceAndFailuresLeaveNoFile) {
   }
   std::filesystem::remove(path);
   GgufWriter wrong_size;
-  wrong_size.add_tensor_produced("t", GgmlType::F32, {4}, 16, [] { return std::vector<uint8_t>(12); });
+  const std::vector<uint8_t> twelve(12), twenty(20);
+  wrong_size.add_tensor_produced("t", GgmlType::F32, {4}, 16,
+                                 [&](const GgufWriter::PieceWriter& write) { write(twelve.data(), 12); });
   EXPECT_THROW(wrong_size.write(path), Error);
+  GgufWriter too_long;
+  too_long.add_tensor_produced("t", GgmlType::F32, {4}, 16,
+                               [&](const GgufWriter::PieceWriter& write) { write(twenty.data(), 20); });
+  EXPECT_THROW(too_long.write(path), Error);
   GgufWriter failing;
-  failing.add_tensor_produced("t", GgmlType::F32, {4}, 16, []() -> std::vector<uint8_t> { fail("no data"); });
+  failing.add_tensor_produced("t", GgmlType::F32, {4}, 16,
+                              [](const GgufWriter::PieceWriter&) { fail("no data"); });
   EXPECT_THROW(failing.write(path), Error);
   EXPECT_FALSE(std::filesystem::exists(path));
   EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
   EXPECT_THROW(
-      failing.add_tensor_produced("u", GgmlType::F32, {4}, 12, [] { return std::vector<uint8_t>(12); }),
+      failing.add_tensor_produced("u", GgmlType::F32, {4}, 12, [](const GgufWriter::PieceWriter&) {}),
       Error);  // the size the type and dims imply is checked up front
 }
 
