@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <functional>
 
 #include "backend/int8_linear_kernels.h"
 #include "core/cpu_features.h"
@@ -735,22 +734,21 @@ void Int8Head::forward(const float* x, int T, size_t ldx, float* y, size_t ldy, 
     float* yrow = y + size_t(t) * ldy;
     const float* residual = accumulate ? yrow : nullptr;
     const int8_t* q = quantize_input(x + size_t(t) * ldx, scales);
-    std::function<void(int, int)> run;
 #if defined(__x86_64__)
     if (s.biased.size() < size_t(k4) * 4) s.biased = AlignedArray<uint8_t>(size_t(k4) * 4);
     uint8_t* mag = s.biased.data();
     uint64_t* signs = grow(s.sign_masks, size_t(k4));
     int8_linear_detail::head_operand_avx512(q, k4, mag, signs);
-    run = [&](int p0, int p1) {
+#endif
+    auto run = [&](int p0, int p1) {
+#if defined(__x86_64__)
       int8_linear_detail::head_gemv_panels_avx512(mag, signs, scales, packed_, block_scales_.data(),
                                                   row_scales_.data(), residual, yrow, p0, p1);
-    };
 #elif defined(__aarch64__)
-    run = [&](int p0, int p1) {
       int8_linear_detail::head_gemv_panels_dotprod(q, scales, packed_, block_scales_.data(),
                                                    row_scales_.data(), residual, yrow, p0, p1);
-    };
 #endif
+    };
     if (pool && pool->size() > 1 && packed_.panels > 1)
       share_panels(pool, packed_, run);
     else

@@ -9,12 +9,6 @@ const char* role_name(Role role) { return role == Role::Accelerator ? "accelerat
 
 std::string Subgraph::name() const { return layer < 0 ? kind : str("L", layer, ".", kind); }
 
-bool Subgraph::position_dependent() const {
-  for (const Op& op : ops)
-    if (op.position_dependent()) return true;
-  return false;
-}
-
 bool Subgraph::has_linear() const {
   for (const Op& op : ops)
     if (op.kind == OpKind::Linear) return true;

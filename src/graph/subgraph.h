@@ -30,8 +30,7 @@ struct Subgraph {
 
   std::string name() const;  // "L3.qkv", "L3.attn", "L3.omlp", "head"
   bool has_linear() const;
-  bool position_dependent() const;  // holds RoPE or attention (needs its rows' positions)
-  int shadow_ops() const;           // host work this accelerator subgraph hands out while it runs
+  int shadow_ops() const;  // host work this accelerator subgraph hands out while it runs
 };
 
 const char* role_name(Role role);

@@ -168,7 +168,7 @@ void Engine::prefill_independent(const std::vector<std::vector<int32_t>>& sequen
   Chunk chunk = make_chunk(0, 0, all, int(all.size()), false, std::move(spare_slab_));
   for (const Subgraph& sg : graph_.chunk_subgraphs) {
     if (sg.head) continue;
-    if (!sg.position_dependent()) {
+    if (sg.is_static) {  // row-wise ops only: RoPE and attention make the dynamic subgraphs
       run_on_host(sg, chunk);
       continue;
     }
