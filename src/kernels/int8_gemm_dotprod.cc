@@ -26,12 +26,6 @@ inline void step(int32x4_t (&acc)[R][4], const int8_t* w, const int8x16_t (&a)[R
 
 // One R x 16 block of C (run_row_tiles' Tile).
 template <int R>
-struct Tile {
-  static void run(const int8_t* a, size_t lda, const int8_t* panel, int width, int c, int k4,
-                  const GemmArgs& g, int row, int col);
-};
-
-template <int R>
 void Tile<R>::run(const int8_t* a, size_t lda, const int8_t* panel, int width, int c, int k4,
                   const GemmArgs& g, int row, int col) {
   int32x4_t acc[R][4];
@@ -66,6 +60,6 @@ void Tile<R>::run(const int8_t* a, size_t lda, const int8_t* panel, int width, i
 
 }  // namespace
 
-void gemm_neon_dotprod(const GemmArgs& args, ThreadPool* pool) { run_row_tiles<Tile>(args, pool); }
+void gemm_neon_dotprod(const GemmArgs& args, ThreadPool* pool) { run_row_tiles(args, pool); }
 
 }  // namespace llmnpu::int8_detail

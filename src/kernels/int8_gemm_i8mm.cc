@@ -20,12 +20,6 @@ inline int8x16_t row_pair(const int8_t* r0, const int8_t* r1) {
 // One R x 16 block of C (run_row_tiles' Tile). Odd R: the last pair repeats its row, and the repeat's
 // results are dropped.
 template <int R>
-struct Tile {
-  static void run(const int8_t* a, size_t lda, const int8_t* panel, int width, int c, int k4,
-                  const GemmArgs& g, int row, int col);
-};
-
-template <int R>
 void Tile<R>::run(const int8_t* a, size_t lda, const int8_t* panel, int width, int c, int k4,
                   const GemmArgs& g, int row, int col) {
   constexpr int kPairs = (R + 1) / 2;
@@ -81,6 +75,6 @@ void Tile<R>::run(const int8_t* a, size_t lda, const int8_t* panel, int width, i
 
 }  // namespace
 
-void gemm_neon_i8mm(const GemmArgs& args, ThreadPool* pool) { run_row_tiles<Tile>(args, pool); }
+void gemm_neon_i8mm(const GemmArgs& args, ThreadPool* pool) { run_row_tiles(args, pool); }
 
 }  // namespace llmnpu::int8_detail

@@ -21,11 +21,17 @@ namespace {
 
 constexpr int kTileRows = 4;
 
+// One R x 16 block of C, defined by each file that includes this (its instruction set's microkernel):
 // Tile<R>::run(a, ld, panel, width, c, k4, g, row, col), R = 1..kTileRows: R rows of the padded A
 // starting at `a` (row stride ld) against the 16 columns starting at c of a panel `width` columns wide
 // (k4 groups of 4 k); the result block starts at (row, col) of C.
-template <template <int> class Tile>
-void run_row_tiles(const GemmArgs& g, ThreadPool* pool) {
+template <int R>
+struct Tile {
+  static void run(const int8_t* a, size_t lda, const int8_t* panel, int width, int c, int k4,
+                  const GemmArgs& g, int row, int col);
+};
+
+inline void run_row_tiles(const GemmArgs& g, ThreadPool* pool) {
   constexpr int kRows = kTileRows;
   const PackedInt8Matrix& w = *g.w;
   const int threads = pool ? pool->size() : 1;
