@@ -62,6 +62,21 @@ void run_calibration(const Model& model, std::vector<ActivationStats>& stats, Re
   }
 }
 
+// Charges the wall time since the last mark to a stage of the report.
+class StageClock {
+ public:
+  explicit StageClock(PrepareReport& report) : report_(report), mark_(now_seconds()) {}
+  void charge(const std::string& stage) {
+    const double t = now_seconds();
+    report_.add_stage_time(stage, t - mark_);
+    mark_ = t;
+  }
+
+ private:
+  PrepareReport& report_;
+  double mark_;
+};
+
 // Calibration pass 1 done; what quantizing one setting needs.
 struct Calibration {
   const Model& model;
@@ -69,6 +84,7 @@ struct Calibration {
   const std::vector<std::vector<int32_t>>& windows;
   int context = 0, threads = 0;
   const PrepareCallbacks& callbacks;
+  StageClock& clock;
 };
 
 struct QuantizedModel {
@@ -93,6 +109,7 @@ QuantizedModel quantize_setting(const Calibration& cal, const ScalePolicy& polic
   }
   run_calibration(cal.model, cal.stats, RecordPass::Outliers, cal.windows, cal.context, cal.threads, label,
                   cal.callbacks);
+  cal.clock.charge("outlier counts");
   QuantizedModel q;
   const size_t n = cal.stats.size();
   // The resident budget first (it needs only the outlier counts and shapes), so each linear is quantized
@@ -113,16 +130,18 @@ QuantizedModel quantize_setting(const Calibration& cal, const ScalePolicy& polic
         cal.stats[i], slot_shape(cal.model.config, LinearSlot(i % kSlotsPerLayer)).second,
         q.budget.channels[i]));
   q.warm = fit_hot_channels(warm_requests, budget_bytes_for(q.int8_bytes, warm_share));
+  std::vector<float> w;  // one buffer for every linear's float weights
   for (size_t i = 0; i < n; ++i) {
     const int layer = int(i / kSlotsPerLayer);
     const LinearSlot slot = LinearSlot(i % kSlotsPerLayer);
     std::vector<float> bias;
-    std::vector<float> w = fused_weights(cal.model, layer, slot, &bias);
+    fused_weights(cal.model, layer, slot, w, &bias);
     const int in = cal.stats[i].channels(), out = int(w.size() / size_t(in));
     q.linears.push_back(prepare_linear(layer, slot, w.data(), out, in, std::move(bias), cal.stats[i],
                                        choices[i], lpo, q.budget.channels[i], q.warm.channels[i]));
     progress(cal.callbacks, "quantize", i + 1, n);
   }
+  cal.clock.charge("quantize");
   return q;
 }
 
@@ -191,9 +210,19 @@ class HeldOut {
 
 }  // namespace
 
+void PrepareReport::add_stage_time(const std::string& stage, double s) {
+  for (auto& [name, total] : stage_seconds)
+    if (name == stage) {
+      total += s;
+      return;
+    }
+  stage_seconds.emplace_back(stage, s);
+}
+
 PrepareReport prepare_model(const PrepareOptions& options, const PrepareCallbacks& callbacks) {
   const double t0 = now_seconds();
   PrepareReport report;
+  StageClock clock(report);
   const bool auto_recipe = options.auto_recipe;
   const double fixed_prune = options.prune;
   const ScalePolicy& policy = options.policy;
@@ -207,6 +236,7 @@ PrepareReport prepare_model(const PrepareOptions& options, const PrepareCallback
   lo.tokenizer_path = options.tokenizer_path;
   lo.stream_matrices = options.stream_weights;
   std::unique_ptr<Model> model = load_model(options.model_path, lo);
+  clock.charge("load");
   check(model->weights.layers.empty() || bool(model->matrix(0, TensorRole::Wq)), "'", options.model_path,
         "' has no float weights to prepare");
   check(model->tokenizer != nullptr, "model has no tokenizer: pass one with --tokenizer");
@@ -233,7 +263,8 @@ PrepareReport prepare_model(const PrepareOptions& options, const PrepareCallback
   }
   run_calibration(*model, stats, RecordPass::Statistics, windows, context, options.threads, "calibrate 1/2",
                   callbacks);
-  const Calibration cal{*model, stats, windows, context, options.threads, callbacks};
+  clock.charge("calibration statistics");
+  const Calibration cal{*model, stats, windows, context, options.threads, callbacks, clock};
 
   LinearPrepareOptions lpo;
   lpo.per_channel_weights = options.per_channel_weights;
@@ -268,6 +299,7 @@ PrepareReport prepare_model(const PrepareOptions& options, const PrepareCallback
   double baseline_kl = -1, target_kl = -1;  // target: what a setting must reach to match the baseline
   if (auto_recipe) {
     baseline_kl = held->baseline_kl();
+    clock.charge("baseline");
     target_kl = options.recipe_margin * baseline_kl;
   }
 
@@ -281,6 +313,7 @@ PrepareReport prepare_model(const PrepareOptions& options, const PrepareCallback
   std::vector<AccuracyResult> pruning;  // per fraction, for the candidate held in q
   if (held) {
     pruning = held->measure(q.linears, fractions, "held-out");
+    clock.charge("held-out accuracy");
     candidates[0].measured = true;
     candidates[0].mean_kl = pruning[0].mean_kl;
   }
@@ -310,6 +343,7 @@ PrepareReport prepare_model(const PrepareOptions& options, const PrepareCallback
           held_index = candidates.size();
           cand.resident_bytes = q.budget.resident_bytes;
           const auto m = held->measure(q.linears, {fractions[0]}, "recipe held-out");
+          clock.charge("held-out accuracy");
           cand.measured = true;
           cand.mean_kl = m[0].mean_kl;
         }
@@ -332,7 +366,10 @@ PrepareReport prepare_model(const PrepareOptions& options, const PrepareCallback
   // the baseline was measured and the unpruned model reaches the recipe target, within that target).
   double applied = fixed_prune;
   if (fixed_prune < 0) {
-    if (pruning.empty()) pruning = held->measure(linears, fractions, "pruning");
+    if (pruning.empty()) {
+      pruning = held->measure(linears, fractions, "pruning");
+      clock.charge("held-out accuracy");
+    }
     double limit = pruning[0].mean_kl * options.prune_budget;
     if (target_kl >= 0 && pruning[0].mean_kl <= target_kl) limit = std::min(limit, target_kl);
     applied = 0;
@@ -360,6 +397,7 @@ PrepareReport prepare_model(const PrepareOptions& options, const PrepareCallback
   ps.heldout_kl = candidates[decision.index].measured ? candidates[decision.index].mean_kl : -1;
   ps.heldout_baseline_kl = baseline_kl;
   write_prepared_gguf(*model, linears, ps, options.output_path);
+  clock.charge("write");
 
   // The report.
   report.candidates = candidates;

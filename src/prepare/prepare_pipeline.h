@@ -92,6 +92,10 @@ struct PrepareReport {
   bool budget_fits = true;
   double hot_coverage_all = 1;  // share of all calibration outliers the hot channels cover
   double seconds = 0;
+  // Wall time per stage (load, calibration statistics, outlier counts, quantize, baseline, held-out
+  // accuracy, write), in the order first reached; a stage run more than once (recipe search) sums.
+  std::vector<std::pair<std::string, double>> stage_seconds;
+  void add_stage_time(const std::string& stage, double seconds);
 };
 
 // Throws Error for unusable input (no float weights, no tokenizer, calibration text too short) or when

@@ -48,11 +48,14 @@ void append_rows(std::vector<float>& dst, const MatrixRef& src, int rows, int co
 
 }  // namespace
 
-std::vector<float> fused_weights(const Model& model, int layer, LinearSlot slot, std::vector<float>* bias) {
+void fused_weights(const Model& model, int layer, LinearSlot slot, std::vector<float>& w,
+                   std::vector<float>* bias) {
   const ModelConfig& c = model.config;
   check(layer >= 0 && size_t(layer) < model.weights.layers.size(), "model has no layer ", layer);
   const LayerWeights& L = model.weights.layers[size_t(layer)];
-  std::vector<float> w;
+  const auto [in, out] = slot_shape(c, slot);
+  w.clear();
+  w.reserve(size_t(in) * size_t(out));  // one allocation for the fused parts, none when w is reused
   if (bias) bias->clear();
   switch (slot) {
     case LinearSlot::Qkv:
@@ -80,7 +83,6 @@ std::vector<float> fused_weights(const Model& model, int layer, LinearSlot slot,
                    : slot == LinearSlot::GateUp && !c.ffn_gated ? L.b_up
                                                                 : nullptr;
   if (bias && b) bias->assign(b, b + (slot == LinearSlot::GateUp ? c.ffn_dim : c.dim));  // one per output row
-  return w;
 }
 
 HotChannelRequest hot_channel_request(const ActivationStats& stats, int out,

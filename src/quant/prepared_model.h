@@ -59,8 +59,9 @@ struct PreparedLinear {
 };
 
 // The fused float weights [out][in] of one slot of a layer (qkv: Wq|Wk|Wv rows; gate_up: Wg|Wu), and
-// the fused bias (empty when the model has none).
-std::vector<float> fused_weights(const Model& model, int layer, LinearSlot slot, std::vector<float>* bias);
+// the fused bias (empty when the model has none), into w (its capacity is reused across calls).
+void fused_weights(const Model& model, int layer, LinearSlot slot, std::vector<float>& w,
+                   std::vector<float>* bias);
 
 struct LinearPrepareOptions {
   bool per_channel_weights = true;

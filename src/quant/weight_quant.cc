@@ -32,12 +32,15 @@ QuantizedWeights quantize_weights(const float* w, int out, int in, bool per_chan
   r.per_channel = per_channel;
   const size_t K = size_t(in);
   check(std::isfinite(absmax(w, size_t(out) * K)), "quantize_weights: non-finite weight");
-  // The int8 part: w with each row's outliers zeroed (they go to the sparse float correction).
-  std::vector<float> rest(w, w + size_t(out) * K);
-  if (outliers_per_row > 0) {
-    std::vector<int32_t> order(K);
-    for (size_t n = 0; n < size_t(out); ++n) {
-      const float* row = w + n * K;
+  // The int8 part is w with each row's outliers zeroed (they go to the sparse float correction). It is
+  // built one row at a time: a copy of the whole matrix is tens of MB of fresh pages per linear.
+  std::vector<float> row_max(static_cast<size_t>(out));
+  std::vector<float> rest(K);
+  std::vector<int32_t> order(outliers_per_row > 0 ? K : 0);
+  std::vector<size_t> row_outliers_end(size_t(out), 0);  // r.outlier_index up to here: rows <= n
+  for (size_t n = 0; n < size_t(out); ++n) {
+    const float* row = w + n * K;
+    if (outliers_per_row > 0) {
       std::iota(order.begin(), order.end(), 0);
       std::partial_sort(order.begin(), order.begin() + outliers_per_row, order.end(),
                         [&](int32_t a, int32_t b) {
@@ -45,30 +48,36 @@ QuantizedWeights quantize_weights(const float* w, int out, int in, bool per_chan
                           return fa != fb ? fa > fb : a < b;
                         });
       std::sort(order.begin(), order.begin() + outliers_per_row);
+      std::copy(row, row + K, rest.begin());
       for (int i = 0; i < outliers_per_row; ++i) {
         const size_t k = size_t(order[size_t(i)]);
         if (row[k] == 0) continue;
         r.outlier_index.push_back(int32_t(n * K + k));
         r.outlier_value.push_back(row[k]);
-        rest[n * K + k] = 0;
+        rest[k] = 0;
       }
+      row_max[n] = absmax(rest.data(), K);
+    } else {
+      row_max[n] = absmax(row, K);
     }
+    row_outliers_end[n] = r.outlier_index.size();
   }
-  r.q.resize(size_t(out) * K);
   if (per_channel) {
     r.scales.resize(size_t(out));
-    for (size_t n = 0; n < size_t(out); ++n) {
-      const float m = absmax(rest.data() + n * K, K);
-      r.scales[n] = m > 0 ? m / 127.0f : 1.0f;
-    }
+    for (size_t n = 0; n < size_t(out); ++n) r.scales[n] = row_max[n] > 0 ? row_max[n] / 127.0f : 1.0f;
   } else {
-    const float m = absmax(rest.data(), size_t(out) * K);
+    const float m = *std::max_element(row_max.begin(), row_max.end());
     r.scales.assign(1, m > 0 ? m / 127.0f : 1.0f);
   }
+  r.q.resize(size_t(out) * K);
+  size_t next_outlier = 0;
   for (size_t n = 0; n < size_t(out); ++n) {
     const float inv = 1.0f / r.scales[per_channel ? n : 0];
-    for (size_t k = 0; k < K; ++k)
-      r.q[n * K + k] = int8_t(std::clamp(std::nearbyint(rest[n * K + k] * inv), -127.0f, 127.0f));
+    const float* row = w + n * K;
+    int8_t* q = r.q.data() + n * K;
+    for (size_t k = 0; k < K; ++k) q[k] = int8_t(std::clamp(std::nearbyint(row[k] * inv), -127.0f, 127.0f));
+    for (; next_outlier < row_outliers_end[n]; ++next_outlier)
+      q[size_t(r.outlier_index[next_outlier]) - n * K] = 0;
   }
   return r;
 }

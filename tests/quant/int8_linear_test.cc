@@ -4,10 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <numeric>
 #include <random>
 #include <thread>
+#include <tuple>
 
 #include "backend/int8_linear_kernels.h"
 #include "core/cpu_features.h"
@@ -355,6 +358,49 @@ TEST(WeightQuant, OutliersLeaveTheInt8Matrix) {
   EXPECT_EQ(quant::weight_outliers_per_row(0.02, 172), 3);
   EXPECT_EQ(quant::weight_outliers_per_row(0, 172), 0);
   EXPECT_THROW(quant::weight_outliers_per_row(1.5, 10), Error);
+}
+
+// quantize_weights works one row at a time; the matrix-wide definition (zero every row's largest
+// entries, scale by the rest's max per row or per tensor, round) must give the same bytes.
+TEST(WeightQuant, RowAtATimeEqualsTheWholeMatrixDefinition) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (const auto& [N, K, per_row] : {std::tuple{7, 13, 2}, std::tuple{33, 65, 0}, std::tuple{5, 100, 3}}) {
+    std::vector<float> w(size_t(N) * size_t(K));
+    for (float& v : w) v = normal(rng);
+    w[3] = 0;  // a zero among the largest is not an outlier entry
+    for (bool per_channel : {true, false}) {
+      const auto q = quant::quantize_weights(w.data(), N, K, per_channel, per_row);
+      std::vector<float> rest = w;
+      std::vector<int32_t> index;
+      for (int n = 0; n < N; ++n) {
+        std::vector<int32_t> order(static_cast<size_t>(K));
+        std::iota(order.begin(), order.end(), 0);
+        const float* row = w.data() + size_t(n) * size_t(K);
+        std::stable_sort(order.begin(), order.end(),
+                         [&](int32_t a, int32_t b) { return std::fabs(row[a]) > std::fabs(row[b]); });
+        std::sort(order.begin(), order.begin() + per_row);
+        for (int i = 0; i < per_row; ++i)
+          if (row[order[size_t(i)]] != 0) {
+            index.push_back(n * K + order[size_t(i)]);
+            rest[size_t(index.back())] = 0;
+          }
+      }
+      ASSERT_EQ(q.outlier_index, index);
+      std::vector<float> scales;
+      for (int n = 0; n < N; ++n) {
+        float m = 0;
+        for (int k = 0; k < K; ++k) m = std::max(m, std::fabs(rest[size_t(n) * size_t(K) + size_t(k)]));
+        scales.push_back(m / 127.0f);
+      }
+      if (!per_channel) scales.assign(1, *std::max_element(scales.begin(), scales.end()));
+      ASSERT_EQ(q.scales, scales);
+      for (size_t i = 0; i < rest.size(); ++i) {
+        const float s = scales[per_channel ? i / size_t(K) : 0];
+        ASSERT_EQ(q.q[i], int8_t(std::clamp(std::nearbyint(rest[i] * (1.0f / s)), -127.0f, 127.0f))) << i;
+      }
+    }
+  }
 }
 
 TEST(Int8Linear, WeightOutliersCutTheWeightError) {

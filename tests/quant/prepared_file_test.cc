@@ -37,7 +37,8 @@ std::vector<PreparedLinear> fake_prepare(const Model& m) {
   for (int l = 0; l < m.config.n_layers; ++l)
     for (int s = 0; s < kSlotsPerLayer; ++s) {
       std::vector<float> bias;
-      std::vector<float> w = fused_weights(m, l, LinearSlot(s), &bias);
+      std::vector<float> w;
+      fused_weights(m, l, LinearSlot(s), w, &bias);
       const int in = s == 1 ? m.config.q_dim() : s == 3 ? m.config.ffn_dim : m.config.dim;
       const int outf = int(w.size() / size_t(in));
       std::vector<float> x(size_t(in) * 16);
