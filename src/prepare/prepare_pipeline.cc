@@ -103,12 +103,17 @@ QuantizedModel quantize_setting(const Calibration& cal, const ScalePolicy& polic
                                 const LinearPrepareOptions& lpo, double budget_share, double warm_share,
                                 const char* label) {
   std::vector<ScaleChoice> choices;
+  bool second_pass = false;  // only for clips below the tail pass 1 kept (low tail percentiles)
   for (auto& s : cal.stats) {
     choices.push_back(choose_scale(s, policy));
-    s.set_outlier_clip(choices.back().clip);
+    if (!s.count_outliers_from_tail(choices.back().clip)) {
+      s.set_outlier_clip(choices.back().clip);
+      second_pass = true;
+    }
   }
-  run_calibration(cal.model, cal.stats, RecordPass::Outliers, cal.windows, cal.context, cal.threads, label,
-                  cal.callbacks);
+  if (second_pass)
+    run_calibration(cal.model, cal.stats, RecordPass::Outliers, cal.windows, cal.context, cal.threads, label,
+                    cal.callbacks);
   cal.clock.charge("outlier counts");
   QuantizedModel q;
   const size_t n = cal.stats.size();

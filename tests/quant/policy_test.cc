@@ -49,6 +49,42 @@ TEST(ActivationStats, OutlierCountsPerChannel) {
   EXPECT_EQ(s.total_outliers(), 9u);
 }
 
+// Pass 1 keeps the largest ~1-2% of elements: for any clip above what it dropped, the counts from that
+// tail equal a second pass's exactly; below it, it declines and the second pass counts.
+TEST(ActivationStats, TailCountsEqualASecondPass) {
+  const int K = 203, T = 300;
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> x(size_t(K) * size_t(T));
+  for (size_t i = 0; i < x.size(); ++i) {
+    const size_t k = i % size_t(K);
+    x[i] = normal(rng) * (k == 17 ? 40.0f : k == 90 ? 8.0f : 1.0f);
+  }
+  x[5 * K + 4] = 3.0f;  // ties at a clip: not beyond it
+  x[9 * K + 4] = -3.0f;
+  ActivationStats s(K);
+  for (int t0 = 0; t0 < T; t0 += 37) s.record(x.data() + size_t(t0) * K, std::min(37, T - t0), size_t(K));
+  bool declined = false;
+  for (float clip : {3.0f, 4.0f, 6.5f, 30.0f, 100.0f, 0.5f, 0.0f}) {
+    ActivationStats two_pass = s;
+    two_pass.set_outlier_clip(clip);
+    two_pass.record_outliers(x.data(), T, size_t(K));
+    if (s.count_outliers_from_tail(clip)) {
+      EXPECT_TRUE(s.outliers_from_tail());
+      EXPECT_EQ(s.channel_outliers(), two_pass.channel_outliers()) << clip;
+      EXPECT_FLOAT_EQ(s.outlier_clip(), clip);
+      ActivationStats again = s;  // a second pass after tail counts adds nothing
+      again.record_outliers(x.data(), T, size_t(K));
+      EXPECT_EQ(again.channel_outliers(), s.channel_outliers());
+    } else {
+      declined = true;
+      EXPECT_LT(clip, 2.0f) << "the kept tail should cover clips in the top 1% of |x|";
+    }
+  }
+  EXPECT_TRUE(declined) << "a clip at the bulk of the values cannot be counted from the tail";
+  EXPECT_FALSE(s.count_outliers_from_tail(-1.0f));
+}
+
 TEST(ScalePolicy, MaxUsesTheMax) {
   ScalePolicy p;
   p.method = ScaleMethod::Max;
