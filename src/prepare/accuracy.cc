@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "core/error.h"
+#include "core/thread_pool.h"
 
 namespace llmnpu {
 
@@ -63,9 +64,15 @@ std::vector<AccuracyResult> compare_to_reference(Engine& reference,
     const KvCache& c = v.engine->cache();
     caches.emplace_back(c.n_layers(), c.n_kv_heads(), c.head_dim(), c.capacity());
   }
+  // A chunk's positions are scored in parallel on the reference engine's pool (idle while its callback
+  // runs); each position's arithmetic is serial as ever, so the results do not depend on the threads.
+  ThreadPool& pool = reference.pool();
+  std::vector<std::vector<double>> lp(size_t(pool.size())), lq(size_t(pool.size()));
   std::vector<float> ref_logp;  // [chunk][vocab]
   std::vector<int> ref_top;
-  std::vector<double> ref_nll, lp, lq;
+  std::vector<double> ref_nll, kl;
+  std::vector<uint8_t> agree;
+  std::vector<double> nll;
   int done = 0;
   for (const auto& w : windows) {
     const int T = int(w.size()) - 1;  // positions with a next token
@@ -76,14 +83,21 @@ std::vector<AccuracyResult> compare_to_reference(Engine& reference,
       ref_logp.assign(part.size() * size_t(vocab), 0.0f);
       ref_top.assign(part.size(), 0);
       ref_nll.assign(part.size(), 0.0);
-      reference.prefill(part, chunk, [&](int pos, const float* logits) {
-        if (pos >= T) return;
-        log_softmax(logits, vocab, lp);
-        const size_t at = size_t(pos - c0);
-        float* dst = ref_logp.data() + at * size_t(vocab);
-        for (int i = 0; i < vocab; ++i) dst[i] = float(lp[size_t(i)]);
-        ref_top[at] = argmax(logits, vocab);
-        ref_nll[at] = -lp[size_t(w[size_t(pos) + 1])];
+      reference.prefill_chunk_logits(part, chunk, [&](int pos0, int rows, const float* logits) {
+        pool.parallel_for(size_t(rows), [&](int thread, size_t begin, size_t end) {
+          std::vector<double>& l = lp[size_t(thread)];
+          for (size_t r = begin; r < end; ++r) {
+            const int pos = pos0 + int(r);
+            if (pos >= T) continue;
+            const float* row = logits + r * size_t(vocab);
+            log_softmax(row, vocab, l);
+            const size_t at = size_t(pos - c0);
+            float* dst = ref_logp.data() + at * size_t(vocab);
+            for (int i = 0; i < vocab; ++i) dst[i] = float(l[size_t(i)]);
+            ref_top[at] = argmax(row, vocab);
+            ref_nll[at] = -l[size_t(w[size_t(pos) + 1])];
+          }
+        });
       });
       for (size_t v = 0; v < variants.size(); ++v) {
         if (variants[v].activate) variants[v].activate();
@@ -92,21 +106,37 @@ std::vector<AccuracyResult> compare_to_reference(Engine& reference,
         e.reset();
         e.commit_position(c0);
         Accumulator& a = acc[v];
-        e.prefill(part, std::min(chunk, e.context()), [&](int pos, const float* logits) {
-          if (pos >= T) return;
-          const size_t at = size_t(pos - c0);
-          log_softmax(logits, vocab, lq);
-          const float* p = ref_logp.data() + at * size_t(vocab);
-          double kl = 0;
-          for (int i = 0; i < vocab; ++i) {
-            const double lpi = double(p[i]);
-            kl += std::exp(lpi) * (lpi - lq[size_t(i)]);
-          }
-          a.kl.push_back(std::max(kl, 0.0));
-          a.agree += argmax(logits, vocab) == ref_top[at] ? 1 : 0;
-          a.nll += -lq[size_t(w[size_t(pos) + 1])];
-          a.nll_ref += ref_nll[at];
-        });
+        e.prefill_chunk_logits(
+            part, std::min(chunk, e.context()), [&](int pos0, int rows, const float* logits) {
+              kl.assign(size_t(rows), 0.0);
+              agree.assign(size_t(rows), 0);
+              nll.assign(size_t(rows), 0.0);
+              pool.parallel_for(size_t(rows), [&](int thread, size_t begin, size_t end) {
+                std::vector<double>& q = lq[size_t(thread)];
+                for (size_t r = begin; r < end; ++r) {
+                  const int pos = pos0 + int(r);
+                  if (pos >= T) continue;
+                  const float* row = logits + r * size_t(vocab);
+                  const size_t at = size_t(pos - c0);
+                  log_softmax(row, vocab, q);
+                  const float* p = ref_logp.data() + at * size_t(vocab);
+                  double sum = 0;
+                  for (int i = 0; i < vocab; ++i) {
+                    const double lpi = double(p[i]);
+                    sum += std::exp(lpi) * (lpi - q[size_t(i)]);
+                  }
+                  kl[r] = std::max(sum, 0.0);
+                  agree[r] = argmax(row, vocab) == ref_top[at] ? 1 : 0;
+                  nll[r] = -q[size_t(w[size_t(pos) + 1])];
+                }
+              });
+              for (int r = 0; r < rows && pos0 + r < T; ++r) {  // in position order, as a serial loop adds
+                a.kl.push_back(kl[size_t(r)]);
+                a.agree += agree[size_t(r)];
+                a.nll += nll[size_t(r)];
+                a.nll_ref += ref_nll[size_t(pos0 + r - c0)];
+              }
+            });
         std::swap(e.cache(), caches[v]);
       }
     }

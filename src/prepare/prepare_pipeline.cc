@@ -160,7 +160,8 @@ size_t weight_outlier_bytes(const ModelConfig& c, double share) {
 }
 
 // Held-out accuracy: the float reference engine is built once; each call measures one prepared model at
-// several pruning fractions, and optionally the per-block-32 dynamic int8 baseline (last result).
+// several pruning fractions, and optionally the per-block-32 dynamic int8 baseline (then the last result:
+// it rides along with the first measurement rather than running the reference once more on its own).
 class HeldOut {
  public:
   HeldOut(const Model& model, std::vector<int32_t> tokens, int window, int32_t bos, int threads,
@@ -174,7 +175,8 @@ class HeldOut {
   size_t tokens() const { return tokens_.size(); }
 
   std::vector<AccuracyResult> measure(std::vector<PreparedLinear>& linears,
-                                      const std::vector<double>& fractions, const std::string& label) {
+                                      const std::vector<double>& fractions, const std::string& label,
+                                      bool with_baseline = false) {
     std::vector<Int8Linear*> ops;
     ModelGraph qgraph = build_prepared_graph(model_, linears, &ops, /*stream_head=*/true);
     Engine quant(model_, qgraph, options_);
@@ -184,15 +186,15 @@ class HeldOut {
                             apply_pruning(linears, f);
                             for (size_t i = 0; i < ops.size(); ++i) ops[i]->set_shadow(linears[i].shadow);
                           }});
+    // The baseline's linears read and round the (streamed) float weights at each call: no copy is kept.
+    std::unique_ptr<ModelGraph> q8_graph;
+    std::unique_ptr<Engine> q8;
+    if (with_baseline) {
+      q8_graph = std::make_unique<ModelGraph>(build_q8_block_graph(model_));
+      q8 = std::make_unique<Engine>(model_, *q8_graph, options_);
+      variants.push_back({"q8 blocks of 32", q8.get(), nullptr});
+    }
     return compare(variants, label);
-  }
-
-  // Measured on its own, before any prepared linears exist: its dequantized float weights are as large
-  // as the float model's, so they never share memory with the prepared ones (1.4 GB on qwen2.5-0.5b).
-  double baseline_kl() {
-    ModelGraph q8_graph = build_q8_block_graph(model_);
-    Engine q8(model_, q8_graph, options_);
-    return compare({{"q8 blocks of 32", &q8, nullptr}}, "baseline")[0].mean_kl;
   }
 
  private:
@@ -302,11 +304,6 @@ PrepareReport prepare_model(const PrepareOptions& options, const PrepareCallback
     held = std::make_unique<HeldOut>(*model, std::move(tokens), window, bos, options.threads, callbacks);
   }
   double baseline_kl = -1, target_kl = -1;  // target: what a setting must reach to match the baseline
-  if (auto_recipe) {
-    baseline_kl = held->baseline_kl();
-    clock.charge("baseline");
-    target_kl = options.recipe_margin * baseline_kl;
-  }
 
   // Candidate 0: the settings as given.
   std::vector<RecipeCandidate> candidates(1);
@@ -317,7 +314,12 @@ PrepareReport prepare_model(const PrepareOptions& options, const PrepareCallback
 
   std::vector<AccuracyResult> pruning;  // per fraction, for the candidate held in q
   if (held) {
-    pruning = held->measure(q.linears, fractions, "held-out");
+    pruning = held->measure(q.linears, fractions, "held-out", auto_recipe);
+    if (auto_recipe) {
+      baseline_kl = pruning.back().mean_kl;
+      target_kl = options.recipe_margin * baseline_kl;
+      pruning.pop_back();
+    }
     clock.charge("held-out accuracy");
     candidates[0].measured = true;
     candidates[0].mean_kl = pruning[0].mean_kl;

@@ -109,6 +109,22 @@ void Engine::rewind(int position) {
 
 std::vector<float> Engine::prefill(const std::vector<int32_t>& tokens, int chunk_len,
                                    const LogitsCallback& on_logits, Trace* trace) {
+  if (!on_logits) return prefill_chunks(tokens, chunk_len, nullptr, trace);
+  const size_t vocab = size_t(model_.config.vocab_size);
+  const ChunkLogitsCallback each = [&](int pos0, int rows, const float* logits) {
+    for (int t = 0; t < rows; ++t) on_logits(pos0 + t, logits + size_t(t) * vocab);
+  };
+  return prefill_chunks(tokens, chunk_len, &each, trace);
+}
+
+std::vector<float> Engine::prefill_chunk_logits(const std::vector<int32_t>& tokens, int chunk_len,
+                                                const ChunkLogitsCallback& on_chunk) {
+  check(bool(on_chunk), "prefill_chunk_logits needs a callback");
+  return prefill_chunks(tokens, chunk_len, &on_chunk, nullptr);
+}
+
+std::vector<float> Engine::prefill_chunks(const std::vector<int32_t>& tokens, int chunk_len,
+                                          const ChunkLogitsCallback* on_logits, Trace* trace) {
   check(!tokens.empty(), "the prompt is empty");
   check(position_ + int(tokens.size()) <= context_, "prompt of ", tokens.size(), " tokens (", position_,
         " already cached) does not fit in the context of ", context_, " tokens");
@@ -125,7 +141,7 @@ std::vector<float> Engine::prefill(const std::vector<int32_t>& tokens, int chunk
   for (int begin = 0, index = 0; begin < n; begin += step, ++index) {
     int end = std::min(n, begin + step);
     std::vector<int32_t> part(tokens.begin() + begin, tokens.begin() + end);
-    bool all = bool(on_logits);
+    bool all = on_logits != nullptr;
     // Chunks have the fixed chunk length (static shapes; the last one padded); one chunk of the whole
     // prompt (chunk_len 0) runs on the host, which takes any length.
     const int rows = chunk_len > 0 ? chunk_len : end - begin;
@@ -144,8 +160,7 @@ std::vector<float> Engine::prefill(const std::vector<int32_t>& tokens, int chunk
                     now_seconds() - start});
     }
     size_t vocab = size_t(model_.config.vocab_size);
-    if (all)
-      for (int t = 0; t < chunk.T; ++t) on_logits(chunk.pos0 + t, chunk.logits.data() + size_t(t) * vocab);
+    if (all) (*on_logits)(chunk.pos0, chunk.T, chunk.logits.data());
     if (end == n) last.assign(chunk.logits.end() - long(vocab), chunk.logits.end());
     buffers = chunk.take_activations();
     spare_logits_ = std::move(chunk.logits);

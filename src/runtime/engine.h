@@ -30,6 +30,8 @@ struct EngineOptions {
 
 // Called with each scored position's logits (perplexity): position, logits[vocab].
 using LogitsCallback = std::function<void(int position, const float* logits)>;
+// Called with a chunk's logits once all of them are computed: first position, rows, logits[rows][vocab].
+using ChunkLogitsCallback = std::function<void(int first_position, int rows, const float* logits)>;
 
 class Engine {
  public:
@@ -54,6 +56,10 @@ class Engine {
   // trace: one lane (every core runs each subgraph in turn), a slice per subgraph run.
   std::vector<float> prefill(const std::vector<int32_t>& tokens, int chunk_len = 0,
                              const LogitsCallback& on_logits = nullptr, Trace* trace = nullptr);
+  // The same, handing every position's logits over a chunk at a time (the engine's pool is idle during
+  // the call, so the callback may use it).
+  std::vector<float> prefill_chunk_logits(const std::vector<int32_t>& tokens, int chunk_len,
+                                          const ChunkLogitsCallback& on_chunk);
   // Several independent sequences, each from position 0, in one chunk without logits (calibration): the
   // row-wise subgraphs (norms, linears, activations) run once over every sequence's rows, so each weight is
   // streamed once per call instead of once per sequence; the position-dependent ones (RoPE, attention)
@@ -76,6 +82,8 @@ class Engine {
   void commit_position(int end) { position_ = end; }
 
  private:
+  std::vector<float> prefill_chunks(const std::vector<int32_t>& tokens, int chunk_len,
+                                    const ChunkLogitsCallback* on_logits, Trace* trace);
   Backend& backend_for(const Subgraph& sg);
   // Decode steps and unchunked prefill: every subgraph from host_compiled_.
   void run_on_host(const Subgraph& sg, Chunk& chunk);
