@@ -193,7 +193,7 @@ PreparedGraph load_prepared_model(const std::string& path, const LoadOptions& op
   for (int l = 0; l < c.n_layers; ++l)
     for (TensorRole role : layer_roles(c))
       if (!is_linear_role(role)) layer_weight(m.weights.layers[size_t(l)], role) = read(role, l);
-  m.keep_alive.push_back(file);
+  m.keep_alive.push_back(file->mapping());
   if (!options.tokenizer_path.empty())
     m.tokenizer = load_tokenizer(options.tokenizer_path);
   else if (f.find("tokenizer.ggml.model"))

@@ -90,6 +90,10 @@ class GgufFile {
   int64_t get_int(const std::string& key, int64_t fallback) const;
   double get_float(const std::string& key, double fallback) const;
 
+  // The mapped bytes (tensor data points into them): what a loaded model keeps, rather than the whole
+  // GgufFile with its parsed metadata (a 152k-token vocabulary is tens of MB of strings).
+  std::shared_ptr<const MappedFile> mapping() const { return file_; }
+
   const std::vector<GgufTensor>& tensors() const { return tensors_; }
   const GgufTensor* find_tensor(const std::string& name) const;
   const GgufTensor& tensor(const std::string& name) const;  // throws Error naming the missing tensor

@@ -180,7 +180,7 @@ std::unique_ptr<Model> load_gguf_model(const std::string& path, bool stream_matr
     }
   }
   assemble_weights(*model, table, NameScheme::Gguf, stream_matrices);
-  model->keep_alive.push_back(file);
+  model->keep_alive.push_back(file->mapping());
   if (f.find("tokenizer.ggml.model")) model->tokenizer = make_tokenizer(vocab_from_gguf(f));
   return model;
 }

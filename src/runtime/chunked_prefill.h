@@ -35,6 +35,11 @@ class ChunkedPrefill {
   // ranks subgraphs with. Returns its wall time in seconds (0 when the context has no room).
   double profile(int chunk_len, SchedulePolicy policy);
 
+  // The buffers kept from earlier chunks, handed to another ChunkedPrefill on the same engine (the
+  // load-time probes pass them on rather than each holding its own).
+  std::vector<AlignedArray<float>> take_buffers() { return std::move(spare_buffers_); }
+  void adopt_buffers(std::vector<AlignedArray<float>> buffers) { spare_buffers_ = std::move(buffers); }
+
   const Topology& topology() const { return topology_; }
   // Where the last run's shadow work ran (zeros when it stayed inline).
   const ShadowQueue::Stats& shadow_stats() const { return shadow_stats_; }

@@ -1,5 +1,9 @@
 #include "runtime/loaded_model.h"
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include "backend/float_graph.h"
 #include "backend/prepared_graph.h"
 #include "model/loader.h"
@@ -19,6 +23,11 @@ SharedModel load_weights(const std::string& model_path, const std::string& token
     w.model = load_model(model_path, load);
     w.graph = std::make_shared<ModelGraph>(build_float_graph(*w.model));
   }
+#if defined(__GLIBC__)
+  // Loading frees many small blocks (the file's parsed metadata: a large vocabulary's strings); glibc
+  // keeps their pages in the heap, where the large buffers that come next (mapped) never reuse them.
+  malloc_trim(0);
+#endif
   return w;
 }
 

@@ -53,11 +53,15 @@ Prefiller::Prefiller(Engine& engine, const PrefillSettings& settings, int total_
     for (Topology t : {homogeneous_topology(total_threads),
                        heterogeneous_topology(total_threads, settings_.npu_threads, settings_.cpu_threads)}) {
       auto probe = std::make_unique<ChunkedPrefill>(engine, t);
+      // One set of chunk buffers between the probes: two would only add to the peak.
+      if (runner_) probe->adopt_buffers(runner_->take_buffers());
       probe->profile(std::min(settings_.chunk, kWarmupChunk), policy_);
       const double seconds = probe->profile(settings_.chunk, policy_);
       if (!runner_ || seconds < best) {
         best = seconds;
         runner_ = std::move(probe);
+      } else {
+        runner_->adopt_buffers(probe->take_buffers());
       }
     }
   }
