@@ -204,9 +204,10 @@ int prepare_command(int argc, char** argv) {
       r.warm_bytes, percent(r.warm_bytes, r.int8_bytes), percent(r.warm_requested_bytes, r.int8_bytes),
       100 * warm_budget, 100 * r.warm_coverage_all);
   std::printf("wrote %s in %.1f s, peak memory %.0f MiB\n", output.c_str(), r.seconds, peak_rss_mib());
-  std::printf("stages:");
-  for (size_t i = 0; i < r.stage_seconds.size(); ++i)
-    std::printf("%s %s %.1f s", i ? "," : "", r.stage_seconds[i].first.c_str(), r.stage_seconds[i].second);
+  std::printf("stages (wall time, peak memory at the end):");
+  for (size_t i = 0; i < r.stages.size(); ++i)
+    std::printf("%s %s %.1f s %.0f MiB", i ? "," : "", r.stages[i].name.c_str(), r.stages[i].seconds,
+                r.stages[i].peak_mib);
   std::printf("\n");
   return 0;
 }

@@ -49,7 +49,9 @@ struct Accumulator {
 // Windows are prefilled in chunks of this many tokens, the reference and every variant in lockstep: the
 // reference's log-probabilities are then held for one chunk (128 x 152k floats = 78 MB on qwen2.5 shapes),
 // not for the window (311 MB at 512 positions). Each variant keeps its own KV cache between chunks (variants
-// may share one engine), swapped into its engine for its chunk.
+// may share one engine), swapped into its engine for its chunk. Those caches cost variants x the KV cache
+// of a window (13 MB each on qwen2.5-0.5b, 537 MB on llama-2-7b): where they would outweigh the window's
+// log-probabilities (a small vocabulary, a large cache), whole windows are compared instead.
 constexpr int kLogitChunk = 128;
 
 std::vector<AccuracyResult> compare_to_reference(Engine& reference,
@@ -59,11 +61,19 @@ std::vector<AccuracyResult> compare_to_reference(Engine& reference,
   const int vocab = reference.config().vocab_size;
   const auto windows = make_windows(tokens, window, bos);
   std::vector<Accumulator> acc(variants.size());
+  const size_t logit_bytes = size_t(vocab) * sizeof(float);
+  const size_t lockstep_bytes = variants.size() * reference.cache().bytes() + kLogitChunk * logit_bytes;
+  size_t longest = 0;
+  for (const auto& w : windows) longest = std::max(longest, w.size());
+  // Whole windows need each to fit in one of the reference's chunks (its context).
+  const bool lockstep = longest > size_t(reference.context()) || lockstep_bytes < longest * logit_bytes;
+  const int chunk = lockstep ? std::min(kLogitChunk, reference.context()) : reference.context();
   std::vector<KvCache> caches;  // per variant: its keys and values of the window so far
-  for (const AccuracyVariant& v : variants) {
-    const KvCache& c = v.engine->cache();
-    caches.emplace_back(c.n_layers(), c.n_kv_heads(), c.head_dim(), c.capacity());
-  }
+  if (lockstep)
+    for (const AccuracyVariant& v : variants) {
+      const KvCache& c = v.engine->cache();
+      caches.emplace_back(c.n_layers(), c.n_kv_heads(), c.head_dim(), c.capacity());
+    }
   // A chunk's positions are scored in parallel on the reference engine's pool (idle while its callback
   // runs); each position's arithmetic is serial as ever, so the results do not depend on the threads.
   ThreadPool& pool = reference.pool();
@@ -76,7 +86,6 @@ std::vector<AccuracyResult> compare_to_reference(Engine& reference,
   int done = 0;
   for (const auto& w : windows) {
     const int T = int(w.size()) - 1;  // positions with a next token
-    const int chunk = std::min(kLogitChunk, reference.context());
     reference.reset();
     for (int c0 = 0; c0 < int(w.size()); c0 += chunk) {
       const std::vector<int32_t> part(w.begin() + c0, w.begin() + std::min(int(w.size()), c0 + chunk));
@@ -102,7 +111,7 @@ std::vector<AccuracyResult> compare_to_reference(Engine& reference,
       for (size_t v = 0; v < variants.size(); ++v) {
         if (variants[v].activate) variants[v].activate();
         Engine& e = *variants[v].engine;
-        std::swap(e.cache(), caches[v]);
+        if (lockstep) std::swap(e.cache(), caches[v]);
         e.reset();
         e.commit_position(c0);
         Accumulator& a = acc[v];
@@ -137,7 +146,7 @@ std::vector<AccuracyResult> compare_to_reference(Engine& reference,
                 a.nll_ref += ref_nll[size_t(pos0 + r - c0)];
               }
             });
-        std::swap(e.cache(), caches[v]);
+        if (lockstep) std::swap(e.cache(), caches[v]);
       }
     }
     if (progress) progress(++done, int(windows.size()));

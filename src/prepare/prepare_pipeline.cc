@@ -14,6 +14,7 @@
 #include "quant/prepared_model.h"
 #include "quant/recording_linear.h"
 #include "runtime/engine.h"
+#include "runtime/machine_probes.h"
 #include "runtime/memory_estimate.h"
 
 namespace llmnpu {
@@ -68,7 +69,7 @@ class StageClock {
   explicit StageClock(PrepareReport& report) : report_(report), mark_(now_seconds()) {}
   void charge(const std::string& stage) {
     const double t = now_seconds();
-    report_.add_stage_time(stage, t - mark_);
+    report_.add_stage_time(stage, t - mark_, peak_rss_mib());
     mark_ = t;
   }
 
@@ -217,13 +218,14 @@ class HeldOut {
 
 }  // namespace
 
-void PrepareReport::add_stage_time(const std::string& stage, double s) {
-  for (auto& [name, total] : stage_seconds)
-    if (name == stage) {
-      total += s;
+void PrepareReport::add_stage_time(const std::string& stage, double s, double peak_mib) {
+  for (Stage& st : stages)
+    if (st.name == stage) {
+      st.seconds += s;
+      st.peak_mib = peak_mib;
       return;
     }
-  stage_seconds.emplace_back(stage, s);
+  stages.push_back({stage, s, peak_mib});
 }
 
 PrepareReport prepare_model(const PrepareOptions& options, const PrepareCallbacks& callbacks) {

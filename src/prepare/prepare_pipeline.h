@@ -92,10 +92,15 @@ struct PrepareReport {
   bool budget_fits = true;
   double hot_coverage_all = 1;  // share of all calibration outliers the hot channels cover
   double seconds = 0;
-  // Wall time per stage (load, calibration statistics, outlier counts, quantize, baseline, held-out
-  // accuracy, write), in the order first reached; a stage run more than once (recipe search) sums.
-  std::vector<std::pair<std::string, double>> stage_seconds;
-  void add_stage_time(const std::string& stage, double seconds);
+  // Wall time per stage (load, calibration statistics, outlier counts, quantize, held-out accuracy,
+  // write), in the order first reached; a stage run more than once (recipe search) sums. peak_mib: the
+  // process's peak resident memory when the stage (last) ended.
+  struct Stage {
+    std::string name;
+    double seconds = 0, peak_mib = 0;
+  };
+  std::vector<Stage> stages;
+  void add_stage_time(const std::string& stage, double seconds, double peak_mib);
 };
 
 // Throws Error for unusable input (no float weights, no tokenizer, calibration text too short) or when

@@ -26,10 +26,11 @@ constexpr double kFloatRunPerFloatByte = 1.1;
 // weight fits the measured peaks with the rest of the calibration state), the in-memory prepared head of
 // the held-out measurement (its F16 copy and the int8 head, 3 bytes per embedding weight; an F16 source's
 // head is read from the map instead, so this is margin there), the held-out reference's
-// log-probabilities over a window and one chunk's logits (1.25 x window x vocab floats), and the process with
-// its buffers.
+// log-probabilities over a window and one chunk's logits (1.25 x window x vocab floats), the KV caches of
+// its three engines, and the process with its buffers.
 constexpr double kPreparePerWeight = 1.1, kPreparePerHeadWeight = 3.0, kPrepareLogitRows = 1.25;
 constexpr uint64_t kPrepareProcessBytes = uint64_t(400) << 20;
+constexpr uint64_t kPrepareEngines = 3;
 // A synthetic model built in memory: its fp32 weights, the float graph and the process.
 constexpr uint64_t kSynthBufferBytes = uint64_t(512) << 20;
 
@@ -134,11 +135,14 @@ MemoryEstimate estimate_prepare_memory(const std::string& model_path, int window
   const uint64_t linears = uint64_t(kPreparePerWeight * double(h.elements));
   const uint64_t head = uint64_t(kPreparePerHeadWeight * double(h.embedding_elements));
   const uint64_t logits = uint64_t(kPrepareLogitRows * double(std::max(window, 1)) * double(h.vocab) * 4);
+  // The held-out measurement's engines (float reference, prepared, per-block-32 baseline), each with the
+  // KV cache of a window.
+  const uint64_t caches = kPrepareEngines * h.kv_bytes_per_token * uint64_t(std::max(window, 1));
   MemoryEstimate e;
   const uint64_t converted = streamed ? 0 : h.elements * sizeof(float);
-  e.bytes = linears + head + logits + kPrepareProcessBytes + converted;
+  e.bytes = linears + head + logits + caches + kPrepareProcessBytes + converted;
   e.what = str("prepared weights ", gib(linears), " + held-out head ", gib(head), " and logits ", gib(logits),
-               " + buffers ", gib(kPrepareProcessBytes),
+               " + KV caches ", gib(caches), " + buffers ", gib(kPrepareProcessBytes),
                streamed ? std::string() : str(" + the model converted to fp32 ", gib(converted)));
   return e;
 }

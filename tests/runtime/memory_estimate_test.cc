@@ -54,13 +54,14 @@ TEST(MemoryEstimate, FloatRunIsFp32WeightsPlusTheKvCacheOfTheContext) {
   // Context 0: the model's own context length.
   EXPECT_EQ(estimate_run_memory(tiny_file(), 0).bytes,
             weights + uint64_t(f.get_int(p + "context_length", 0)) * per_token);
-  // prepare: the prepared weights, the held-out head and logits, buffers (the float model is streamed).
+  // prepare: the prepared weights, the held-out head and logits, the three held-out engines' KV caches
+  // of a window, buffers (the float model is streamed).
   const GgufTensor* embd = f.find_tensor("token_embd.weight");
   ASSERT_NE(embd, nullptr);
   const uint64_t vocab = embd->dims[1];
   EXPECT_EQ(estimate_prepare_memory(tiny_file(), 64).bytes,
             uint64_t(1.1 * double(elements)) + uint64_t(3.0 * double(embd->elements())) +
-                uint64_t(1.25 * 64 * double(vocab) * 4) + (uint64_t(400) << 20));
+                uint64_t(1.25 * 64 * double(vocab) * 4) + 3 * 64 * per_token + (uint64_t(400) << 20));
   EXPECT_GT(estimate_prepare_memory(tiny_file(), 512).bytes, estimate_prepare_memory(tiny_file(), 64).bytes);
 }
 
