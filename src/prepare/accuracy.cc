@@ -46,18 +46,20 @@ struct Accumulator {
 
 }  // namespace
 
-// Windows are prefilled in chunks of this many tokens, the reference and every variant in lockstep: the
-// reference's log-probabilities are then held for one chunk (128 x 152k floats = 78 MB on qwen2.5 shapes),
-// not for the window (311 MB at 512 positions). Each variant keeps its own KV cache between chunks (variants
-// may share one engine), swapped into its engine for its chunk. Those caches cost variants x the KV cache
-// of a window (13 MB each on qwen2.5-0.5b, 537 MB on llama-2-7b): where they would outweigh the window's
-// log-probabilities (a small vocabulary, a large cache), whole windows are compared instead.
+// Windows are prefilled in chunks of this many tokens (an engine holds one chunk's logits). In lockstep
+// the reference's log-probabilities are held for one chunk (128 x 152k floats = 78 MB on qwen2.5 shapes),
+// not for the window (311 MB at 512 positions), and each variant keeps its own KV cache between chunks
+// (variants may share one engine), swapped into its engine for its chunk. Those caches cost variants x
+// the KV cache of a window (13 MB each on qwen2.5-0.5b, 537 MB on llama-2-7b): where they would outweigh
+// the window's log-probabilities (a small vocabulary, a large cache), whole windows go through the
+// reference and then each variant, in the same 128-token chunks.
 constexpr int kLogitChunk = 128;
 
 std::vector<AccuracyResult> compare_to_reference(Engine& reference,
                                                  const std::vector<AccuracyVariant>& variants,
                                                  const std::vector<int32_t>& tokens, int window, int32_t bos,
-                                                 const std::function<void(int, int)>& progress) {
+                                                 const std::function<void(int, int)>& progress,
+                                                 ComparisonOrder order) {
   const int vocab = reference.config().vocab_size;
   const auto windows = make_windows(tokens, window, bos);
   std::vector<Accumulator> acc(variants.size());
@@ -65,9 +67,9 @@ std::vector<AccuracyResult> compare_to_reference(Engine& reference,
   const size_t lockstep_bytes = variants.size() * reference.cache().bytes() + kLogitChunk * logit_bytes;
   size_t longest = 0;
   for (const auto& w : windows) longest = std::max(longest, w.size());
-  // Whole windows need each to fit in one of the reference's chunks (its context).
-  const bool lockstep = longest > size_t(reference.context()) || lockstep_bytes < longest * logit_bytes;
-  const int chunk = lockstep ? std::min(kLogitChunk, reference.context()) : reference.context();
+  const bool lockstep = order == ComparisonOrder::Lockstep ||
+                        (order == ComparisonOrder::Smaller && lockstep_bytes < longest * logit_bytes);
+  const int chunk = std::min(kLogitChunk, reference.context());
   std::vector<KvCache> caches;  // per variant: its keys and values of the window so far
   if (lockstep)
     for (const AccuracyVariant& v : variants) {
@@ -87,8 +89,9 @@ std::vector<AccuracyResult> compare_to_reference(Engine& reference,
   for (const auto& w : windows) {
     const int T = int(w.size()) - 1;  // positions with a next token
     reference.reset();
-    for (int c0 = 0; c0 < int(w.size()); c0 += chunk) {
-      const std::vector<int32_t> part(w.begin() + c0, w.begin() + std::min(int(w.size()), c0 + chunk));
+    const int span = lockstep ? chunk : int(w.size());  // positions through every model before the next
+    for (int c0 = 0; c0 < int(w.size()); c0 += span) {
+      const std::vector<int32_t> part(w.begin() + c0, w.begin() + std::min(int(w.size()), c0 + span));
       ref_logp.assign(part.size() * size_t(vocab), 0.0f);
       ref_top.assign(part.size(), 0);
       ref_nll.assign(part.size(), 0.0);

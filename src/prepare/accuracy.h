@@ -26,13 +26,20 @@ struct AccuracyVariant {
   std::function<void()> activate;
 };
 
+// How the comparison walks a window (the results are the same either way): the reference and every
+// variant in lockstep, 128 positions at a time (each variant then needs a KV cache of its own), or each
+// whole window first through the reference, then through each variant (the reference's
+// log-probabilities are then held for a window). Smaller: whichever of the two holds less memory.
+enum class ComparisonOrder { Smaller, Lockstep, WholeWindows };
+
 // Cuts `tokens` into windows of `window` positions (a BOS first when bos >= 0), runs the reference and
 // every variant over each window, and scores every position whose next token is in the window.
 // progress(done, total) after each window.
 std::vector<AccuracyResult> compare_to_reference(Engine& reference,
                                                  const std::vector<AccuracyVariant>& variants,
                                                  const std::vector<int32_t>& tokens, int window, int32_t bos,
-                                                 const std::function<void(int, int)>& progress = nullptr);
+                                                 const std::function<void(int, int)>& progress = nullptr,
+                                                 ComparisonOrder order = ComparisonOrder::Smaller);
 
 // Splits text tokens into windows of at most `window` positions, BOS first when bos >= 0.
 std::vector<std::vector<int32_t>> make_windows(const std::vector<int32_t>& tokens, int window, int32_t bos);

@@ -98,8 +98,8 @@ size_t budget_bytes_for(size_t int8_bytes, double share) {
   return size_t(std::floor(share * double(int8_bytes)));
 }
 
-// Scales for the policy, calibration pass 2 (outlier counts at those clips), every fused linear quantized,
-// hot channels cut back to the resident budget.
+// Scales for the policy, the outlier counts at those clips (from the kept tails, or a second calibration
+// pass), every fused linear quantized, hot channels cut back to the resident budget.
 QuantizedModel quantize_setting(const Calibration& cal, const ScalePolicy& policy,
                                 const LinearPrepareOptions& lpo, double budget_share, double warm_share,
                                 const char* label) {
@@ -270,7 +270,7 @@ PrepareReport prepare_model(const PrepareOptions& options, const PrepareCallback
     stats.emplace_back(c.dim);
     stats.emplace_back(c.ffn_dim);
   }
-  run_calibration(*model, stats, RecordPass::Statistics, windows, context, options.threads, "calibrate 1/2",
+  run_calibration(*model, stats, RecordPass::Statistics, windows, context, options.threads, "calibrate",
                   callbacks);
   clock.charge("calibration statistics");
   const Calibration cal{*model, stats, windows, context, options.threads, callbacks, clock};
@@ -304,13 +304,14 @@ PrepareReport prepare_model(const PrepareOptions& options, const PrepareCallback
                     calib_ids.end());
     }
     held = std::make_unique<HeldOut>(*model, std::move(tokens), window, bos, options.threads, callbacks);
+    clock.charge("held-out accuracy");  // building its reference engine
   }
   double baseline_kl = -1, target_kl = -1;  // target: what a setting must reach to match the baseline
 
   // Candidate 0: the settings as given.
   std::vector<RecipeCandidate> candidates(1);
   candidates[0].recipe = {policy.tail_percentile, weight_outliers};
-  QuantizedModel q = quantize(candidates[0].recipe, "calibrate 2/2");
+  QuantizedModel q = quantize(candidates[0].recipe, "outlier counts");
   candidates[0].resident_bytes = q.budget.resident_bytes;
   size_t held_index = 0;  // the candidate whose linears q holds
 

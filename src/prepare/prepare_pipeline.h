@@ -1,7 +1,8 @@
 #pragma once
 // The whole `prepare` pipeline as one library call: float model + calibration text -> one prepared W8A8
-// GGUF with shadow outlier data. Steps: calibrate (two passes of the float model over the text:
-// statistics, then outlier counts at the chosen clips), quantize every fused linear, pick hot channels
+// GGUF with shadow outlier data. Steps: calibrate (the float model over the text: statistics, and the
+// outlier counts at the chosen clips from the largest values it kept, or a second pass for clips below
+// them), quantize every fused linear, pick hot channels
 // and cut them back to the resident budget, choose the recipe (auto: the cheapest setting that matches
 // a per-block-32 baseline on held-out text after the calibration tokens), choose how many shadow paths
 // to prune (measured on the same held-out text), write. See docs/quantization.md.
@@ -54,7 +55,7 @@ struct PrepareOptions {
   }
 };
 
-// Progress of the long steps (stage names like "calibrate 1/2", "quantize", "held-out") and notes
+// Progress of the long steps (stage names like "calibrate", "quantize", "held-out") and notes
 // worth telling the user as they happen. Either may be empty.
 struct PrepareCallbacks {
   std::function<void(const std::string& stage, size_t done, size_t total)> progress;
