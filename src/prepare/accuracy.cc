@@ -38,6 +38,17 @@ void log_softmax(const float* logits, int n, std::vector<double>& out) {
 
 int argmax(const float* v, int n) { return int(std::max_element(v, v + n) - v); }
 
+// fn(scratch, r, pos, logits of row r) for each row of a chunk whose position has a next token
+// (pos < T): rows in parallel on the pool, each thread with its own scratch; each row's work is serial.
+template <typename Fn>
+void for_scored_rows(ThreadPool& pool, std::vector<std::vector<double>>& scratch, int pos0, int rows, int T,
+                     const float* logits, int vocab, const Fn& fn) {
+  pool.parallel_for(size_t(rows), [&](int thread, size_t begin, size_t end) {
+    for (size_t r = begin; r < end; ++r)
+      if (pos0 + int(r) < T) fn(scratch[size_t(thread)], r, pos0 + int(r), logits + r * size_t(vocab));
+  });
+}
+
 struct Accumulator {
   std::vector<double> kl;
   uint64_t agree = 0;
@@ -79,8 +90,8 @@ std::vector<AccuracyResult> compare_to_reference(Engine& reference,
   // A chunk's positions are scored in parallel on the reference engine's pool (idle while its callback
   // runs); each position's arithmetic is serial as ever, so the results do not depend on the threads.
   ThreadPool& pool = reference.pool();
-  std::vector<std::vector<double>> lp(size_t(pool.size())), lq(size_t(pool.size()));
-  std::vector<float> ref_logp;  // [chunk][vocab]
+  std::vector<std::vector<double>> scratch(size_t(pool.size()));  // log-probabilities of one row
+  std::vector<float> ref_logp;                                    // [chunk][vocab]
   std::vector<int> ref_top;
   std::vector<double> ref_nll, kl;
   std::vector<uint8_t> agree;
@@ -96,20 +107,15 @@ std::vector<AccuracyResult> compare_to_reference(Engine& reference,
       ref_top.assign(part.size(), 0);
       ref_nll.assign(part.size(), 0.0);
       reference.prefill_chunk_logits(part, chunk, [&](int pos0, int rows, const float* logits) {
-        pool.parallel_for(size_t(rows), [&](int thread, size_t begin, size_t end) {
-          std::vector<double>& l = lp[size_t(thread)];
-          for (size_t r = begin; r < end; ++r) {
-            const int pos = pos0 + int(r);
-            if (pos >= T) continue;
-            const float* row = logits + r * size_t(vocab);
-            log_softmax(row, vocab, l);
-            const size_t at = size_t(pos - c0);
-            float* dst = ref_logp.data() + at * size_t(vocab);
-            for (int i = 0; i < vocab; ++i) dst[i] = float(l[size_t(i)]);
-            ref_top[at] = argmax(row, vocab);
-            ref_nll[at] = -l[size_t(w[size_t(pos) + 1])];
-          }
-        });
+        for_scored_rows(pool, scratch, pos0, rows, T, logits, vocab,
+                        [&](std::vector<double>& l, size_t, int pos, const float* row) {
+                          log_softmax(row, vocab, l);
+                          const size_t at = size_t(pos - c0);
+                          float* dst = ref_logp.data() + at * size_t(vocab);
+                          for (int i = 0; i < vocab; ++i) dst[i] = float(l[size_t(i)]);
+                          ref_top[at] = argmax(row, vocab);
+                          ref_nll[at] = -l[size_t(w[size_t(pos) + 1])];
+                        });
       });
       for (size_t v = 0; v < variants.size(); ++v) {
         if (variants[v].activate) variants[v].activate();
@@ -123,25 +129,20 @@ std::vector<AccuracyResult> compare_to_reference(Engine& reference,
               kl.assign(size_t(rows), 0.0);
               agree.assign(size_t(rows), 0);
               nll.assign(size_t(rows), 0.0);
-              pool.parallel_for(size_t(rows), [&](int thread, size_t begin, size_t end) {
-                std::vector<double>& q = lq[size_t(thread)];
-                for (size_t r = begin; r < end; ++r) {
-                  const int pos = pos0 + int(r);
-                  if (pos >= T) continue;
-                  const float* row = logits + r * size_t(vocab);
-                  const size_t at = size_t(pos - c0);
-                  log_softmax(row, vocab, q);
-                  const float* p = ref_logp.data() + at * size_t(vocab);
-                  double sum = 0;
-                  for (int i = 0; i < vocab; ++i) {
-                    const double lpi = double(p[i]);
-                    sum += std::exp(lpi) * (lpi - q[size_t(i)]);
-                  }
-                  kl[r] = std::max(sum, 0.0);
-                  agree[r] = argmax(row, vocab) == ref_top[at] ? 1 : 0;
-                  nll[r] = -q[size_t(w[size_t(pos) + 1])];
-                }
-              });
+              for_scored_rows(pool, scratch, pos0, rows, T, logits, vocab,
+                              [&](std::vector<double>& q, size_t r, int pos, const float* row) {
+                                const size_t at = size_t(pos - c0);
+                                log_softmax(row, vocab, q);
+                                const float* p = ref_logp.data() + at * size_t(vocab);
+                                double sum = 0;
+                                for (int i = 0; i < vocab; ++i) {
+                                  const double lpi = double(p[i]);
+                                  sum += std::exp(lpi) * (lpi - q[size_t(i)]);
+                                }
+                                kl[r] = std::max(sum, 0.0);
+                                agree[r] = argmax(row, vocab) == ref_top[at] ? 1 : 0;
+                                nll[r] = -q[size_t(w[size_t(pos) + 1])];
+                              });
               for (int r = 0; r < rows && pos0 + r < T; ++r) {  // in position order, as a serial loop adds
                 a.kl.push_back(kl[size_t(r)]);
                 a.agree += agree[size_t(r)];

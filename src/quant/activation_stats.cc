@@ -51,8 +51,8 @@ void ActivationStats::trim_tail() {
 }
 
 bool ActivationStats::count_outliers_from_tail(float clip) {
-  if (!(clip >= 0) || abs_bits(clip) < tail_dropped_bits_) return false;
   const uint32_t clip_bits = abs_bits(clip);
+  if (!(clip >= 0) || clip_bits < tail_dropped_bits_) return false;
   clip_ = clip;
   channel_outliers_.assign(channel_max_.size(), 0);
   for (uint64_t e : tail_)
